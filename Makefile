@@ -1,0 +1,54 @@
+# NETcare - two commands for a newcomer:
+#   make run    set up everything (virtualenv, install, migrate, knowledge base, demo users) and serve
+#   make test   set up and run the whole test suite (SQLite; PostgreSQL when DATABASE_URL is set)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEV_ENV := DEBUG=true
+
+.PHONY: run test install install-dev serve lint typecheck benchmark clean help
+
+help:
+	@echo "make run       set up and serve NETcare on http://$(HOST):$(PORT)"
+	@echo "make test      set up and run the whole test suite"
+	@echo "make lint      ruff;  make typecheck: mypy;  make benchmark: engine and API figures"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e .
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml requirements.lock $(VENV)/.runtime
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py load_knowledge_base
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy netcare treatments
+
+benchmark: install-dev
+	$(BIN)/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

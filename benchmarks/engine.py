@@ -1,0 +1,171 @@
+"""Benchmark: evaluate a realistic mix of profiles against the full knowledge base in one process.
+
+    .venv/bin/python benchmarks/engine.py [--profiles 20000] [--repeat 3] [--profile-code]
+
+Each profile is validated (PatientProfile), evaluated against every modality, and its full
+explanation is built: every rule's outcome, the patient's values, the deciding rules, the missing
+facts and the cautions, turned into the contract's JSON-ready dicts (as the API returns them). Prints
+profiles per second (best of the repeats) and peak memory. No database: the engine is pure Python.
+Target (issue 2): at least 20,000 profiles per second on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import pstats
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from treatments.rules.document import load_file  # noqa: E402
+from treatments.rules.profile import MODALITY_KEYS, PatientProfile  # noqa: E402
+from treatments.rules.serialize import result_to_dict  # noqa: E402
+
+SITES = [
+    "pancreas",
+    "small_intestine",
+    "small_intestine",
+    "lung_bronchus",
+    "rectum",
+    "stomach",
+    "duodenum",
+    "colon",
+    "appendix",
+    "thymus",
+    "unknown_primary",
+    "paraganglioma",
+    "pancreas",
+    "small_intestine",
+]
+
+
+def realistic_profile(rng: random.Random) -> dict[str, Any]:
+    """A plausible NET referral: most facts known, some missing, as an MDT list looks."""
+    poorly = rng.random() < 0.12
+    grade = None if poorly else rng.choices(["G1", "G2", "G3"], [4, 5, 1])[0]
+    ki67 = {"G1": rng.uniform(0.5, 2.9), "G2": rng.uniform(3, 20), "G3": rng.uniform(21, 55)}.get(
+        grade or "", rng.uniform(30, 90)
+    )
+    extent = rng.choices(["localised", "locoregional", "metastatic"], [2, 2, 6])[0]
+    liver = extent == "metastatic" and rng.random() < 0.75
+    profile: dict[str, Any] = {
+        "primary_site": rng.choice(SITES),
+        "differentiation": "poorly" if poorly else "well",
+        "who_grade": grade,
+        "ki67_percent": round(ki67, 1),
+        "disease_extent": extent,
+        "resectable": extent != "metastatic" and rng.random() < 0.8,
+        "debulking_feasible": rng.random() < 0.3,
+        "primary_resected": rng.random() < 0.5,
+        "liver_metastases": liver,
+        "liver_lesion_count": rng.randint(1, 12) if liver else 0,
+        "largest_liver_lesion_mm": round(rng.uniform(5, 80), 0) if liver else None,
+        "liver_tumour_burden_percent": round(rng.uniform(1, 70), 0) if liver else 0,
+        "liver_dominant_disease": liver and rng.random() < 0.6,
+        "extrahepatic_disease": rng.random() < 0.4,
+        "portal_vein_thrombosis": rng.random() < 0.05,
+        "sstr_imaging": rng.choices(["positive", "negative"], [8, 2])[0],
+        "krenning_score": rng.randint(1, 4),
+        "functional_syndrome": rng.choices(
+            ["none", "carcinoid_syndrome", "insulinoma", "gastrinoma", "vipoma"], [14, 4, 1, 1, 1]
+        )[0],
+        "carcinoid_heart_disease": rng.random() < 0.05,
+        "disease_status": rng.choice(["progressive", "stable", "new_diagnosis"]),
+        "prior_therapies": rng.sample(MODALITY_KEYS, rng.randint(0, 3)),
+        "age_years": rng.randint(25, 88),
+        "ecog": rng.choices([0, 1, 2, 3, 4], [5, 6, 3, 1, 0.3])[0],
+        "egfr_ml_min": round(rng.uniform(20, 110), 0),
+        "platelets_10e9_l": round(rng.uniform(60, 400), 0),
+        "neutrophils_10e9_l": round(rng.uniform(1.0, 8.0), 1),
+        "bilirubin_umol_l": round(rng.uniform(3, 50), 0),
+        "pregnant": False if rng.random() < 0.7 else None,
+        "funding": rng.choices(["nhs", "private"], [9, 1])[0],
+    }
+    # Real referrals arrive with gaps: drop a few facts at random (they become unknown).
+    for name in rng.sample(sorted(profile), rng.choice([0, 0, 1, 2, 4, 8])):
+        profile.pop(name)
+    return profile
+
+
+def run(raw_profiles: list[dict[str, Any]], ruleset: Any) -> int:
+    options = 0
+    for raw in raw_profiles:
+        result = ruleset.evaluate(PatientProfile.model_validate(raw))
+        options += len(result_to_dict(result)["options"])
+    return options
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--profiles", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--profile-code", action="store_true", help="print where the time goes (cProfile)")
+    parser.add_argument("--no-explanations", action="store_true", help="evaluate only (no JSON-ready dicts)")
+    args = parser.parse_args()
+
+    knowledge_base = load_file(ROOT / "fixtures" / "knowledge_base.yaml")
+    ruleset = knowledge_base.compile()
+    rng = random.Random(args.seed)
+    raw_profiles = [realistic_profile(rng) for _ in range(args.profiles)]
+    statuses: dict[str, int] = {}
+    for raw in raw_profiles[:2000]:
+        for verdict in ruleset.evaluate(PatientProfile.model_validate(raw)).verdicts:
+            statuses[verdict.status] = statuses.get(verdict.status, 0) + 1
+
+    def work() -> None:
+        if args.no_explanations:
+            for raw in raw_profiles:
+                ruleset.evaluate(PatientProfile.model_validate(raw))
+        else:
+            run(raw_profiles, ruleset)
+
+    if args.profile_code:
+        cProfile.runctx("work()", globals(), {"work": work}, "/tmp/netcare-engine.prof")
+        pstats.Stats("/tmp/netcare-engine.prof").sort_stats("tottime").print_stats(15)
+        return
+
+    timings = []
+    for _ in range(args.repeat):
+        gc.collect()
+        start = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - start)
+    best = min(timings)
+
+    tracemalloc.start()
+    run(raw_profiles[:2000], ruleset)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    mode = (
+        "evaluate only" if args.no_explanations else "validate + evaluate + full explanation (contract dicts)"
+    )
+    kb = knowledge_base
+    print(f"knowledge base {kb.version}: {len(ruleset.modalities)} modalities, {ruleset.rule_count} rules")
+    print(f"profiles: {len(raw_profiles)} realistic, seed {args.seed}; mode: {mode}")
+    total = sum(statuses.values())
+    print(
+        "status mix (first 2,000): " + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(statuses.items()))
+    )
+    print(f"runs (s): {', '.join(f'{t:.3f}' for t in timings)}")
+    print(f"profiles per second (best run, one core): {len(raw_profiles) / best:,.0f}")
+    print(f"mean time per profile: {best / len(raw_profiles) * 1e6:.1f} µs")
+    print(f"peak traced memory for 2,000 profiles: {traced_peak / 1e6:.1f} MB")
+    print(f"process max RSS: {max_rss_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""NETcare's data: the versioned knowledge base (RuleSet, Modality, Rule) and the audit trail.
+
+A published rule set is never edited: a change makes a new version, and evaluations point to the
+version they were made with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from pydantic import ValidationError as PydanticValidationError
+
+from .rules.conditions import Condition, condition_errors, condition_to_data, parse_condition
+from .rules.document import CATEGORY_LABELS
+from .rules.engine import RULE_KINDS
+from .rules.profile import MODALITY_KEYS
+
+
+class ReadOnlyError(Exception):
+    """A write to something that must not change (a published rule set, the audit trail)."""
+
+
+class RuleSetQuerySet(models.QuerySet["RuleSet"]):
+    def published(self) -> RuleSetQuerySet:
+        return self.filter(status=RuleSet.Status.PUBLISHED)
+
+
+class RuleSet(models.Model):
+    """One version of the knowledge base: its modalities and rules, as published together."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    version = models.CharField(max_length=40, unique=True, help_text="The knowledge base's version label.")
+    title = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the normalised content.")
+    content = models.JSONField(default=dict, help_text="The normalised knowledge-base document.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RuleSetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="published"), name="ruleset_at_most_one_published"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published", "retired"]), name="ruleset_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False), name="ruleset_published_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rule set {self.version} ({self.get_status_display().lower()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            self._refuse_content_change()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_frozen:
+            raise ReadOnlyError(f"{self} has been published and cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+    def _refuse_content_change(self) -> None:
+        stored = RuleSet.objects.filter(pk=self.pk).first()
+        if stored is None or not stored.is_frozen:
+            return
+        frozen_fields = ("version", "title", "notes", "checksum", "content", "published_at")
+        changed = [name for name in frozen_fields if getattr(stored, name) != getattr(self, name)]
+        retiring = stored.status == self.Status.PUBLISHED and self.status == self.Status.RETIRED
+        if changed or (stored.status != self.status and not retiring):
+            raise ReadOnlyError(f"{stored} is read-only; publish a new version instead")
+
+
+class Modality(models.Model):
+    """A treatment option as described by one rule set."""
+
+    class Category(models.TextChoices):
+        SURGERY = "surgery", CATEGORY_LABELS["surgery"]
+        SOMATOSTATIN_ANALOGUE = "somatostatin_analogue", CATEGORY_LABELS["somatostatin_analogue"]
+        TARGETED_THERAPY = "targeted_therapy", CATEGORY_LABELS["targeted_therapy"]
+        CHEMOTHERAPY = "chemotherapy", CATEGORY_LABELS["chemotherapy"]
+        IMMUNOTHERAPY = "immunotherapy", CATEGORY_LABELS["immunotherapy"]
+        RADIONUCLIDE_THERAPY = "radionuclide_therapy", CATEGORY_LABELS["radionuclide_therapy"]
+        LIVER_DIRECTED = "liver_directed", CATEGORY_LABELS["liver_directed"]
+        CLINICAL_TRIAL = "clinical_trial", CATEGORY_LABELS["clinical_trial"]
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="modalities")
+    key = models.CharField(max_length=40, choices=[(key, key) for key in MODALITY_KEYS])
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=30, choices=Category.choices)
+    intents = models.JSONField(
+        default=list, help_text="Intents: curative, cytoreductive, symptom_control, ..."
+    )
+    description = models.TextField(help_text="For clinicians: what the option is and when it is used.")
+    agents = models.TextField(help_text="Usual agents, regimens and schedule.")
+    hospital_page = models.TextField(blank=True, help_text="What the NET unit's patient page says.")
+    notes = models.TextField(blank=True)
+    display_order = models.PositiveSmallIntegerField(help_text="Base rank within a status (1 = first).")
+
+    class Meta:
+        ordering = ["rule_set", "display_order"]
+        verbose_name_plural = "modalities"
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "key"], name="modality_key_unique_in_ruleset"),
+            models.CheckConstraint(condition=Q(key__in=MODALITY_KEYS), name="modality_key_valid"),
+            models.CheckConstraint(
+                condition=Q(category__in=list(CATEGORY_LABELS)), name="modality_category_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_if_frozen(self.rule_set, self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        _refuse_if_frozen(self.rule_set, self)
+        return super().delete(*args, **kwargs)
+
+
+class RuleQuerySet(models.QuerySet["Rule"]):
+    def published(self) -> RuleQuerySet:
+        return self.filter(rule_set__status=RuleSet.Status.PUBLISHED)
+
+
+class Rule(models.Model):
+    """One eligibility rule of a modality: a condition over profile facts with its reason and source."""
+
+    class Kind(models.TextChoices):
+        INDICATION = "indication", "Indication"
+        REQUIREMENT = "requirement", "Requirement"
+        CONTRAINDICATION = "contraindication", "Contraindication"
+        TRIAL_ONLY = "trial_only", "Trial only"
+        CAUTION = "caution", "Caution"
+
+    class Verification(models.TextChoices):
+        VERIFIED = "verified", "Verified against the source"
+        RECALL = "recall", "Recall: check before release"
+        TO_BE_CONFIRMED = "to_be_confirmed", "To be confirmed"
+        JUDGEMENT = "judgement", "Judgement (no external source)"
+
+    class IfUnknown(models.TextChoices):
+        HOLD = "hold", "Hold at needs data"
+        NOTE = "note", "Checked when known (note only)"
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
+    modality = models.ForeignKey(Modality, on_delete=models.CASCADE, related_name="rules")
+    rule_id = models.CharField(max_length=80, help_text="e.g. prrt.sstr_positive; common.* rules are shared.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=120)
+    condition = models.JSONField(help_text="Condition tree, as in fixtures/README.md; validated on save.")
+    reason = models.TextField(help_text="Plain-English reason for clinicians.")
+    source = models.TextField()
+    evidence = models.CharField(max_length=200)
+    verification = models.CharField(max_length=20, choices=Verification.choices)
+    verification_note = models.TextField(blank=True)
+    if_unknown = models.CharField(max_length=4, choices=IfUnknown.choices, default=IfUnknown.HOLD)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order within the modality.")
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["rule_set", "modality__display_order", "position"]
+        constraints = [
+            # Shared rules (common.pregnancy, ...) keep one id in every modality they apply to, so an
+            # id is unique per modality within a rule set.
+            models.UniqueConstraint(
+                fields=["rule_set", "modality", "rule_id"], name="rule_id_unique_per_modality_in_ruleset"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=RULE_KINDS), name="rule_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(verification__in=["verified", "recall", "to_be_confirmed", "judgement"]),
+                name="rule_verification_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(if_unknown="hold") | Q(kind__in=["requirement", "contraindication"]),
+                name="rule_note_only_for_barriers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} ({self.get_kind_display().lower()}, {self.modality.key})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_if_frozen(self.rule_set, self)
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        _refuse_if_frozen(self.rule_set, self)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def condition_tree(self) -> Condition:
+        """The condition, read back through its pydantic model."""
+        return parse_condition(self.condition)
+
+    def clean(self) -> None:
+        try:
+            self.condition = condition_to_data(parse_condition(self.condition))
+        except PydanticValidationError as exc:
+            messages = [f"{path}: {message}" for path, message in condition_errors(exc)]
+            raise ValidationError({"condition": messages}) from exc
+        if self.modality_id and self.rule_set_id and self.modality.rule_set_id != self.rule_set_id:
+            raise ValidationError({"modality": "The modality belongs to another rule set."})
+
+
+def _refuse_if_frozen(rule_set: RuleSet, obj: models.Model) -> None:
+    if RuleSet.objects.filter(pk=rule_set.pk).exclude(status=RuleSet.Status.DRAFT).exists():
+        raise ReadOnlyError(f"{rule_set} is read-only: cannot change {obj}")
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise ReadOnlyError("the audit trail is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ReadOnlyError("the audit trail is append-only")
+
+
+class AuditEvent(models.Model):
+    """One clinically relevant write: who did what to which object, when, with a short payload."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(
+        max_length=150, help_text="Username at the time (kept if the user is renamed)."
+    )
+    action = models.CharField(max_length=60, help_text="e.g. ruleset.publish, case.create")
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    payload = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ReadOnlyError("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError("the audit trail is append-only")

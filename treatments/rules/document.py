@@ -1,0 +1,347 @@
+"""Read and validate the knowledge-base document (fixtures/knowledge_base.yaml).
+
+Pure Python: the loader command, the tests and the benchmark all use it. Validation is complete
+before anything is published, and every problem names the file, the modality, the rule id and the
+field, so that a rule author can find it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .conditions import condition_errors, condition_to_data, parse_condition
+from .engine import CompiledRuleSet, ModalitySpec, RuleKind, RuleSetInfo, RuleSpec
+from .profile import MODALITY_KEYS, ModalityKey
+
+Category = Literal[
+    "surgery",
+    "somatostatin_analogue",
+    "targeted_therapy",
+    "chemotherapy",
+    "immunotherapy",
+    "radionuclide_therapy",
+    "liver_directed",
+    "clinical_trial",
+]
+CATEGORY_LABELS: dict[str, str] = {
+    "surgery": "Surgery",
+    "somatostatin_analogue": "Somatostatin analogues",
+    "targeted_therapy": "Targeted therapy",
+    "chemotherapy": "Chemotherapy",
+    "immunotherapy": "Immunotherapy",
+    "radionuclide_therapy": "Radionuclide therapy",
+    "liver_directed": "Liver-directed therapy",
+    "clinical_trial": "Clinical trials",
+}
+Intent = Literal["curative", "cytoreductive", "symptom_control", "antiproliferative"]
+Verification = Literal["verified", "recall", "to_be_confirmed", "judgement"]
+RULE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+SELF = "$modality"
+
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+Text = Field(min_length=1)
+
+
+class RuleDoc(BaseModel):
+    model_config = _STRICT
+
+    id: str = Field(pattern=RULE_ID_PATTERN)
+    kind: RuleKind
+    title: str = Field(min_length=1, max_length=120)
+    when: Any
+    reason: str = Text
+    source: str = Text
+    evidence: str = Text
+    verification: Verification
+    verification_note: str = ""
+    if_unknown: Literal["hold", "note"] = "hold"
+
+    @model_validator(mode="after")
+    def _note_only_for_barriers(self) -> RuleDoc:
+        if self.if_unknown == "note" and self.kind not in ("requirement", "contraindication"):
+            raise ValueError("if_unknown: note is only for requirements and contraindications")
+        return self
+
+
+class CommonRuleDoc(RuleDoc):
+    applies_to: list[ModalityKey] = Field(min_length=1)
+
+
+class ModalityDoc(BaseModel):
+    model_config = _STRICT
+
+    key: ModalityKey
+    name: str = Text
+    category: Category
+    intents: list[Intent] = Field(min_length=1)
+    display_order: int = Field(ge=1)
+    description: str = Text
+    agents: str = Text
+    hospital_page: str = ""
+    notes: str = ""
+    rules: list[RuleDoc] = Field(default_factory=list)
+
+
+class KnowledgeBaseDoc(BaseModel):
+    model_config = _STRICT
+
+    version: str = Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z._+-]*$")
+    title: str = Text
+    notes: str = ""
+    sets: dict[str, list[str]] = Field(default_factory=dict)
+    common_rules: list[CommonRuleDoc] = Field(default_factory=list)
+    modalities: list[ModalityDoc]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_text(cls, value: Any) -> Any:
+        # YAML reads `version: 1.2` as a float; accept it as the text the author wrote.
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in the knowledge-base file, located for its author."""
+
+    file: str
+    message: str
+    modality: str = ""
+    rule_id: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.modality:
+            where.append(f"modality {self.modality}")
+        if self.rule_id:
+            where.append(f"rule {self.rule_id}")
+        if self.field:
+            where.append(f"field {self.field}")
+        return ", ".join(where) + f": {self.message}"
+
+
+class KnowledgeBaseError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A validated knowledge base: what the loader publishes and the engine compiles."""
+
+    version: str
+    title: str
+    notes: str
+    checksum: str
+    modalities: tuple[ModalityDoc, ...]
+    rules: tuple[RuleSpec, ...]
+    content: dict[str, Any]
+
+    def modality_specs(self) -> tuple[ModalitySpec, ...]:
+        return tuple(modality_spec(doc) for doc in self.modalities)
+
+    def compile(self) -> CompiledRuleSet:
+        return CompiledRuleSet(
+            RuleSetInfo(self.version, None, self.checksum), self.modality_specs(), self.rules
+        )
+
+
+def modality_spec(doc: ModalityDoc) -> ModalitySpec:
+    return ModalitySpec(doc.key, doc.name, doc.category, tuple(doc.intents), doc.display_order)
+
+
+def load_file(path: str | Path) -> KnowledgeBase:
+    """Read, validate and normalise a knowledge-base file; raises KnowledgeBaseError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeBaseError([Problem(str(path), f"cannot read the file: {exc}")]) from exc
+    return parse_text(text, str(path))
+
+
+def parse_text(text: str, filename: str = "<knowledge base>") -> KnowledgeBase:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise KnowledgeBaseError([Problem(filename, f"not valid YAML{where}: {problem}")]) from exc
+    return parse_data(data, filename)
+
+
+def parse_data(data: Any, filename: str = "<knowledge base>") -> KnowledgeBase:
+    if not isinstance(data, Mapping):
+        raise KnowledgeBaseError(
+            [Problem(filename, "the file must hold a mapping with version, modalities, ...")]
+        )
+    try:
+        doc = KnowledgeBaseDoc.model_validate(data)
+    except ValidationError as exc:
+        raise KnowledgeBaseError(
+            [_locate(filename, data, error) for error in exc.errors(include_url=False)]
+        ) from exc
+    return _build(doc, filename)
+
+
+def _build(doc: KnowledgeBaseDoc, filename: str) -> KnowledgeBase:
+    problems: list[Problem] = []
+    problems += _check_sets(doc, filename)
+    problems += _check_modalities(doc, filename)
+    rules: list[RuleSpec] = []
+    seen: dict[str, set[str]] = {modality.key: set() for modality in doc.modalities}
+    for modality in doc.modalities:
+        own = [(rule, modality.key) for rule in modality.rules]
+        common = [(rule, modality.key) for rule in doc.common_rules if modality.key in rule.applies_to]
+        for rule, key in own + common:
+            if rule.id in seen[key]:
+                problems.append(Problem(filename, "duplicate rule id in this modality", key, rule.id, "id"))
+                continue
+            seen[key].add(rule.id)
+            spec = _rule_spec(rule, key, doc.sets, filename, problems)
+            if spec is not None:
+                rules.append(spec)
+        if not any(rule.kind == "indication" for rule in modality.rules):
+            problems.append(Problem(filename, "a modality needs at least one indication rule", modality.key))
+    if problems:
+        raise KnowledgeBaseError(problems)
+    content = _content(doc, rules)
+    checksum = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return KnowledgeBase(
+        doc.version, doc.title, doc.notes, checksum, tuple(doc.modalities), tuple(rules), content
+    )
+
+
+def _check_sets(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
+    problems = []
+    for name in doc.sets:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            problems.append(
+                Problem(filename, f"set name {name!r} must be upper case (e.g. GEP)", field=f"sets.{name}")
+            )
+    return problems
+
+
+def _check_modalities(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
+    problems = []
+    keys = [modality.key for modality in doc.modalities]
+    for key in sorted(set(MODALITY_KEYS) - set(keys)):
+        problems.append(
+            Problem(filename, "modality is missing (every contract modality key must be present)", key)
+        )
+    for key in sorted({key for key in keys if keys.count(key) > 1}):
+        problems.append(Problem(filename, "modality appears more than once", key))
+    orders = [modality.display_order for modality in doc.modalities]
+    for modality in doc.modalities:
+        if orders.count(modality.display_order) > 1:
+            problems.append(
+                Problem(filename, "display_order must be unique", modality.key, field="display_order")
+            )
+    return problems
+
+
+def _rule_spec(
+    rule: RuleDoc, modality: str, sets: dict[str, list[str]], filename: str, problems: list[Problem]
+) -> RuleSpec | None:
+    try:
+        resolved = _resolve(rule.when, modality, sets)
+    except ValueError as exc:
+        problems.append(Problem(filename, str(exc), modality, rule.id, "when"))
+        return None
+    try:
+        condition = parse_condition(resolved)
+    except ValidationError as exc:
+        for field, message in condition_errors(exc):
+            problems.append(Problem(filename, message, modality, rule.id, field))
+        return None
+    return RuleSpec(
+        rule_id=rule.id,
+        modality=modality,
+        kind=rule.kind,
+        title=rule.title,
+        condition=condition,
+        reason=rule.reason,
+        source=rule.source,
+        evidence=rule.evidence,
+        verification=rule.verification,
+        verification_note=rule.verification_note,
+        if_unknown=rule.if_unknown,
+    )
+
+
+def _resolve(node: Any, modality: str, sets: dict[str, list[str]]) -> Any:
+    """Replace set names in `in`/`not_in` by their members and `$modality` by the modality key."""
+    if isinstance(node, list):
+        return [_resolve(item, modality, sets) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    resolved: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("in", "not_in") and isinstance(value, str):
+            if value not in sets:
+                raise ValueError(f"unknown set {value!r} (defined sets: {', '.join(sets) or 'none'})")
+            value = list(sets[value])
+        elif value == SELF:
+            value = modality
+        resolved[key] = _resolve(value, modality, sets)
+    return resolved
+
+
+def _locate(filename: str, data: Mapping[str, Any], error: Any) -> Problem:
+    """Name the modality and rule of a pydantic error by looking up the indices in the raw data."""
+    loc = list(error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    modality = rule_id = ""
+    try:
+        if loc[:1] == ["modalities"] and len(loc) > 1:
+            raw = data["modalities"][loc[1]]
+            modality = str(raw.get("key", f"#{loc[1] + 1}"))
+            if loc[2:3] == ["rules"] and len(loc) > 3:
+                rule_id = str(raw["rules"][loc[3]].get("id", f"#{loc[3] + 1}"))
+                loc = loc[4:]
+            else:
+                loc = loc[2:]
+        elif loc[:1] == ["common_rules"] and len(loc) > 1:
+            rule_id = str(data["common_rules"][loc[1]].get("id", f"common rule #{loc[1] + 1}"))
+            loc = loc[2:]
+    except (AttributeError, IndexError, KeyError, TypeError):
+        pass
+    field = ".".join(str(part) for part in loc)
+    return Problem(filename, message, modality, rule_id, field)
+
+
+def _content(doc: KnowledgeBaseDoc, rules: list[RuleSpec]) -> dict[str, Any]:
+    """The normalised content: what the checksum covers and what a rule set stores."""
+    return {
+        "version": doc.version,
+        "title": doc.title,
+        "notes": doc.notes,
+        "modalities": [modality.model_dump(exclude={"rules"}) for modality in doc.modalities],
+        "rules": [
+            {
+                "rule_id": rule.rule_id,
+                "modality": rule.modality,
+                "kind": rule.kind,
+                "title": rule.title,
+                "condition": condition_to_data(rule.condition),
+                "reason": rule.reason,
+                "source": rule.source,
+                "evidence": rule.evidence,
+                "verification": rule.verification,
+                "verification_note": rule.verification_note,
+                "if_unknown": rule.if_unknown,
+            }
+            for rule in rules
+        ],
+    }

@@ -1,0 +1,471 @@
+"""Compile a rule set once, evaluate a profile against it, and explain every verdict.
+
+The status of one option follows architecture.md ("Rules as data") and knowledge-base.md 1.3:
+
+1. a requirement not met, or a contraindication met -> not_suitable (a known barrier always wins);
+2. every indication not met -> not_indicated;
+3. an indication met and a trial_only rule met -> trial_only (unknowns that could still rule the
+   option out are listed in missing_facts);
+4. an unknown that could change the outcome -> needs_data, naming exactly those facts;
+5. otherwise -> candidate. Cautions never change the status.
+
+Rule conditions are compiled into one generated Python function per rule set, so that evaluating a
+profile runs straight-line code instead of walking trees; conditions.unknown_facts (the reference
+interpreter) is only used to name the missing facts of an undecided rule.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
+
+from .conditions import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    NotOf,
+    OptionStatus,
+    Outcome,
+    condition_facts,
+    condition_to_data,
+    describe,
+    unknown_facts,
+    uses_option_status,
+)
+from .profile import FACT_NAMES, PatientProfile
+
+RuleKind = Literal["indication", "requirement", "contraindication", "trial_only", "caution"]
+RULE_KINDS: tuple[str, ...] = ("indication", "requirement", "contraindication", "trial_only", "caution")
+STATUS_ORDER: tuple[str, ...] = ("candidate", "trial_only", "needs_data", "not_suitable", "not_indicated")
+_STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+OUTCOME_WORDS = {True: "met", False: "not_met", None: "unknown"}
+_FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
+_DECISION_CACHE_SIZE = 20_000  # per modality; real profiles produce a few hundred outcome patterns
+
+
+@dataclass(frozen=True, slots=True)
+class ModalitySpec:
+    key: str
+    name: str
+    category: str
+    intents: tuple[str, ...]
+    display_order: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    rule_id: str
+    modality: str
+    kind: RuleKind
+    title: str
+    condition: Condition
+    reason: str
+    source: str
+    evidence: str
+    verification: str = "verified"
+    verification_note: str = ""
+    if_unknown: Literal["hold", "note"] = "hold"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    spec: RuleSpec
+    facts: tuple[str, ...]
+    condition_text: str
+    card: Mapping[str, Any] = field(default_factory=dict, compare=False)  # what the rule says, for reasons
+
+    @property
+    def rule_id(self) -> str:
+        return self.spec.rule_id
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One rule of a verdict: what it says, how it came out for this patient, and whether it decided."""
+
+    rule: CompiledRule
+    outcome: Outcome
+    decisive: bool
+    values: dict[str, Any]
+
+    @property
+    def outcome_word(self) -> str:
+        return OUTCOME_WORDS[self.outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Caution:
+    rule: CompiledRule
+    kind: Literal["caution", "not_checked"]
+    facts: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        if self.kind == "not_checked":
+            return f"Not checked: {', '.join(self.facts)}. {self.rule.spec.title}: {self.rule.spec.reason}"
+        return f"{self.rule.spec.title}: {self.rule.spec.reason}"
+
+
+class Verdict:
+    """The answer for one modality: status, every rule's outcome, what decided it, what is missing.
+
+    Reasons (with the patient's values) are built on demand from the outcomes: the verdict already
+    holds everything they say.
+    """
+
+    __slots__ = (
+        "modality",
+        "status",
+        "rules",
+        "outcomes",
+        "decisive",
+        "missing_facts",
+        "cautions",
+        "facts",
+        "rank",
+    )
+
+    def __init__(
+        self,
+        modality: ModalitySpec,
+        status: str,
+        rules: tuple[CompiledRule, ...],
+        outcomes: tuple[Outcome, ...],
+        decisive: frozenset[int],
+        missing_facts: tuple[str, ...],
+        cautions: tuple[Caution, ...],
+        facts: Mapping[str, Any],
+        rank: int = 0,
+    ):
+        self.modality = modality
+        self.status = status
+        self.rules = rules
+        self.outcomes = outcomes
+        self.decisive = decisive
+        self.missing_facts = missing_facts
+        self.cautions = cautions
+        self.facts = facts
+        self.rank = rank
+
+    def __repr__(self) -> str:
+        return f"<Verdict {self.modality.key}: {self.status}>"
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """Every rule of the modality with its outcome, the patient's values and whether it decided."""
+        return tuple(
+            Reason(rule, outcome, position in self.decisive, {name: self.facts[name] for name in rule.facts})
+            for position, (rule, outcome) in enumerate(zip(self.rules, self.outcomes, strict=True))
+        )
+
+    @property
+    def deciding_reasons(self) -> tuple[Reason, ...]:
+        return tuple(reason for reason in self.reasons if reason.decisive)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSetInfo:
+    version: str
+    published_at: datetime | None = None
+    checksum: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationResult:
+    ruleset: RuleSetInfo
+    profile: PatientProfile
+    verdicts: tuple[Verdict, ...]
+
+    def verdict(self, modality: str) -> Verdict:
+        return next(verdict for verdict in self.verdicts if verdict.modality.key == modality)
+
+    def statuses(self) -> dict[str, str]:
+        return {verdict.modality.key: verdict.status for verdict in self.verdicts}
+
+
+class RuleSetError(ValueError):
+    """The rules do not make a usable rule set (e.g. a modality without an indication)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A modality's rules, pre-sorted by kind into positions of its outcome tuple."""
+
+    modality: ModalitySpec
+    rules: tuple[CompiledRule, ...]
+    pick: Callable[[Sequence[Outcome]], tuple[Outcome, ...]]
+    indications: tuple[int, ...]
+    requirements: tuple[int, ...]
+    contraindications: tuple[int, ...]
+    held: tuple[int, ...]
+    noted: tuple[int, ...]
+    trial_only: tuple[int, ...]
+    cautions: tuple[int, ...]
+    needs_statuses: bool
+    decisions: dict[tuple[Outcome, ...], _Decision] = field(default_factory=dict, compare=False)
+
+
+class CompiledRuleSet:
+    """A rule set ready to evaluate: built once per published version and shared by every request."""
+
+    def __init__(self, info: RuleSetInfo, modalities: Iterable[ModalitySpec], rules: Iterable[RuleSpec]):
+        self.info = info
+        self.modalities: tuple[ModalitySpec, ...] = tuple(sorted(modalities, key=lambda m: m.display_order))
+        by_modality: dict[str, list[RuleSpec]] = {m.key: [] for m in self.modalities}
+        for rule in rules:
+            if rule.modality not in by_modality:
+                raise RuleSetError(f"rule {rule.rule_id} belongs to unknown modality {rule.modality!r}")
+            by_modality[rule.modality].append(rule)
+        first, second = _Codegen(), _Codegen()
+        plans = [self._plan(m, by_modality[m.key], first, second) for m in self.modalities]
+        self._first_pass = [plan for plan in plans if not plan.needs_statuses]
+        self._second_pass = [plan for plan in plans if plan.needs_statuses]
+        self._evaluate_first = first.build()
+        self._evaluate_second = second.build()
+        self.rule_count = sum(len(plan.rules) for plan in plans)
+
+    @staticmethod
+    def _plan(modality: ModalitySpec, specs: list[RuleSpec], first: _Codegen, second: _Codegen) -> _Plan:
+        if not any(spec.kind == "indication" for spec in specs):
+            raise RuleSetError(f"modality {modality.key} has no indication rule")
+        needs_statuses = any(uses_option_status(spec.condition) for spec in specs)
+        codegen = second if needs_statuses else first
+        slots = [codegen.add(spec.condition) for spec in specs]
+        rules = tuple(_compiled_rule(spec) for spec in specs)
+
+        def positions(*kinds: str, if_unknown: str | None = None) -> tuple[int, ...]:
+            return tuple(
+                i
+                for i, spec in enumerate(specs)
+                if spec.kind in kinds and (if_unknown is None or spec.if_unknown == if_unknown)
+            )
+
+        getter = operator.itemgetter(*slots)
+        pick = getter if len(slots) > 1 else (lambda values: (getter(values),))
+        return _Plan(
+            modality=modality,
+            rules=rules,
+            pick=pick,
+            indications=positions("indication"),
+            requirements=positions("requirement"),
+            contraindications=positions("contraindication"),
+            held=positions("requirement", "contraindication", if_unknown="hold"),
+            noted=positions("requirement", "contraindication", if_unknown="note"),
+            trial_only=positions("trial_only"),
+            cautions=positions("caution"),
+            needs_statuses=needs_statuses,
+        )
+
+    def evaluate(self, profile: PatientProfile) -> EvaluationResult:
+        """One verdict per modality, candidates first, then by the knowledge base's display order."""
+        facts = profile.__dict__
+        values = self._evaluate_first(facts, frozenset())
+        verdicts = [_verdict(plan, plan.pick(values), facts) for plan in self._first_pass]
+        if self._second_pass:
+            statuses = frozenset(verdict.status for verdict in verdicts)
+            values = self._evaluate_second(facts, statuses)
+            verdicts.extend(_verdict(plan, plan.pick(values), facts, statuses) for plan in self._second_pass)
+        verdicts.sort(key=_rank)
+        return EvaluationResult(self.info, profile, tuple(verdicts))
+
+
+def _compiled_rule(spec: RuleSpec) -> CompiledRule:
+    text = describe(spec.condition)
+    # The parts of a reason that do not depend on the patient, in the order the contract shows them;
+    # outcome, decisive and values are filled in per verdict.
+    card = {
+        "rule_id": spec.rule_id,
+        "kind": spec.kind,
+        "title": spec.title,
+        "outcome": None,
+        "decisive": None,
+        "condition": text,
+        "values": None,
+        "text": spec.reason,
+        "source": spec.source,
+        "evidence": spec.evidence,
+        "verification": spec.verification,
+        "verification_note": spec.verification_note,
+    }
+    return CompiledRule(spec, condition_facts(spec.condition), text, card)
+
+
+def _rank(verdict: Verdict) -> int:
+    return verdict.rank
+
+
+class _Decision(NamedTuple):
+    """What a modality's rule outcomes decide. It depends on the outcomes alone, so it is cached."""
+
+    status: str
+    decisive: frozenset[int]
+    undecided: tuple[int, ...]  # rules whose unknown facts are the missing facts
+    cautions: tuple[Caution, ...]
+    rank: int
+
+
+def _verdict(
+    plan: _Plan, out: tuple[Outcome, ...], facts: Mapping[str, Any], statuses: frozenset[str] = frozenset()
+) -> Verdict:
+    decision = plan.decisions.get(out)
+    if decision is None:
+        decision = _decide(plan, out)
+        if len(plan.decisions) < _DECISION_CACHE_SIZE:
+            plan.decisions[out] = decision
+    missing = _missing(plan, decision.undecided, facts, statuses) if decision.undecided else ()
+    return Verdict(
+        plan.modality,
+        decision.status,
+        plan.rules,
+        out,
+        decision.decisive,
+        missing,
+        decision.cautions,
+        facts,
+        decision.rank,
+    )
+
+
+def _decide(plan: _Plan, out: tuple[Outcome, ...]) -> _Decision:
+    barriers = [i for i in plan.requirements if out[i] is False]
+    barriers += [i for i in plan.contraindications if out[i] is True]
+    if barriers:
+        return _decision(plan, "not_suitable", barriers)
+    met = [i for i in plan.indications if out[i] is True]
+    if not met and all(out[i] is False for i in plan.indications):
+        return _decision(plan, "not_indicated", plan.indications)
+    held = [i for i in plan.held if out[i] is None]
+    trial_met = [i for i in plan.trial_only if out[i] is True]
+    if met and trial_met:
+        return _decision(plan, "trial_only", met + trial_met, held, _cautions(plan, out))
+    undecided = held + [i for i in plan.trial_only if out[i] is None]
+    if not met:
+        undecided += [i for i in plan.indications if out[i] is None]
+    if undecided:
+        return _decision(plan, "needs_data", undecided, undecided)
+    return _decision(plan, "candidate", met, (), _cautions(plan, out))
+
+
+def _decision(
+    plan: _Plan,
+    status: str,
+    decisive: Iterable[int],
+    undecided: Iterable[int] = (),
+    cautions: tuple[Caution, ...] = (),
+) -> _Decision:
+    rank = _STATUS_RANK[status] * 10_000 + plan.modality.display_order
+    return _Decision(status, frozenset(decisive), tuple(sorted(undecided)), cautions, rank)
+
+
+def _missing(
+    plan: _Plan, positions: Iterable[int], facts: Mapping[str, Any], statuses: frozenset[str]
+) -> tuple[str, ...]:
+    names: set[str] = set()
+    for i in positions:
+        names |= unknown_facts(plan.rules[i].spec.condition, facts, statuses)[1]
+    return tuple(sorted(names, key=_FACT_RANK.__getitem__))
+
+
+def _cautions(plan: _Plan, out: tuple[Outcome, ...]) -> tuple[Caution, ...]:
+    cautions = [Caution(plan.rules[i], "caution") for i in plan.cautions if out[i] is True]
+    for i in plan.noted:
+        if out[i] is None:
+            rule = plan.rules[i]
+            cautions.append(Caution(rule, "not_checked", rule.facts))
+    return tuple(cautions)
+
+
+# --- code generation ----------------------------------------------------------------------------
+
+_PY_OPS = {
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "in": "in",
+    "not_in": "not in",
+}
+
+
+class _Codegen:
+    """Turns conditions into one straight-line function `(facts, statuses) -> tuple of outcomes`.
+
+    Identical sub-conditions (the common rules appear in many modalities) are computed once.
+    """
+
+    def __init__(self) -> None:
+        self._facts: dict[str, str] = {}
+        self._nodes: dict[str, str] = {}
+        self._lines: list[str] = []
+        self._constants: dict[str, Any] = {}
+        self._results: list[str] = []
+
+    def add(self, condition: Condition) -> int:
+        self._results.append(self._node(condition))
+        return len(self._results) - 1
+
+    def build(self) -> Callable[[Mapping[str, Any], frozenset[str]], tuple[Outcome, ...]]:
+        body = [f"    {var} = facts[{name!r}]" for name, var in self._facts.items()]
+        body += [f"    {line}" for line in self._lines]
+        body.append(f"    return ({''.join(result + ', ' for result in self._results)})")
+        source = "def evaluate(facts, statuses):\n" + "\n".join(body) + "\n"
+        namespace: dict[str, Any] = dict(self._constants)
+        exec(compile(source, "<compiled rule set>", "exec"), namespace)  # noqa: S102 - our own generated code
+        return namespace["evaluate"]  # type: ignore[no-any-return]
+
+    def _node(self, condition: Condition) -> str:
+        key = json.dumps(condition_to_data(condition), sort_keys=True)
+        if key in self._nodes:
+            return self._nodes[key]
+        expression = self._expression(condition)
+        var = f"n{len(self._nodes)}"
+        self._lines.append(f"{var} = {expression}")
+        self._nodes[key] = var
+        return var
+
+    def _expression(self, condition: Condition) -> str:
+        if isinstance(condition, Compare):
+            return self._compare(condition)
+        if isinstance(condition, OptionStatus):
+            return f"({condition.option_status!r} in statuses)"
+        if isinstance(condition, NotOf):
+            child = self._node(condition.not_)
+            return f"(None if {child} is None else not {child})"
+        parts = [
+            self._node(child) for child in (condition.all if isinstance(condition, AllOf) else condition.any)
+        ]
+        if isinstance(condition, AnyOf):
+            decisive, other = "True", "False"
+        else:
+            decisive, other = "False", "True"
+        decided = " or ".join(f"{part} is {decisive}" for part in parts)
+        unknown = " or ".join(f"{part} is None" for part in parts)
+        return f"({decisive} if ({decided}) else (None if ({unknown}) else {other}))"
+
+    def _compare(self, node: Compare) -> str:
+        var = self._facts.setdefault(node.fact, f"f{len(self._facts)}")
+        if node.op == "is_known":
+            return f"({var} is {'not ' if node.value else ''}None)"
+        if node.op == "contains":
+            return f"(None if {var} is None else {node.value!r} in {var})"
+        if node.op in ("in", "not_in"):
+            constant = f"K{len(self._constants)}"
+            self._constants[constant] = frozenset(node.value)
+            return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {constant})"
+        return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {node.value!r})"
+
+
+def evaluate(profile: PatientProfile, ruleset: CompiledRuleSet) -> EvaluationResult:
+    """Evaluate one profile against a compiled rule set (see CompiledRuleSet.evaluate)."""
+    return ruleset.evaluate(profile)

@@ -1,0 +1,293 @@
+"""The patient profile: the facts of contract.md section 1, with their types, units and bounds.
+
+Every fact is optional. An absent or null fact is *unknown*, never false; the engine keeps the
+difference. Unknown field names are rejected, never dropped. The model is strict: "yes" is not a
+boolean and "3" is not a number, because a decision-support tool must not guess what a caller meant.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MODALITY_KEYS: tuple[str, ...] = (
+    "surgery_curative",
+    "surgery_debulking",
+    "ssta",
+    "everolimus",
+    "sunitinib",
+    "capecitabine_temozolomide",
+    "streptozocin_5fu",
+    "platinum_etoposide",
+    "folfox_folfiri",
+    "interferon",
+    "prrt_lu177",
+    "liver_embolisation",
+    "thermal_ablation",
+    "liver_transplant",
+    "clinical_trial",
+)
+
+PrimarySite = Literal[
+    "pancreas",
+    "small_intestine",
+    "duodenum",
+    "stomach",
+    "appendix",
+    "colon",
+    "rectum",
+    "lung_bronchus",
+    "thymus",
+    "unknown_primary",
+    "paraganglioma",
+    "phaeochromocytoma",
+    "medullary_thyroid",
+    "other",
+]
+Differentiation = Literal["well", "poorly"]
+WhoGrade = Literal["G1", "G2", "G3"]
+DiseaseExtent = Literal["localised", "locoregional", "metastatic"]
+SstrImaging = Literal["positive", "negative"]
+FunctionalSyndrome = Literal[
+    "none", "carcinoid_syndrome", "insulinoma", "gastrinoma", "glucagonoma", "vipoma", "other"
+]
+DiseaseStatus = Literal["progressive", "stable", "new_diagnosis"]
+Funding = Literal["nhs", "private"]
+ModalityKey = Literal[
+    "surgery_curative",
+    "surgery_debulking",
+    "ssta",
+    "everolimus",
+    "sunitinib",
+    "capecitabine_temozolomide",
+    "streptozocin_5fu",
+    "platinum_etoposide",
+    "folfox_folfiri",
+    "interferon",
+    "prrt_lu177",
+    "liver_embolisation",
+    "thermal_ablation",
+    "liver_transplant",
+    "clinical_trial",
+]
+assert get_args(ModalityKey) == MODALITY_KEYS
+
+# The form groups of the clinician page, in the order a clinician thinks about a case.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("tumour", "Tumour"),
+    ("extent", "Extent and resectability"),
+    ("liver", "Liver"),
+    ("imaging", "Imaging and hormones"),
+    ("course", "Course and prior treatment"),
+    ("fitness", "Fitness and laboratory"),
+    ("funding", "Funding"),
+)
+
+
+def _fact(label: str, group: str, *, unit: str = "", help: str = "", **bounds: Any) -> Any:
+    """A fact field: optional, with a label, group and unit for forms, schemas and explanations."""
+    extra = {"group": group, "unit": unit}
+    return Field(default=None, title=label, description=help or label, json_schema_extra=extra, **bounds)
+
+
+class PatientProfile(BaseModel):
+    """What is known about a patient. Absent or null means unknown."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+    primary_site: PrimarySite | None = _fact(
+        "Primary site",
+        "tumour",
+        help="Site of the primary tumour. GEP = pancreas, small intestine, duodenum, stomach, appendix, "
+        "colon, rectum.",
+    )
+    differentiation: Differentiation | None = _fact(
+        "Differentiation", "tumour", help="Poorly differentiated = neuroendocrine carcinoma (NEC)."
+    )
+    who_grade: WhoGrade | None = _fact("WHO grade", "tumour", help="WHO grade of a well-differentiated NET.")
+    ki67_percent: float | None = _fact(
+        "Ki-67 index", "tumour", unit="%", help="Proliferation index.", ge=0, le=100
+    )
+    disease_extent: DiseaseExtent | None = _fact("Disease extent", "extent")
+    resectable: bool | None = _fact(
+        "Resectable",
+        "extent",
+        help="All known disease can be removed with curative intent (surgical judgement).",
+    )
+    debulking_feasible: bool | None = _fact(
+        "Debulking feasible", "extent", help="Most (about 70-90 %) of the tumour burden could be removed."
+    )
+    primary_resected: bool | None = _fact(
+        "Primary resected", "extent", help="The primary tumour has been removed."
+    )
+    liver_metastases: bool | None = _fact("Liver metastases", "liver")
+    liver_lesion_count: int | None = _fact("Number of liver lesions", "liver", ge=0, le=1000)
+    largest_liver_lesion_mm: float | None = _fact("Largest liver lesion", "liver", unit="mm", gt=0, le=500)
+    liver_tumour_burden_percent: float | None = _fact(
+        "Liver tumour burden", "liver", unit="%", help="Share of the liver replaced by tumour.", ge=0, le=100
+    )
+    liver_dominant_disease: bool | None = _fact(
+        "Liver-dominant disease", "liver", help="Disease is mainly in the liver."
+    )
+    extrahepatic_disease: bool | None = _fact(
+        "Extrahepatic disease",
+        "liver",
+        help="'No' only when investigations have excluded disease outside the liver.",
+    )
+    portal_vein_thrombosis: bool | None = _fact("Portal vein thrombosis", "liver")
+    sstr_imaging: SstrImaging | None = _fact(
+        "SSTR imaging", "imaging", help="Somatostatin-receptor imaging, e.g. gallium-68 DOTATATE PET."
+    )
+    krenning_score: int | None = _fact(
+        "Krenning score",
+        "imaging",
+        help="Uptake grade on SSTR imaging (0-4; 2 = equal to liver).",
+        ge=0,
+        le=4,
+    )
+    functional_syndrome: FunctionalSyndrome | None = _fact(
+        "Functional syndrome", "imaging", help="Hormone-related syndrome."
+    )
+    carcinoid_heart_disease: bool | None = _fact("Carcinoid heart disease", "imaging")
+    disease_status: DiseaseStatus | None = _fact("Disease status", "course", help="Radiological course.")
+    prior_therapies: list[ModalityKey] | None = _fact(
+        "Prior therapies",
+        "course",
+        help="Treatments already given (modality keys). An empty list means none.",
+    )
+    age_years: int | None = _fact("Age", "fitness", unit="years", ge=0, le=120)
+    ecog: int | None = _fact(
+        "ECOG performance status", "fitness", help="0 = fully active, 4 = bedbound.", ge=0, le=4
+    )
+    egfr_ml_min: float | None = _fact(
+        "eGFR", "fitness", unit="mL/min/1.73 m²", help="Renal function.", ge=0, le=250
+    )
+    platelets_10e9_l: float | None = _fact("Platelets", "fitness", unit="×10⁹/L", ge=0, le=5000)
+    neutrophils_10e9_l: float | None = _fact("Neutrophils", "fitness", unit="×10⁹/L", ge=0, le=500)
+    bilirubin_umol_l: float | None = _fact("Bilirubin", "fitness", unit="µmol/L", ge=0, le=1500)
+    pregnant: bool | None = _fact("Pregnant", "fitness")
+    funding: Funding = Field(
+        default="nhs",
+        title="Funding",
+        description="Drives NHS commissioning rules. Defaults to NHS (the unit's setting).",
+        json_schema_extra={"group": "funding", "unit": ""},
+    )
+
+    @field_validator("funding", mode="before")
+    @classmethod
+    def _null_funding_is_nhs(cls, value: Any) -> Any:
+        # The contract lets every fact be null; for funding, "not given" means the unit's default.
+        return "nhs" if value is None else value
+
+    def known_facts(self) -> dict[str, Any]:
+        """The facts that have a value, in contract order (funding always has one)."""
+        return {name: value for name, value in self.__dict__.items() if value is not None}
+
+
+FACT_NAMES: tuple[str, ...] = tuple(PatientProfile.model_fields)
+
+
+def fact_choices(name: str) -> tuple[str, ...] | None:
+    """The allowed values of an enumerated fact (or of a list fact's items), else None."""
+    literal = _find_literal(PatientProfile.model_fields[name].annotation)
+    return tuple(get_args(literal)) if literal is not None else None
+
+
+def fact_kind(name: str) -> str:
+    """One of 'enum', 'bool', 'int', 'number', 'list' - the shape of a fact, for validation and forms."""
+    annotation = PatientProfile.model_fields[name].annotation
+    args = [arg for arg in _flatten(annotation) if arg is not type(None)]
+    if any(getattr(arg, "__origin__", None) is list for arg in args):
+        return "list"
+    if any(getattr(arg, "__origin__", None) is Literal for arg in args):
+        return "enum"
+    if bool in args:
+        return "bool"
+    if int in args:
+        return "int"
+    return "number"
+
+
+def fact_label(name: str) -> str:
+    return PatientProfile.model_fields[name].title or name
+
+
+def fact_unit(name: str) -> str:
+    extra = PatientProfile.model_fields[name].json_schema_extra
+    return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """The members of a union (X | None), without looking inside list[...] or Literal[...]."""
+    if getattr(annotation, "__origin__", None) in (list, Literal) or not get_args(annotation):
+        return [annotation]
+    return [member for arg in get_args(annotation) for member in _flatten(arg)]
+
+
+def _find_literal(annotation: Any) -> Any:
+    if getattr(annotation, "__origin__", None) is Literal:
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_literal(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# --- readable validation errors -------------------------------------------------------------------
+
+# One message per pydantic error type that a profile can raise. tests/test_profile.py fails if an
+# error type reaches the fallback, so that no user ever reads pydantic's internal wording.
+_MESSAGES: dict[str, str] = {
+    "extra_forbidden": "is not a known fact (see contract.md section 1 for the list of facts)",
+    "literal_error": "must be one of: {choices}",
+    "bool_type": "must be true or false (or null when unknown)",
+    "int_type": "must be a whole number (or null when unknown)",
+    "float_type": "must be a number (or null when unknown)",
+    "finite_number": "must be a finite number",
+    "list_type": "must be a list of modality keys (an empty list means none)",
+    "greater_than_equal": "must be at least {ge}{unit}",
+    "greater_than": "must be more than {gt}{unit}",
+    "less_than_equal": "must be at most {le}{unit}",
+    "less_than": "must be less than {lt}{unit}",
+    "model_type": "must be an object of facts",
+    "model_attributes_type": "must be an object of facts",
+    "dict_type": "must be an object of facts",
+    "int_from_float": "must be a whole number",
+    "string_type": "must be text",
+}
+
+
+def error_list(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
+    """Turn a pydantic ValidationError into [{"loc": [...], "msg": "..."}] with readable messages."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        loc = list(prefix) + list(error["loc"])
+        errors.append({"loc": loc, "msg": readable_message(error)})
+    return errors
+
+
+def readable_message(error: Any) -> str:
+    kind = error["type"]
+    template = _MESSAGES.get(kind)
+    if template is None:
+        return str(error["msg"])
+    ctx = {key: _plain(value) for key, value in (error.get("ctx") or {}).items()}
+    fact = next((part for part in reversed(error["loc"]) if isinstance(part, str)), "")
+    unit = fact_unit(fact) if fact in PatientProfile.model_fields else ""
+    ctx["unit"] = f" {unit}" if unit else ""
+    if kind == "literal_error":
+        ctx["choices"] = str(ctx.get("expected", "")).replace("'", "")
+    return template.format(**ctx)
+
+
+def _plain(value: Any) -> Any:
+    """100.0 -> 100, so that messages read "at most 100 %"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def has_readable_message(error_type: str) -> bool:
+    return error_type in _MESSAGES
