@@ -6,6 +6,7 @@ set. DEBUG is off unless asked for, and then a secret key is required.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -120,6 +121,74 @@ SECURE_REFERRER_POLICY = "same-origin"
 # often, so a newly published rule set reaches every worker without a restart.
 NETCARE_RULESET_RECHECK_SECONDS = env_int("NETCARE_RULESET_RECHECK_SECONDS", 5, minimum=0)
 NETCARE_KNOWLEDGE_BASE = BASE_DIR / "fixtures" / "knowledge_base.yaml"
+
+# --- REST API ------------------------------------------------------------------------------------
+
+NETCARE_API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_000_000, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = NETCARE_API_MAX_BODY_BYTES
+
+
+def _rate(name: str, default: str) -> str:
+    value = env_str(name, default)
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 600/min (units: s, min, hour, day)")
+    return value
+
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so an unauthenticated call gets 401 with `WWW-Authenticate: Token`.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["treatments.api.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["treatments.api.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "treatments.api.throttling.AnonThrottle",
+        "treatments.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": _rate("API_THROTTLE_ANON", "60/min"),
+        "user": _rate("API_THROTTLE_USER", "1200/min"),
+    },
+    "EXCEPTION_HANDLER": "treatments.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Throttle counts live in the cache: per process with the default local-memory cache. Behind several
+# processes set CACHE_URL-backed shared cache in production (see README, "Deployment").
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NETcare API",
+    "DESCRIPTION": (
+        "Which neuroendocrine-tumour treatment options is a patient eligible for, and why. "
+        "Every fact is optional: absent or null means unknown, never false. "
+        "Decision support for the MDT; not medical advice."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ModalityKeyEnum": "treatments.rules.profile.MODALITY_KEYS",
+        "FactNameEnum": "treatments.rules.profile.FACT_NAMES",
+        "StatusEnum": "treatments.rules.conditions.STATUSES",
+        "RuleKindEnum": "treatments.rules.engine.RULE_KINDS",
+        "CategoryEnum": "treatments.rules.document.CATEGORY_LABELS",
+        "VerificationEnum": "treatments.rules.document.VERIFICATIONS",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "treatments.api.schema_hooks.add_error_responses",
+    ],
+}
 
 LOGGING = {
     "version": 1,

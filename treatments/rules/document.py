@@ -13,10 +13,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .conditions import condition_errors, condition_to_data, parse_condition
 from .engine import CompiledRuleSet, ModalitySpec, RuleKind, RuleSetInfo, RuleSpec
@@ -44,6 +44,7 @@ CATEGORY_LABELS: dict[str, str] = {
 }
 Intent = Literal["curative", "cytoreductive", "symptom_control", "antiproliferative"]
 Verification = Literal["verified", "recall", "to_be_confirmed", "judgement"]
+VERIFICATIONS: tuple[str, ...] = get_args(Verification)
 RULE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 SELF = "$modality"
 
@@ -65,11 +66,14 @@ class RuleDoc(BaseModel):
     verification_note: str = ""
     if_unknown: Literal["hold", "note"] = "hold"
 
-    @model_validator(mode="after")
-    def _note_only_for_barriers(self) -> RuleDoc:
-        if self.if_unknown == "note" and self.kind not in ("requirement", "contraindication"):
+    @field_validator("if_unknown")
+    @classmethod
+    def _note_only_for_barriers(cls, value: str, info: ValidationInfo) -> str:
+        # A field validator, not a model validator, so that the problem names the field.
+        kind = info.data.get("kind")  # absent when the kind itself is wrong
+        if value == "note" and kind is not None and kind not in ("requirement", "contraindication"):
             raise ValueError("if_unknown: note is only for requirements and contraindications")
-        return self
+        return value
 
 
 class CommonRuleDoc(RuleDoc):
@@ -213,7 +217,8 @@ def _build(doc: KnowledgeBaseDoc, filename: str) -> KnowledgeBase:
             if spec is not None:
                 rules.append(spec)
         if not any(rule.kind == "indication" for rule in modality.rules):
-            problems.append(Problem(filename, "a modality needs at least one indication rule", modality.key))
+            message = "a modality needs at least one indication rule"
+            problems.append(Problem(filename, message, modality.key, field="rules"))
     if problems:
         raise KnowledgeBaseError(problems)
     content = _content(doc, rules)

@@ -167,12 +167,20 @@ class PatientProfile(BaseModel):
     neutrophils_10e9_l: float | None = _fact("Neutrophils", "fitness", unit="×10⁹/L", ge=0, le=500)
     bilirubin_umol_l: float | None = _fact("Bilirubin", "fitness", unit="µmol/L", ge=0, le=1500)
     pregnant: bool | None = _fact("Pregnant", "fitness")
-    funding: Funding = Field(
+    funding: Funding | None = Field(
         default="nhs",
         title="Funding",
-        description="Drives NHS commissioning rules. Defaults to NHS (the unit's setting).",
+        description="Drives NHS commissioning rules. Absent or null means NHS (the unit's setting).",
         json_schema_extra={"group": "funding", "unit": ""},
     )
+
+    @field_validator("liver_lesion_count", "krenning_score", "age_years", "ecog", mode="before")
+    @classmethod
+    def _integral_float_is_whole(cls, value: Any) -> Any:
+        # JSON Schema counts 2.0 as an integer, so a client may send it; 2.5, "2" and true stay errors.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     @field_validator("funding", mode="before")
     @classmethod
@@ -241,6 +249,7 @@ def _find_literal(annotation: Any) -> Any:
 # error type reaches the fallback, so that no user ever reads pydantic's internal wording.
 _MESSAGES: dict[str, str] = {
     "extra_forbidden": "is not a known fact (see contract.md section 1 for the list of facts)",
+    "missing": "is required",
     "literal_error": "must be one of: {choices}",
     "bool_type": "must be true or false (or null when unknown)",
     "int_type": "must be a whole number (or null when unknown)",
@@ -256,6 +265,8 @@ _MESSAGES: dict[str, str] = {
     "dict_type": "must be an object of facts",
     "int_from_float": "must be a whole number",
     "string_type": "must be text",
+    "invalid_key": "fact names must be text",
+    "json_invalid": "is not valid JSON ({error})",
 }
 
 

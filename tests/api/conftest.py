@@ -1,0 +1,72 @@
+"""API fixtures: clients authenticated by token for each role, the contract's example profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+# The profile of shared/tools/api_contract_check.py: a progressive bronchial NET on NHS funding.
+BRONCHIAL_NHS: dict[str, Any] = {
+    "primary_site": "lung_bronchus",
+    "differentiation": "well",
+    "who_grade": "G2",
+    "ki67_percent": 8,
+    "disease_extent": "metastatic",
+    "resectable": False,
+    "sstr_imaging": "positive",
+    "krenning_score": 3,
+    "disease_status": "progressive",
+    "prior_therapies": ["ssta"],
+    "ecog": 1,
+    "egfr_ml_min": 80,
+    "platelets_10e9_l": 200,
+    "pregnant": False,
+    "funding": "nhs",
+}
+
+
+class ApiClient(Client):
+    """Django's test client speaking JSON with a token, through the whole middleware and DRF stack."""
+
+    def __init__(self, token: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.token = token
+
+    def _auth(self, extra: dict[str, Any]) -> dict[str, Any]:
+        if self.token:
+            extra.setdefault("HTTP_AUTHORIZATION", f"Token {self.token}")
+        return extra
+
+    def get_json(self, path: str, **extra: Any) -> Any:
+        return self.get(path, **self._auth(extra))
+
+    def post_json(self, path: str, body: Any, **extra: Any) -> Any:
+        return self.post(path, body, content_type="application/json", **self._auth(extra))
+
+    def post_raw(self, path: str, raw: bytes, content_type: str = "application/json", **extra: Any) -> Any:
+        return self.generic("POST", path, raw, content_type=content_type, **self._auth(extra))
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttle_history() -> None:
+    cache.clear()
+
+
+def client_for(user: User) -> ApiClient:
+    return ApiClient(Token.objects.create(user=user).key)
+
+
+@pytest.fixture
+def api(clinician: User, published: Any) -> ApiClient:
+    """A clinician's token client, with the real knowledge base published."""
+    return client_for(clinician)
+
+
+@pytest.fixture
+def anonymous(published: Any) -> ApiClient:
+    return ApiClient()

@@ -1,0 +1,112 @@
+"""One error shape for the whole API: {"detail": "...", "errors": [{"loc": [...], "msg": "..."}]}.
+
+Every failure - validation, parsing, authentication, permission, not found, method, media type,
+size, throttling - is answered in this shape, so clients have one thing to handle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from pydantic import ValidationError as PydanticValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from treatments.rules.profile import error_list
+from treatments.selectors import NoPublishedRuleSet
+
+ErrorItem = dict[str, Any]
+
+
+class InvalidInput(exceptions.APIException):
+    """Field-level validation errors, already in the contract's shape."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request is not valid."
+    default_code = "invalid"
+
+    def __init__(self, errors: list[ErrorItem], detail: str | None = None):
+        self.errors = errors
+        super().__init__(detail or self.default_detail)
+
+    @classmethod
+    def from_pydantic(cls, exc: PydanticValidationError, prefix: tuple[str | int, ...] = ()) -> InvalidInput:
+        return cls(error_list(exc, prefix))
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    """Wrong username or password at the token endpoint: 401, naming the field."""
+
+    def __init__(self) -> None:
+        self.errors = [{"loc": ["password"], "msg": "username and password do not match an active user"}]
+        super().__init__("Unable to log in with these credentials.")
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is not ready."
+    default_code = "unavailable"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, PydanticValidationError):
+        exc = InvalidInput.from_pydantic(exc)
+    elif isinstance(exc, NoPublishedRuleSet):
+        exc = ServiceUnavailable(str(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer with handler500
+    response.data = {"detail": _detail(exc), "errors": _errors(exc)}
+    return response
+
+
+def _detail(exc: Exception) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        return "The request is not valid."
+    detail = getattr(exc, "detail", None)
+    return str(detail) if isinstance(detail, str) else str(exc)
+
+
+def _errors(exc: Exception) -> list[ErrorItem]:
+    if isinstance(exc, InvalidInput | InvalidCredentials):
+        return exc.errors
+    if isinstance(exc, exceptions.ValidationError):
+        return list(_flatten(exc.detail, []))
+    return []
+
+
+def _flatten(detail: Any, loc: list[str | int]) -> Any:
+    """DRF's nested error dicts and lists -> [{"loc": [...], "msg": "..."}]."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            yield from _flatten(value, [*loc, key] if key != "non_field_errors" else loc)
+    elif isinstance(detail, list) and detail and all(isinstance(item, str) for item in detail):
+        for message in detail:
+            yield {"loc": loc, "msg": str(message)}
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            yield from _flatten(item, [*loc, index])
+    else:
+        yield {"loc": loc, "msg": str(detail)}
+
+
+def error_body(detail: str, errors: list[ErrorItem] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "errors": errors or []}
+
+
+# Django-level handlers, for what never reaches a DRF view (unmatched /api/ URLs, crashes).
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body(f"No API endpoint at {request.path}."), status=404)
+
+
+def api_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("Internal error; it has been logged."), status=500)

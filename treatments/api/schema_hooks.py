@@ -1,0 +1,61 @@
+"""OpenAPI post-processing: document the error responses every operation can give, in one shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+_ALWAYS = {
+    "401": "Not authenticated: send `Authorization: Token <token>` or log in.",
+    "403": "Your role does not allow this.",
+    "405": "Method not allowed.",
+    "406": "Only application/json responses are available.",
+    "429": "Too many requests: slow down (see Retry-After).",
+}
+_WITH_BODY = {
+    "400": "Invalid input: `errors` lists each field path and message.",
+    "413": "The request body is too large.",
+    "415": "Send the body as application/json.",
+}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    result.setdefault("components", {}).setdefault("schemas", {})["ErrorResponse"] = _ERROR_SCHEMA
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            extra = dict(_ALWAYS)
+            if method in ("post", "put", "patch"):
+                extra.update(_WITH_BODY)
+            if method == "get":
+                extra["400"] = "Invalid query parameter."
+            if "{" in path:
+                extra["404"] = "Not found."
+            if path.startswith("/api/v1/eligibility") or path.endswith("/rulesets/current/"):
+                extra["503"] = "No rule set has been published yet."
+            if "auth/token" in path:
+                extra.pop("403", None)
+                extra["401"] = "Username and password do not match an active user."
+            for code, description in extra.items():
+                responses.setdefault(
+                    code, {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+                )
+    return result
