@@ -124,6 +124,8 @@ NETCARE_KNOWLEDGE_BASE = BASE_DIR / "fixtures" / "knowledge_base.yaml"
 
 # --- REST API ------------------------------------------------------------------------------------
 
+# How long a checked API token is trusted without a database lookup (see treatments/api/authentication.py).
+NETCARE_TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 30, minimum=0)
 NETCARE_API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_000_000, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = NETCARE_API_MAX_BODY_BYTES
 
@@ -138,7 +140,7 @@ def _rate(name: str, default: str) -> str:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call gets 401 with `WWW-Authenticate: Token`.
-        "rest_framework.authentication.TokenAuthentication",
+        "treatments.api.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

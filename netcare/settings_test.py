@@ -7,6 +7,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 # lower them explicitly.
 os.environ.setdefault("API_THROTTLE_ANON", "100000/min")
 os.environ.setdefault("API_THROTTLE_USER", "100000/min")
+# Look tokens up on every request, so each test sees its own database; the cache has its own tests.
+os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
 
 from .settings import *  # noqa: E402,F403
 from .settings import STORAGES  # noqa: E402

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.contrib.auth import authenticate
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from pydantic import ValidationError
@@ -18,8 +20,9 @@ from rest_framework.views import APIView
 
 from treatments import selectors
 from treatments.rules.document import CATEGORY_LABELS
+from treatments.rules.engine import CompiledRuleSet
 from treatments.rules.profile import PatientProfile, error_list
-from treatments.rules.serialize import options_to_list, result_to_dict, ruleset_to_dict
+from treatments.rules.serialize import options_json, result_to_json, ruleset_to_dict
 
 from .exceptions import InvalidCredentials, InvalidInput
 from .permissions import capability
@@ -70,9 +73,9 @@ class EligibilityView(APIView):
     permission_classes = [capability("check_eligibility")]
 
     @extend_schema(request=EligibilityRequest, responses={200: EligibilityResponse}, tags=["eligibility"])
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         body = _validated(EligibilityRequest, request.data)
-        return Response(result_to_dict(selectors.eligibility(body.profile)))
+        return _json(result_to_json(selectors.eligibility(body.profile)))
 
 
 class EligibilityBatchView(APIView):
@@ -81,21 +84,35 @@ class EligibilityBatchView(APIView):
     permission_classes = [capability("check_eligibility")]
 
     @extend_schema(request=BatchRequest, responses={200: BatchResponse}, tags=["eligibility"])
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         body = _validated(BatchRequest, request.data)
         ruleset = selectors.published_ruleset()
-        results = [_batch_item(ruleset, index, item) for index, item in enumerate(body.profiles)]
-        return Response({"ruleset": ruleset_to_dict(ruleset.info), "results": results})
+        parts = [b'{"ruleset":', orjson.dumps(ruleset_to_dict(ruleset.info)), b',"results":[']
+        for index, item in enumerate(body.profiles):
+            parts.append(b'{"index":%d,' % index if index == 0 else b',{"index":%d,' % index)
+            _batch_item(ruleset, index, item, parts)
+            parts.append(b"}")
+        parts.append(b"]}")
+        return _json(b"".join(parts))
 
 
-def _batch_item(ruleset: Any, index: int, item: Any) -> dict[str, Any]:
+def _batch_item(ruleset: CompiledRuleSet, index: int, item: Any, parts: list[bytes]) -> None:
     if not isinstance(item, dict):
-        return {"index": index, "errors": [{"loc": ["profiles", index], "msg": "must be an object of facts"}]}
+        errors = [{"loc": ["profiles", index], "msg": "must be an object of facts"}]
+        parts += (b'"errors":', orjson.dumps(errors))
+        return
     try:
         profile = PatientProfile.model_validate(item)
     except ValidationError as exc:
-        return {"index": index, "errors": error_list(exc, ("profiles", index))}
-    return {"index": index, "options": options_to_list(ruleset.evaluate(profile))}
+        parts += (b'"errors":', orjson.dumps(error_list(exc, ("profiles", index))))
+        return
+    parts.append(b'"options":')
+    options_json(ruleset.evaluate(profile), parts)
+
+
+def _json(body: bytes) -> HttpResponse:
+    # Pre-encoded (see rules/serialize.py); DRF has already negotiated application/json.
+    return HttpResponse(body, content_type="application/json")
 
 
 _CATALOGUE_PARAMETERS = [

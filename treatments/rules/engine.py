@@ -55,6 +55,8 @@ class ModalitySpec:
     category: str
     intents: tuple[str, ...]
     display_order: int
+    # Filled lazily by serialize.py with this modality's pre-encoded JSON templates.
+    json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +324,9 @@ def _verdict(
         if len(plan.decisions) < _DECISION_CACHE_SIZE:
             plan.decisions[out] = decision
     missing = _missing(plan, decision.undecided, facts, statuses) if decision.undecided else ()
+    cautions = decision.cautions
+    if cautions:
+        cautions = tuple(_name_unchecked(caution, facts, statuses) for caution in cautions)
     return Verdict(
         plan.modality,
         decision.status,
@@ -329,10 +334,21 @@ def _verdict(
         out,
         decision.decisive,
         missing,
-        decision.cautions,
+        cautions,
         facts,
         decision.rank,
     )
+
+
+def _name_unchecked(caution: Caution, facts: Mapping[str, Any], statuses: frozenset[str]) -> Caution:
+    """A not-checked rule on several facts names only the unknown ones it hinges on.
+
+    The cached decision depends on outcomes alone, so it cannot tell which facts those are.
+    """
+    if caution.kind != "not_checked" or len(caution.facts) == 1:
+        return caution
+    unknown = unknown_facts(caution.rule.spec.condition, facts, statuses)[1]
+    return Caution(caution.rule, "not_checked", tuple(name for name in caution.facts if name in unknown))
 
 
 def _decide(plan: _Plan, out: tuple[Outcome, ...]) -> _Decision:

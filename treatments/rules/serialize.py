@@ -3,9 +3,20 @@ stored evaluations, so that a past MDT decision can be shown exactly as it was m
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
-from .engine import OUTCOME_WORDS, Caution, EvaluationResult, Reason, RuleSetInfo, Verdict
+import orjson
+
+from .engine import (
+    OUTCOME_WORDS,
+    Caution,
+    EvaluationResult,
+    ModalitySpec,
+    Reason,
+    RuleSetInfo,
+    Verdict,
+)
 
 _OUTCOMES = OUTCOME_WORDS
 
@@ -54,6 +65,109 @@ def reason_to_dict(reason: Reason) -> dict[str, Any]:
         "decisive": reason.decisive,
         "values": reason.values,
     }
+
+
+# --- the same, straight to JSON bytes --------------------------------------------------------------
+#
+# An answer explains every rule (about 140), and most of its 100 kB is the rules' own text, which is
+# the same for every patient. result_to_json() encodes that text once per rule set and splices in the
+# per-patient parts, so the API does not rebuild and re-encode it on every request. It returns
+# exactly orjson.dumps(result_to_dict(result)) (tests/test_serialize.py checks that).
+
+_TRUE, _FALSE = b"true", b"false"
+_OUTCOME_BYTES = {outcome: orjson.dumps(word) for outcome, word in OUTCOME_WORDS.items()}
+
+
+def result_to_json(result: EvaluationResult) -> bytes:
+    """The body of POST /api/v1/eligibility/ as JSON bytes."""
+    parts = [b'{"ruleset":', orjson.dumps(ruleset_to_dict(result.ruleset)), b',"options":']
+    options_json(result, parts)
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def options_json(result: EvaluationResult, parts: list[bytes]) -> None:
+    """Append the JSON array of the result's options to `parts`."""
+    values = _ValuesJson(result.profile.__dict__)
+    parts.append(b"[")
+    for number, verdict in enumerate(result.verdicts):
+        if number:
+            parts.append(b",")
+        _verdict_json(verdict, values, parts)
+    parts.append(b"]")
+
+
+def _verdict_json(verdict: Verdict, values: _ValuesJson, parts: list[bytes]) -> None:
+    # Everything but the values, missing facts and cautions follows from the rule outcomes, so the
+    # option's JSON is a template per (modality, outcomes) with the patient's values spliced in.
+    templates: dict[tuple[Any, ...], _Template] = _templates(verdict.modality)
+    template = templates.get(verdict.outcomes)
+    if template is None:
+        template = _template(verdict)
+        if len(templates) < _TEMPLATES_PER_MODALITY:
+            templates[verdict.outcomes] = template
+    chunks, fact_names = template
+    parts += chain.from_iterable(zip(chunks, map(values.__getitem__, fact_names), strict=False))
+    parts += (
+        chunks[-1],
+        orjson.dumps(list(verdict.missing_facts)),
+        b',"cautions":',
+        orjson.dumps([caution_to_dict(caution) for caution in verdict.cautions])
+        if verdict.cautions
+        else b"[]",
+        b"}",
+    )
+
+
+_Template = tuple[tuple[bytes, ...], tuple[tuple[str, ...], ...]]
+_TEMPLATES_PER_MODALITY = 5_000
+_TAIL_KEYS = ("text", "source", "evidence", "verification", "verification_note")
+
+
+def _templates(modality: ModalitySpec) -> dict[tuple[Any, ...], _Template]:
+    if not modality.json_parts:
+        modality.json_parts.append({})  # type: ignore[arg-type]
+    return modality.json_parts[0]  # type: ignore[return-value]
+
+
+def _template(verdict: Verdict) -> _Template:
+    """The option's JSON cut around each reason's values: len(chunks) == len(rules) + 1."""
+    modality = verdict.modality
+    head = orjson.dumps(
+        {
+            "modality": modality.key,
+            "name": modality.name,
+            "category": modality.category,
+            "status": verdict.status,
+            "intent": list(modality.intents),
+        }
+    )
+    chunk = head[:-1] + b',"reasons":['
+    chunks = []
+    for position, (rule, outcome) in enumerate(zip(verdict.rules, verdict.outcomes, strict=True)):
+        card = rule.card
+        start = orjson.dumps({key: card[key] for key in ("rule_id", "kind", "title")})[:-1]
+        chunk += (b"," if position else b"") + start + b',"outcome":' + _OUTCOME_BYTES[outcome]
+        chunk += b',"decisive":' + (_TRUE if position in verdict.decisive else _FALSE)
+        chunk += b',"condition":' + orjson.dumps(card["condition"]) + b',"values":'
+        chunks.append(chunk)
+        chunk = b"," + orjson.dumps({key: card[key] for key in _TAIL_KEYS})[1:]
+    chunks.append(chunk + b'],"missing_facts":')
+    return tuple(chunks), tuple(rule.facts for rule in verdict.rules)
+
+
+class _ValuesJson(dict[tuple[str, ...], bytes]):
+    """The patient's values as JSON objects, by the tuple of facts a rule looks at; each tuple is
+    encoded once per answer (a dict with __missing__, so that lookups stay in C)."""
+
+    def __init__(self, facts: dict[str, Any]):
+        super().__init__()
+        self._facts = facts
+
+    def __missing__(self, names: tuple[str, ...]) -> bytes:
+        facts = self._facts
+        encoded = self[names] = orjson.dumps({name: facts[name] for name in names})
+        return encoded
 
 
 def caution_to_dict(caution: Caution) -> dict[str, Any]:
