@@ -4,8 +4,8 @@
 
 Serves the app with gunicorn (2 sync workers; PostgreSQL when DATABASE_URL is set, else a fresh
 SQLite file), then drives POST /api/v1/eligibility/ with wrk (a Lua script posts 500 different
-realistic profiles in turn, with a token) and GET /healthz the same way, and prints requests per second, p50 and p99
-latency and error counts for both, and their throughput ratio.
+realistic profiles in turn, with a token) and GET /healthz the same way, and prints requests per
+second, p50 and p99 latency and error counts for both, and their throughput ratio.
 Targets (issue 3): eligibility throughput >= 70 % of /healthz, p99 < 100 ms, zero errors.
 Needs wrk (apt-get install wrk). wrk, gunicorn and the database share this machine's cores, so the
 figures are relative, not capacity.
@@ -75,13 +75,17 @@ end
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--profiles", type=int, default=500, help="distinct realistic profiles to cycle through")
+    parser.add_argument(
+        "--profiles", type=int, default=500, help="distinct realistic profiles to cycle through"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -104,7 +108,8 @@ def main() -> None:
         server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"gunicorn {args.workers} sync workers, {database}; wrk -t{args.threads} -c{args.connections} -d{args.seconds}s")
+    load = f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s"
+    print(f"gunicorn {args.workers} sync workers, {database}; {load}")
     for name, figures in (("POST /api/v1/eligibility/", eligibility), ("GET /healthz", health)):
         print(
             f"{name:<27} {figures['rps']:>8.0f} req/s   p50 {figures['p50']:>7.2f} ms   "
@@ -150,7 +155,9 @@ def _prepare(env: dict[str, str]) -> str:
         "user.groups.add(Group.objects.get(name='clinician'))\n"
         "print(Token.objects.get_or_create(user=user)[0].key)\n"
     )
-    out = subprocess.run([*manage, "shell", "-c", code], env=env, check=True, cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [*manage, "shell", "-c", code], env=env, check=True, cwd=ROOT, capture_output=True, text=True
+    )
     return out.stdout.strip().splitlines()[-1]
 
 

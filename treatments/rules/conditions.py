@@ -10,6 +10,7 @@ meaning into fast Python and the tests check that the two agree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Set
 from typing import Annotated, Any, Literal
 
@@ -108,6 +109,9 @@ def _check_value(fact: str, kind: str, value: Any) -> None:
             raise ValueError(f"'{fact}' is true or false, not {value!r}")
     elif isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"'{fact}' is compared with a number, not {value!r}")
+    elif not math.isfinite(value):
+        # YAML reads .inf and .nan as numbers; no fact can be compared with them.
+        raise ValueError(f"'{fact}' is compared with a finite number, not {value!r}")
     elif kind == "int" and not float(value).is_integer():
         raise ValueError(f"'{fact}' is a whole number, not {value!r}")
 
@@ -184,6 +188,9 @@ def condition_errors(exc: ValidationError) -> list[tuple[str, str]]:
     """(path, message) for each error of parse_condition, e.g. ("when.all[0]", "'x' is not a fact ...")."""
     problems = []
     for error in exc.errors(include_url=False):
+        if error["type"] == "too_short" and error.get("input"):
+            # pydantic also calls a list "too short" when all its parts failed; the parts say why.
+            continue
         path = "when"
         for part in error["loc"][1:]:
             if part not in _TAGS:

@@ -95,12 +95,13 @@ def _profiles(text: str) -> Iterator[tuple[int, Any]]:
         yield lines[0][0], _parse(text)
         return
     except ValueError as whole_error:
-        if isinstance(_parse_or_error(lines[0][1]), _BadJson):
-            # Not JSON lines either: report the document's own error where it happened.
+        parsed = [(number, _parse_or_error(line)) for number, line in lines]
+        # JSON lines when any line is a profile on its own, so that a bad first line does not
+        # spoil the others; otherwise report the document's own error where it happened.
+        if not any(isinstance(value, dict) for _, value in parsed):
             yield getattr(whole_error, "lineno", lines[0][0]), _BadJson(_message(whole_error))
             return
-    for number, line in lines:
-        yield number, _parse_or_error(line)
+    yield from parsed
 
 
 def _parse(text: str) -> Any:
