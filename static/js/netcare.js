@@ -1,0 +1,43 @@
+/* NETcare progressive enhancement. Every page works without it. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
+  }
+
+  function showPrintButtons(root) {
+    root.querySelectorAll("[data-print]").forEach(function (button) { button.hidden = false; });
+  }
+
+  ready(function () { showPrintButtons(document); });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
+
+  // Ticking a treatment means prior therapies are known: choose "These treatments".
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.matches && box.matches('input[type="checkbox"][name="prior_therapies"]') && box.checked && box.form) {
+      var given = box.form.querySelector('input[name="prior_therapies_known"][value="given"]');
+      if (given) { given.checked = true; }
+    }
+  });
+
+  // After a failed submission, take keyboard and screen-reader users to the list of problems.
+  ready(function () {
+    var summary = document.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  });
+
+  // After a what-if update, move focus to what changed (or to the errors), so that keyboard and
+  // screen-reader users land on the news rather than on a button that was replaced.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "result-region") { return; }
+    showPrintButtons(document);
+    var heading = document.getElementById("whatif-errors-title") || document.getElementById("what-changed-title");
+    if (heading) { heading.focus(); }
+  });
+})();

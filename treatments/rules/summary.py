@@ -1,0 +1,224 @@
+"""Summaries of engine output for people: status groups, the data to obtain, what changed.
+
+Pure Python, no Django: the clinician pages, the MDT workflow (evaluation diffs, the meeting
+worklist) and any export use the same helpers, so that they all say the same thing. Nothing here
+decides anything about a patient: every status, reason and missing fact comes from the engine;
+these functions only gather, order and name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from .engine import STATUS_ORDER, EvaluationResult, ModalitySpec, Reason, Verdict
+from .profile import FACT_NAMES, GROUPS, PatientProfile
+
+# --- words for the statuses, outcomes, rule kinds and intents of the contract ------------------
+
+STATUS_LABELS: dict[str, str] = {
+    "candidate": "Candidate",
+    "trial_only": "Trial only",
+    "needs_data": "Needs data",
+    "not_suitable": "Not suitable",
+    "not_indicated": "Not indicated",
+}
+# contract.md section 2, in a clinician's words.
+STATUS_MEANINGS: dict[str, str] = {
+    "candidate": (
+        "An indication holds and nothing known rules the option out: an option for the MDT to consider."
+    ),
+    "trial_only": (
+        "Clinically plausible, but available here only within a clinical trial (funding or licence)."
+    ),
+    "needs_data": "The decision hinges on facts that are unknown; the missing facts are listed.",
+    "not_suitable": "A requirement is not met or a contraindication holds.",
+    "not_indicated": "No indication for this option applies to this patient.",
+}
+OUTCOME_LABELS: dict[str, str] = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
+RULE_KIND_LABELS: dict[str, str] = {
+    "indication": "Indication",
+    "requirement": "Requirement",
+    "contraindication": "Contraindication",
+    "trial_only": "Trial only",
+    "caution": "Caution",
+}
+# What a rule of each kind does (knowledge-base.md 1.2); the same for every patient.
+RULE_KIND_MEANINGS: dict[str, str] = {
+    "indication": "at least one indication must be met",
+    "requirement": "must be met, otherwise not suitable",
+    "contraindication": "when met, the option is not suitable",
+    "trial_only": "when met, the option is available only in a trial",
+    "caution": "when met, a warning; never changes the status",
+}
+INTENT_LABELS: dict[str, str] = {
+    "curative": "Curative",
+    "cytoreductive": "Cytoreductive",
+    "symptom_control": "Symptom control",
+    "antiproliferative": "Antiproliferative",
+}
+# Rules taken from memory of a source, or holding a working number the unit must still set.
+UNVERIFIED: frozenset[str] = frozenset({"recall", "to_be_confirmed"})
+_FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
+
+
+def is_unverified(verification: str) -> bool:
+    """Whether a rule's verification flag means "unverified: check before release"."""
+    return verification in UNVERIFIED
+
+
+# --- status groups ------------------------------------------------------------------------------
+
+
+class StatusGroup(NamedTuple):
+    """The options of one status, in the engine's display order."""
+
+    status: str
+    verdicts: tuple[Verdict, ...]
+
+
+def group_by_status(result: EvaluationResult) -> list[StatusGroup]:
+    """One group per status of the contract, in STATUS_ORDER, including the empty ones."""
+    groups: dict[str, list[Verdict]] = {status: [] for status in STATUS_ORDER}
+    for verdict in result.verdicts:
+        groups[verdict.status].append(verdict)
+    return [StatusGroup(status, tuple(verdicts)) for status, verdicts in groups.items()]
+
+
+# --- the data to obtain -------------------------------------------------------------------------
+
+
+class FactToObtain(NamedTuple):
+    """An unknown fact and the options whose status it would decide (in the result's order)."""
+
+    fact: str
+    modalities: tuple[ModalitySpec, ...]
+
+
+def data_to_obtain(result: EvaluationResult) -> list[FactToObtain]:
+    """One checklist of the unknown facts that hold options back, across all options.
+
+    Gathered from each verdict's `missing_facts` (needs_data options, and trial_only options whose
+    remaining unknowns could still rule them out). Ordered by how many options a fact would decide,
+    most first; ties in contract order. Each fact lists its options in the result's display order.
+    """
+    deciding: dict[str, list[ModalitySpec]] = {}
+    for verdict in result.verdicts:
+        for fact in verdict.missing_facts:
+            deciding.setdefault(fact, []).append(verdict.modality)
+    ordered = sorted(deciding.items(), key=lambda item: (-len(item[1]), _FACT_RANK.get(item[0], 1_000)))
+    return [FactToObtain(fact, tuple(modalities)) for fact, modalities in ordered]
+
+
+# --- what changed between two evaluations -------------------------------------------------------
+
+
+class OutcomeChange(NamedTuple):
+    """A rule whose outcome for the patient changed: its old outcome word and its new reason."""
+
+    old_outcome: str | None  # "met" / "not_met" / "unknown"; None when the rule is new
+    reason: Reason
+
+
+class StatusChange(NamedTuple):
+    """An option whose status differs between two evaluations.
+
+    `old_status` is None when the option was not in the first evaluation (a newer rule set), and
+    `new_status`, `verdict` and `reasons` are None / empty when it is not in the second.
+    `reasons` are the deciding reasons of the new verdict: why the option now has its status.
+    `outcome_changes` are the new verdict's rules whose outcome differs from before (matched by
+    rule id): what moved the status.
+    """
+
+    modality: ModalitySpec
+    old_status: str | None
+    new_status: str | None
+    reasons: tuple[Reason, ...]
+    verdict: Verdict | None
+    outcome_changes: tuple[OutcomeChange, ...] = ()
+
+
+def compare(before: EvaluationResult, after: EvaluationResult) -> list[StatusChange]:
+    """The options whose status changed from `before` to `after`, in `after`'s display order.
+
+    Options present in only one of the two (rule sets of different versions) count as changed;
+    those that disappeared come last, in `before`'s order.
+    """
+    old = {verdict.modality.key: verdict for verdict in before.verdicts}
+    seen: set[str] = set()
+    changes: list[StatusChange] = []
+    for verdict in after.verdicts:
+        key = verdict.modality.key
+        seen.add(key)
+        previous = old.get(key)
+        old_status = previous.status if previous is not None else None
+        if old_status != verdict.status:
+            changes.append(
+                StatusChange(
+                    verdict.modality,
+                    old_status,
+                    verdict.status,
+                    verdict.deciding_reasons,
+                    verdict,
+                    _outcome_changes(previous, verdict),
+                )
+            )
+    for verdict in before.verdicts:
+        if verdict.modality.key not in seen:
+            changes.append(StatusChange(verdict.modality, verdict.status, None, (), None))
+    return changes
+
+
+def _outcome_changes(before: Verdict | None, after: Verdict) -> tuple[OutcomeChange, ...]:
+    old = {reason.rule.rule_id: reason.outcome_word for reason in before.reasons} if before else {}
+    return tuple(
+        OutcomeChange(old.get(reason.rule.rule_id), reason)
+        for reason in after.reasons
+        if old.get(reason.rule.rule_id) != reason.outcome_word
+    )
+
+
+class FactChange(NamedTuple):
+    """A fact whose value differs between two profiles (None means unknown)."""
+
+    fact: str
+    old: Any
+    new: Any
+
+
+def changed_facts(before: PatientProfile, after: PatientProfile) -> list[FactChange]:
+    """The facts that differ between two profiles, in contract order."""
+    return [
+        FactChange(name, getattr(before, name), getattr(after, name))
+        for name in FACT_NAMES
+        if _comparable(getattr(before, name)) != _comparable(getattr(after, name))
+    ]
+
+
+def _comparable(value: Any) -> Any:
+    # A list fact (prior therapies) is a set: the order the boxes were ticked in means nothing.
+    return frozenset(value) if isinstance(value, list) else value
+
+
+class FactRows(NamedTuple):
+    """The facts of one form group (tumour, liver, ...) with the patient's values (None = unknown)."""
+
+    group: str
+    label: str
+    rows: tuple[tuple[str, Any], ...]
+
+
+def facts_by_group(profile: PatientProfile) -> list[FactRows]:
+    """Every fact of the profile, known or not, in the groups and order of the patient form."""
+    rows: dict[str, list[tuple[str, Any]]] = {key: [] for key, _ in GROUPS}
+    for name, info in PatientProfile.model_fields.items():
+        extra = info.json_schema_extra
+        group = str(extra.get("group", "")) if isinstance(extra, dict) else ""
+        rows.setdefault(group, []).append((name, getattr(profile, name)))
+    labels = dict(GROUPS)
+    return [FactRows(key, labels.get(key, key), tuple(items)) for key, items in rows.items() if items]
+
+
+def modality_names(modalities: Iterable[ModalitySpec]) -> dict[str, str]:
+    """Modality key -> display name, e.g. for naming prior therapies."""
+    return {modality.key: modality.name for modality in modalities}

@@ -1,0 +1,180 @@
+"""Template helpers of the clinician pages: words and icons for statuses and outcomes, fact values
+with their units, rules in plain English, and the user's role. Display only: no decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.forms import BoundField
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from treatments import roles
+from treatments.forms import value_label
+from treatments.models import Rule
+from treatments.rules import summary
+from treatments.rules.conditions import describe, display_value
+from treatments.rules.document import CATEGORY_LABELS
+from treatments.rules.engine import CompiledRule, Reason, Verdict
+from treatments.rules.profile import fact_kind, fact_label, fact_unit
+
+register = template.Library()
+
+# Icons are decorative (aria-hidden): the text label next to them always says the same thing.
+# Shapes differ as well as colours, so that status never rests on colour alone.
+_ICON_PATHS = {
+    "candidate": '<path d="M4 10.5l4 4 8-9" fill="none" stroke="currentColor" stroke-width="2.6"/>',
+    "trial_only": (
+        '<path d="M7.5 2.5h5M8.5 2.5v5L3.8 15.3a1.4 1.4 0 0 0 1.2 2.2h10a1.4 1.4 0 0 0 1.2-2.2L11.5 7.5v-5"'
+        ' fill="none" stroke="currentColor" stroke-width="1.8"/>'
+    ),
+    "needs_data": (
+        '<path d="M7 7.2a3 3 0 1 1 4.3 2.7c-.9.5-1.3 1.1-1.3 2.1v.8" fill="none" stroke="currentColor"'
+        ' stroke-width="2.2"/><circle cx="10" cy="16.3" r="1.4" fill="currentColor"/>'
+    ),
+    "not_suitable": '<path d="M5 5l10 10M15 5L5 15" fill="none" stroke="currentColor" stroke-width="2.6"/>',
+    "not_indicated": '<path d="M4 10h12" fill="none" stroke="currentColor" stroke-width="2.6"/>',
+    "caution": (
+        '<path d="M10 2.5l8 14.5H2z" fill="none" stroke="currentColor" stroke-width="1.8"'
+        ' stroke-linejoin="round"/><path d="M10 8v4.2" stroke="currentColor" stroke-width="2"/>'
+        '<circle cx="10" cy="14.6" r="1.1" fill="currentColor"/>'
+    ),
+}
+_OUTCOME_ICONS = {"met": "candidate", "not_met": "not_suitable", "unknown": "needs_data"}
+
+
+def _svg(name: str) -> SafeString:
+    return format_html(
+        '<svg class="icon" viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">'
+        "{}</svg>",
+        SafeString(_ICON_PATHS[name]),
+    )
+
+
+@register.simple_tag
+def icon(name: str) -> SafeString:
+    return _svg(name)
+
+
+@register.simple_tag
+def status_badge(status: str) -> SafeString:
+    """The status as an icon and its words, e.g. [✓] Candidate."""
+    return format_html(
+        '<span class="status status-{}">{}<span class="status-text">{}</span></span>',
+        status,
+        _svg(status),
+        summary.STATUS_LABELS[status],
+    )
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return summary.STATUS_LABELS.get(status, status)
+
+
+@register.filter
+def status_meaning(status: str) -> str:
+    return summary.STATUS_MEANINGS.get(status, "")
+
+
+@register.simple_tag
+def outcome_badge(outcome_word: str) -> SafeString:
+    """A rule's outcome for this patient (met / not met / unknown) as an icon and words."""
+    return format_html(
+        '<span class="outcome outcome-{}">{}<span>{}</span></span>',
+        outcome_word,
+        _svg(_OUTCOME_ICONS[outcome_word]),
+        summary.OUTCOME_LABELS[outcome_word],
+    )
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    return summary.RULE_KIND_LABELS.get(kind, kind)
+
+
+@register.filter
+def kind_meaning(kind: str) -> str:
+    return summary.RULE_KIND_MEANINGS.get(kind, "")
+
+
+@register.filter
+def intent_labels(intents: Any) -> str:
+    return ", ".join(summary.INTENT_LABELS.get(intent, intent) for intent in intents or ())
+
+
+@register.filter
+def category_label(category: str) -> str:
+    return CATEGORY_LABELS.get(category, category)
+
+
+@register.filter
+def unverified(rule: Rule | CompiledRule) -> bool:
+    spec = rule.spec if isinstance(rule, CompiledRule) else rule
+    return summary.is_unverified(spec.verification)
+
+
+@register.filter
+def rule_text(rule: Rule) -> str:
+    """A stored rule's condition in plain English."""
+    return describe(rule.condition_tree)
+
+
+@register.filter
+def other_reasons(verdict: Verdict) -> tuple[Reason, ...]:
+    """The rules of a verdict that did not decide it (the deciding ones are shown first)."""
+    return tuple(reason for reason in verdict.reasons if not reason.decisive)
+
+
+@register.filter
+def label_of(fact: str) -> str:
+    return fact_label(fact)
+
+
+@register.filter
+def unit_of(fact: str) -> str:
+    return fact_unit(fact)
+
+
+@register.simple_tag
+def fact_value(fact: str, value: Any, names: Mapping[str, str] | None = None) -> str:
+    """A patient's value with its unit: "8 %", "yes", "unknown" (never "no" for unknown).
+
+    `names` turns the modality keys of prior therapies into their names.
+    """
+    if value is None:
+        return "unknown"
+    if fact_kind(fact) == "list":
+        if not value:
+            return "none"
+        return ", ".join((names or {}).get(key, display_value(key)) for key in value)
+    unit = fact_unit(fact)
+    text = display_value(value)
+    if fact_kind(fact) == "enum":
+        text = value_label(str(value))
+    return f"{text} {unit}" if unit else text
+
+
+@register.filter
+def role_label(user: AbstractBaseUser | AnonymousUser) -> str:
+    return roles.role_label(user)
+
+
+@register.filter
+def can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:
+    return roles.can(user, capability)
+
+
+@register.simple_tag
+def fact_widget(field: BoundField, *describers: str) -> SafeString:
+    """The field's control, described by its hint and error (ids passed in), marked invalid on error."""
+    attrs: dict[str, str | bool] = {}
+    ids = " ".join(item for item in describers if item)
+    if ids:
+        attrs["aria-describedby"] = ids
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)
