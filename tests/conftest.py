@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from django.contrib.auth.models import Group, User
 
 from treatments import roles, selectors
@@ -16,6 +17,7 @@ from treatments.rules.engine import CompiledRuleSet
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_BASE = ROOT / "fixtures" / "knowledge_base.yaml"
+KB_VERSION = str(yaml.safe_load(KNOWLEDGE_BASE.read_text(encoding="utf-8"))["version"])
 PASSWORD = "correct-horse-battery"
 
 

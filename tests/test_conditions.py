@@ -340,19 +340,21 @@ def test_a_valid_condition_keeps_its_compact_written_form() -> None:
         ({"fact": "ki67_percent", "lt": 2.5}, "Ki-67 index < 2.5 %"),
         ({"fact": "largest_liver_lesion_mm", "gt": 30.0}, "Largest liver lesion > 30 mm"),
         ({"fact": "ecog", "le": 2}, "ECOG performance status ≤ 2"),
-        ({"fact": "differentiation", "eq": "well"}, "Differentiation is well"),
+        ({"fact": "differentiation", "eq": "well"}, "Differentiation is well differentiated"),
+        ({"fact": "differentiation", "eq": "poorly"}, "Differentiation is poorly differentiated (NEC)"),
+        ({"fact": "funding", "eq": "nhs"}, "Funding is NHS"),
         ({"fact": "primary_site", "ne": "small_intestine"}, "Primary site is not small intestine"),
         ({"fact": "pregnant", "eq": True}, "Pregnant is yes"),
         (
             {"fact": "primary_site", "in": ["pancreas", "small_intestine"]},
             "Primary site is one of (pancreas, small intestine)",
         ),
-        ({"fact": "primary_site", "not_in": ["lung_bronchus"]}, "Primary site is none of (lung bronchus)"),
+        ({"fact": "primary_site", "not_in": ["lung_bronchus"]}, "Primary site is none of (lung or bronchus)"),
         ({"fact": "prior_therapies", "contains": "prrt_lu177"}, "Prior therapies include prrt lu177"),
         ({"fact": "krenning_score", "is_known": True}, "Krenning score is known"),
         ({"fact": "krenning_score", "is_known": False}, "Krenning score is unknown"),
         ({"option_status": "trial_only"}, "another option is trial only"),
-        ({"not": {"fact": "differentiation", "eq": "well"}}, "not (Differentiation is well)"),
+        ({"not": {"fact": "differentiation", "eq": "well"}}, "not (Differentiation is well differentiated)"),
         (
             {
                 "all": [
@@ -360,13 +362,22 @@ def test_a_valid_condition_keeps_its_compact_written_form() -> None:
                     {"any": [FIT, {"fact": "pregnant", "eq": False}]},
                 ]
             },
-            "Differentiation is well and (ECOG performance status ≤ 2 or Pregnant is no)",
+            "Differentiation is well differentiated and (ECOG performance status ≤ 2 or Pregnant is no)",
         ),
         ({"all": [{"any": [FIT]}]}, "ECOG performance status ≤ 2"),
     ],
 )
 def test_describe_reads_as_plain_english(data: dict[str, Any], text: str) -> None:
     assert describe(parse_condition(data)) == text
+
+
+def test_describe_names_prior_therapies_by_their_modality_names() -> None:
+    condition = parse_condition({"fact": "prior_therapies", "contains": "ssta"})
+
+    assert (
+        describe(condition, {"ssta": "Somatostatin analogue"})
+        == "Prior therapies include Somatostatin analogue"
+    )
 
 
 # --- property: the compiled engine means what the reference interpreter means ---------------------

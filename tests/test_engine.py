@@ -24,7 +24,7 @@ from treatments.rules.engine import (
     RuleSpec,
     Verdict,
 )
-from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS, PatientProfile
+from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS, PatientProfile, fact_label
 from treatments.rules.serialize import reason_to_dict, result_to_dict
 
 # Conditions, named for what they say.
@@ -283,7 +283,9 @@ def test_a_rule_checked_when_known_does_not_hold_the_option_and_says_what_was_no
     assert found.status == "candidate"
     assert found.missing_facts == ()
     assert cautions(found) == [(noted.rule_id, "not_checked", (fact,))]
-    assert found.cautions[0].text == f"Not checked: {fact}. {noted.title}: {noted.reason}"
+    assert (
+        found.cautions[0].text == f"Not checked: {fact_label(fact)} is unknown. {noted.title}: {noted.reason}"
+    )
 
 
 def test_a_not_checked_caution_names_only_the_facts_that_are_unknown() -> None:
@@ -557,7 +559,7 @@ def test_result_to_dict_gives_exactly_the_contract_shape() -> None:
             "rule_id": "ssta.renal",
             "type": "not_checked",
             "facts": ["egfr_ml_min"],
-            "text": "Not checked: egfr_ml_min. Renal: Reason of ssta.renal.",
+            "text": "Not checked: eGFR is unknown. Renal: Reason of ssta.renal.",
         },
     ]
 

@@ -16,7 +16,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.conftest import KNOWLEDGE_BASE
+from tests.conftest import KB_VERSION, KNOWLEDGE_BASE
 from treatments.models import AuditEvent, RuleSet
 
 pytestmark = pytest.mark.django_db
@@ -269,7 +269,7 @@ def test_a_changed_file_with_a_new_version_is_published_and_the_old_one_retired(
     out, _ = load("--file", str(write(tmp_path, data)))
     assert "Published rule set 1.2.0" in out
     assert dict(RuleSet.objects.values_list("version", "status")) == {
-        "1.1.0": "retired",
+        KB_VERSION: "retired",
         "1.2.0": "published",
     }
     new = RuleSet.objects.published().get()

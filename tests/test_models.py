@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tests.conftest import KNOWLEDGE_BASE
+from tests.conftest import KB_VERSION, KNOWLEDGE_BASE
 from tests.test_golden_cases import CASES, load
 from treatments import selectors
 from treatments.models import AuditEvent, Modality, ReadOnlyError, Rule, RuleSet
@@ -191,7 +191,7 @@ def test_a_barrier_may_be_checked_when_known(db: None, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"title": "Edited"}, {"notes": "Edited"}, {"content": {}}, {"status": "draft"}, {"version": "1.1.1"}],
+    [{"title": "Edited"}, {"notes": "Edited"}, {"content": {}}, {"status": "draft"}, {"version": "9.9.9"}],
 )
 def test_a_published_rule_set_cannot_be_edited(published: RuleSet, change: dict[str, Any]) -> None:
     for field, value in change.items():
@@ -291,11 +291,11 @@ def test_each_record_reads_as_a_short_label(published: RuleSet) -> None:
     modality = published.modalities.get(key="surgery_curative")
     rule = modality.rules.get(rule_id="common.bedbound")
     event = AuditEvent.objects.get()
-    assert str(published) == "Rule set 1.1.0 (published)"
+    assert str(published) == f"Rule set {KB_VERSION} (published)"
     assert str(draft_ruleset()) == "Rule set 2.0.0-draft (draft)"
     assert str(modality) == "Curative surgery (resection) (surgery_curative)"
     assert str(rule) == "common.bedbound (contraindication, surgery_curative)"
-    assert str(event) == f"{event.at:%Y-%m-%d %H:%M} system ruleset.publish Rule set 1.1.0 (published)"
+    assert str(event) == f"{event.at:%Y-%m-%d %H:%M} system ruleset.publish Rule set {KB_VERSION} (published)"
 
 
 # --- the audit trail ------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ def test_publishing_a_new_version_retires_the_previous_one(published: RuleSet, r
     assert new is not None
     assert RuleSet.objects.get(pk=published.pk).status == RuleSet.Status.RETIRED
     assert list(RuleSet.objects.published()) == [new]
-    assert AuditEvent.objects.order_by("id").last().payload["retired"] == "1.1.0"  # type: ignore[union-attr]
+    assert AuditEvent.objects.order_by("id").last().payload["retired"] == KB_VERSION  # type: ignore[union-attr]
     assert Rule.objects.published().count() == Rule.objects.filter(rule_set=new).count()
 
 
@@ -355,7 +355,7 @@ def test_publishing_unchanged_content_does_nothing(published: RuleSet, knowledge
 def test_publishing_changed_content_under_a_used_version_is_refused(published: RuleSet) -> None:
     with pytest.raises(VersionConflict, match="bump `version`"):
         ruleset_publish(knowledge_base=revised_knowledge_base(published.version))
-    assert list(RuleSet.objects.values_list("version", "status")) == [("1.1.0", "published")]
+    assert list(RuleSet.objects.values_list("version", "status")) == [(KB_VERSION, "published")]
 
 
 # --- reading the published rule set ---------------------------------------------------------------
@@ -397,3 +397,36 @@ def test_a_newly_published_version_is_picked_up_at_the_next_recheck(
     assert current.info.version == "1.2.0"
     reasons = current.evaluate(PatientProfile()).verdict("surgery_curative").reasons
     assert reasons[0].rule.spec.reason == "Second revision."
+
+
+@pytest.mark.parametrize(
+    "bulk",
+    [
+        lambda rs: Rule.objects.filter(rule_set=rs).update(reason="edited"),
+        lambda rs: Rule.objects.filter(rule_set=rs).delete(),
+        lambda rs: Modality.objects.filter(rule_set=rs).update(name="edited"),
+        lambda rs: Modality.objects.filter(rule_set=rs).delete(),
+        lambda rs: RuleSet.objects.filter(pk=rs.pk).update(notes="edited"),
+        lambda rs: RuleSet.objects.filter(pk=rs.pk).delete(),
+    ],
+    ids=[
+        "rule-update",
+        "rule-delete",
+        "modality-update",
+        "modality-delete",
+        "ruleset-update",
+        "ruleset-delete",
+    ],
+)
+def test_bulk_writes_cannot_change_a_published_rule_set_either(published: RuleSet, bulk: Any) -> None:
+    with pytest.raises(ReadOnlyError):
+        bulk(published)
+
+    assert Rule.objects.filter(rule_set=published).exclude(reason="edited").count() == published.rules.count()
+
+
+def test_who_published_a_rule_set_cannot_be_rewritten(published: RuleSet, admin_user: Any) -> None:
+    published.published_by = admin_user
+
+    with pytest.raises(ReadOnlyError):
+        published.save()

@@ -29,6 +29,7 @@ from .rules.profile import (
     fact_kind,
     fact_label,
     fact_unit,
+    value_label,
 )
 
 UNKNOWN = "unknown"
@@ -43,24 +44,7 @@ PRIOR_MODE_FIELD = "prior_therapies_known"
 # Enumerated facts with at most this many values are radio buttons; longer lists are a select.
 RADIO_LIMIT = 3
 # Words for values where the contract's spelling would read oddly.
-VALUE_LABELS = {
-    "none": "None (non-functioning)",
-    "nhs": "NHS",
-    "private": "Private",
-    "lung_bronchus": "Lung or bronchus",
-    "unknown_primary": "Unknown primary (CUP)",
-    "medullary_thyroid": "Medullary thyroid",
-    "carcinoid_syndrome": "Carcinoid syndrome",
-    "vipoma": "VIPoma",
-    "new_diagnosis": "New diagnosis",
-    "well": "Well differentiated",
-    "poorly": "Poorly differentiated (NEC)",
-}
 MAX_ENCODED_PROFILE = 20_000  # characters: a full profile is well under 2,000
-
-
-def value_label(value: str) -> str:
-    return VALUE_LABELS.get(value) or display_value(value).capitalize()
 
 
 class FactMeta(NamedTuple):

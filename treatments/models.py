@@ -24,9 +24,33 @@ class ReadOnlyError(Exception):
     """A write to something that must not change (a published rule set, the audit trail)."""
 
 
-class RuleSetQuerySet(models.QuerySet["RuleSet"]):
+class _FrozenGuard:
+    """Bulk update() and delete() refuse rows of a published or retired rule set, like save() does."""
+
+    frozen_lookup = ""
+
+    def update(self, **kwargs: Any) -> int:
+        self._refuse_frozen("change")
+        return super().update(**kwargs)  # type: ignore[misc, no-any-return]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._refuse_frozen("delete")
+        return super().delete()  # type: ignore[misc, no-any-return]
+
+    def _refuse_frozen(self, verb: str) -> None:
+        frozen = self.filter(**{f"{self.frozen_lookup}__in": ["published", "retired"]})  # type: ignore[attr-defined]
+        if frozen.exists():
+            raise ReadOnlyError(f"cannot {verb} rows of a published rule set; publish a new version instead")
+
+
+class RuleSetQuerySet(_FrozenGuard, models.QuerySet["RuleSet"]):
+    frozen_lookup = "status"
+
     def published(self) -> RuleSetQuerySet:
         return self.filter(status=RuleSet.Status.PUBLISHED)
+
+
+_FROZEN_FIELDS = ("version", "title", "notes", "checksum", "content", "published_at", "published_by_id")
 
 
 class RuleSet(models.Model):
@@ -86,11 +110,14 @@ class RuleSet(models.Model):
         stored = RuleSet.objects.filter(pk=self.pk).first()
         if stored is None or not stored.is_frozen:
             return
-        frozen_fields = ("version", "title", "notes", "checksum", "content", "published_at")
-        changed = [name for name in frozen_fields if getattr(stored, name) != getattr(self, name)]
+        changed = [name for name in _FROZEN_FIELDS if getattr(stored, name) != getattr(self, name)]
         retiring = stored.status == self.Status.PUBLISHED and self.status == self.Status.RETIRED
         if changed or (stored.status != self.status and not retiring):
             raise ReadOnlyError(f"{stored} is read-only; publish a new version instead")
+
+
+class ModalityQuerySet(_FrozenGuard, models.QuerySet["Modality"]):
+    frozen_lookup = "rule_set__status"
 
 
 class Modality(models.Model):
@@ -119,6 +146,8 @@ class Modality(models.Model):
     notes = models.TextField(blank=True)
     display_order = models.PositiveSmallIntegerField(help_text="Base rank within a status (1 = first).")
 
+    objects = ModalityQuerySet.as_manager()
+
     class Meta:
         ordering = ["rule_set", "display_order"]
         verbose_name_plural = "modalities"
@@ -142,7 +171,9 @@ class Modality(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class RuleQuerySet(models.QuerySet["Rule"]):
+class RuleQuerySet(_FrozenGuard, models.QuerySet["Rule"]):
+    frozen_lookup = "rule_set__status"
+
     def published(self) -> RuleQuerySet:
         return self.filter(rule_set__status=RuleSet.Status.PUBLISHED)
 

@@ -88,6 +88,14 @@ def rule_spec(rule: Rule) -> RuleSpec:
     )
 
 
+def modality_names() -> dict[str, str]:
+    """Modality key -> display name in the rule set in force ({} before one is published)."""
+    try:
+        return published_ruleset().names
+    except NoPublishedRuleSet:
+        return {}
+
+
 def eligibility(profile: PatientProfile) -> EvaluationResult:
     """Evaluate a profile against the published rule set (no database query once cached)."""
     return published_ruleset().evaluate(profile)
@@ -102,8 +110,8 @@ def catalogue(
 ) -> list[Modality]:
     """The modalities of a rule set (the published one by default) with their rules, in display order.
 
-    `category` keeps one category; `search` keeps modalities whose key, name, description, agents or
-    rule texts contain the words (case-insensitive).
+    `category` keeps one category; `search` keeps modalities whose key, name, description, agents,
+    hospital-page text or rule titles, reasons and sources contain every word (case-insensitive).
     """
     rule_set = rule_set or current_ruleset()
     if rule_set is None:
@@ -117,8 +125,10 @@ def catalogue(
             | Q(name__icontains=word)
             | Q(description__icontains=word)
             | Q(agents__icontains=word)
+            | Q(hospital_page__icontains=word)
             | Q(rules__title__icontains=word)
             | Q(rules__reason__icontains=word)
+            | Q(rules__source__icontains=word)
         )
     return list(_with_rules(modalities.distinct()))
 

@@ -9,7 +9,7 @@ import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import KNOWLEDGE_BASE
+from tests.conftest import KB_VERSION, KNOWLEDGE_BASE
 from treatments.rules.document import parse_data
 from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS
 from treatments.services import ruleset_publish
@@ -30,7 +30,7 @@ def test_it_answers_one_option_per_modality_candidates_first(api: ApiClient) -> 
 
     assert response.status_code == 200
     body = response.json()
-    assert body["ruleset"]["version"] == "1.1.0"
+    assert body["ruleset"]["version"] == KB_VERSION
     assert body["ruleset"]["published_at"]
     assert sorted(option["modality"] for option in body["options"]) == sorted(MODALITY_KEYS)
     ranks = [STATUS_RANK[option["status"]] for option in body["options"]]
@@ -99,7 +99,7 @@ def test_evaluation_costs_no_query_beyond_authentication_once_the_rule_set_is_ca
 
 def test_a_newly_published_rule_set_is_used_without_a_restart(api: ApiClient, settings: Any) -> None:
     settings.NETCARE_RULESET_RECHECK_SECONDS = 0
-    assert api.post_json(ELIGIBILITY, {"profile": {}}).json()["ruleset"]["version"] == "1.1.0"
+    assert api.post_json(ELIGIBILITY, {"profile": {}}).json()["ruleset"]["version"] == KB_VERSION
     content = yaml.safe_load(KNOWLEDGE_BASE.read_text(encoding="utf-8"))
     content["version"] = "1.2.0"
     ruleset_publish(knowledge_base=parse_data(content))

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.browser.conftest import TABLET, audit
-from tests.conftest import PASSWORD
+from tests.conftest import KB_VERSION, PASSWORD
 from tests.pages.helpers import golden
 from treatments.rules.profile import MODALITY_KEYS
 from treatments.rules.summary import STATUS_LABELS
@@ -72,7 +72,7 @@ def test_the_clinician_logs_in_and_finds_prrt_in_the_catalogue(page: Any, ready:
     header = page.locator("header.site-header")
     assert "Clara Hughes" in header.inner_text() and "Clinician" in header.inner_text()
     assert "support, and not replace, the judgement" in page.locator(".disclaimer").inner_text()
-    assert "version 1.1.0" in page.locator("footer").inner_text()
+    assert f"version {KB_VERSION}" in page.locator("footer").inner_text()
     assert page.locator("article.modality-card").count() == len(MODALITY_KEYS)
     audit(page, "catalogue")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.conftest import KB_VERSION
 from tests.pages.conftest import logged_in
 
 PAGES = ["/", "/catalogue/", "/catalogue/prrt_lu177/", "/check/"]
@@ -107,7 +108,7 @@ def test_the_header_names_the_user_and_role_and_every_page_has_the_disclaimer_an
         assert '<span class="user-name">Clara Hughes</span>' in html
         assert '<span class="user-role">Clinician</span>' in html
         assert "to support, and not replace, the judgement of the multidisciplinary team" in html
-        assert "Rule set in force: <strong>version 1.1.0</strong>" in html
+        assert f"Rule set in force: <strong>version {KB_VERSION}</strong>" in html
         assert '<a class="skip-link" href="#main">' in html
         assert '<main id="main"' in html
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from tests.conftest import KB_VERSION
 from tests.pages.helpers import GOLDEN, form_data, golden, shown_options
 from treatments.models import Rule
 from treatments.rules.engine import STATUS_ORDER
@@ -146,7 +147,7 @@ def test_nothing_to_obtain_says_so(clinician_client: Client) -> None:
 def test_the_result_page_says_which_rule_set_decided_it_and_can_be_printed(clinician_client: Client) -> None:
     html = result_html(clinician_client, "01_si_g2_progressive_nhs")
 
-    assert "Evaluated with rule set <strong>version 1.1.0</strong>" in html
+    assert f"Evaluated with rule set <strong>version {KB_VERSION}</strong>" in html
     assert "data-print hidden>Print handout</button>" in html
     assert '<link rel="stylesheet" href="/static/css/print.css" media="print">' in html
     assert '<section class="print-only print-facts">' in html

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from treatments import selectors
 from treatments.models import Modality, Rule, RuleSet
 from treatments.rules.conditions import describe
 
@@ -32,7 +33,7 @@ class RuleSerializer(serializers.ModelSerializer[Rule]):
 
     @extend_schema_field(serializers.CharField())
     def get_condition_text(self, rule: Rule) -> str:
-        return describe(rule.condition_tree)
+        return describe(rule.condition_tree, selectors.modality_names())
 
 
 class ModalitySerializer(serializers.ModelSerializer[Modality]):

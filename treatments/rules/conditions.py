@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from .profile import FACT_NAMES, fact_choices, fact_kind, fact_label, fact_unit
+from .profile import FACT_NAMES, fact_choices, fact_kind, fact_label, fact_unit, value_label
 
 STATUSES: tuple[str, ...] = ("candidate", "trial_only", "needs_data", "not_suitable", "not_indicated")
 Status = Literal["candidate", "trial_only", "needs_data", "not_suitable", "not_indicated"]
@@ -300,38 +300,49 @@ def _compare(op: str, value: Any, target: Any) -> bool:
 _WORDS = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
 
 
-def describe(condition: Condition) -> str:
-    """The condition in plain English, e.g. "Ki-67 index ≥ 10 % and disease status is progressive"."""
-    return _describe(condition, top=True)
+def describe(condition: Condition, names: Mapping[str, str] | None = None) -> str:
+    """The condition in plain English, e.g. "Ki-67 index ≥ 10 % and Disease status is progressive".
+
+    `names` gives the display names of modality keys (for prior therapies).
+    """
+    return _describe(condition, names or {}, top=True)
 
 
-def _describe(condition: Condition, top: bool = False) -> str:
+def _describe(condition: Condition, names: Mapping[str, str], top: bool = False) -> str:
     if isinstance(condition, Compare):
-        return _describe_compare(condition)
+        return _describe_compare(condition, names)
     if isinstance(condition, OptionStatus):
         return f"another option is {condition.option_status.replace('_', ' ')}"
     if isinstance(condition, NotOf):
-        return f"not ({_describe(condition.not_, top=True)})"
+        return f"not ({_describe(condition.not_, names, top=True)})"
     joiner = " and " if isinstance(condition, AllOf) else " or "
-    text = joiner.join(_describe(child) for child in children(condition))
+    text = joiner.join(_describe(child, names) for child in children(condition))
     return text if top or len(children(condition)) == 1 else f"({text})"
 
 
-def _describe_compare(node: Compare) -> str:
+def _describe_compare(node: Compare, names: Mapping[str, str]) -> str:
     label = fact_label(node.fact)
     unit = fact_unit(node.fact)
     if node.op == "is_known":
         return f"{label} is {'known' if node.value else 'unknown'}"
     if node.op == "contains":
-        return f"{label} include {display_value(node.value)}"
+        return f"{label} include {names.get(node.value, display_value(node.value))}"
     if node.op in ("in", "not_in"):
-        values = ", ".join(display_value(value) for value in node.value)
+        values = ", ".join(_value_words(value) for value in node.value)
         return f"{label} is {'one of' if node.op == 'in' else 'none of'} ({values})"
     if node.op in _WORDS:
         suffix = f" {unit}" if unit else ""
         return f"{label} {_WORDS[node.op]} {display_value(node.value)}{suffix}"
     verb = "is" if node.op == "eq" else "is not"
-    return f"{label} {verb} {display_value(node.value)}"
+    return f"{label} {verb} {_value_words(node.value)}"
+
+
+def _value_words(value: Any) -> str:
+    """A value inside a sentence: enumerated values by their label, lower-cased unless an acronym."""
+    if not isinstance(value, str):
+        return display_value(value)
+    label = value_label(value)
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
 
 
 def display_value(value: Any) -> str:

@@ -37,7 +37,7 @@ from .conditions import (
     unknown_facts,
     uses_option_status,
 )
-from .profile import FACT_NAMES, PatientProfile
+from .profile import FACT_NAMES, PatientProfile, fact_label
 
 RuleKind = Literal["indication", "requirement", "contraindication", "trial_only", "caution"]
 RULE_KINDS: tuple[str, ...] = ("indication", "requirement", "contraindication", "trial_only", "caution")
@@ -113,7 +113,8 @@ class Caution:
     @property
     def text(self) -> str:
         if self.kind == "not_checked":
-            return f"Not checked: {', '.join(self.facts)}. {self.rule.spec.title}: {self.rule.spec.reason}"
+            unknown = ", ".join(f"{fact_label(name)} is unknown" for name in self.facts)
+            return f"Not checked: {unknown}. {self.rule.spec.title}: {self.rule.spec.reason}"
         return f"{self.rule.spec.title}: {self.rule.spec.reason}"
 
 
@@ -228,7 +229,8 @@ class CompiledRuleSet:
                 raise RuleSetError(f"rule {rule.rule_id} belongs to unknown modality {rule.modality!r}")
             by_modality[rule.modality].append(rule)
         first, second = _Codegen(), _Codegen()
-        plans = [self._plan(m, by_modality[m.key], first, second) for m in self.modalities]
+        self.names = {m.key: m.name for m in self.modalities}
+        plans = [self._plan(m, by_modality[m.key], first, second, self.names) for m in self.modalities]
         self._first_pass = [plan for plan in plans if not plan.needs_statuses]
         self._second_pass = [plan for plan in plans if plan.needs_statuses]
         self._evaluate_first = first.build()
@@ -236,13 +238,19 @@ class CompiledRuleSet:
         self.rule_count = sum(len(plan.rules) for plan in plans)
 
     @staticmethod
-    def _plan(modality: ModalitySpec, specs: list[RuleSpec], first: _Codegen, second: _Codegen) -> _Plan:
+    def _plan(
+        modality: ModalitySpec,
+        specs: list[RuleSpec],
+        first: _Codegen,
+        second: _Codegen,
+        names: dict[str, str],
+    ) -> _Plan:
         if not any(spec.kind == "indication" for spec in specs):
             raise RuleSetError(f"modality {modality.key} has no indication rule")
         needs_statuses = any(uses_option_status(spec.condition) for spec in specs)
         codegen = second if needs_statuses else first
         slots = [codegen.add(spec.condition) for spec in specs]
-        rules = tuple(_compiled_rule(spec) for spec in specs)
+        rules = tuple(_compiled_rule(spec, names) for spec in specs)
 
         def positions(*kinds: str, if_unknown: str | None = None) -> tuple[int, ...]:
             return tuple(
@@ -280,8 +288,8 @@ class CompiledRuleSet:
         return EvaluationResult(self.info, profile, tuple(verdicts))
 
 
-def _compiled_rule(spec: RuleSpec) -> CompiledRule:
-    text = describe(spec.condition)
+def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
+    text = describe(spec.condition, names)
     # The parts of a reason that do not depend on the patient, in the order the contract shows them;
     # outcome, decisive and values are filled in per verdict.
     card = {

@@ -195,6 +195,31 @@ class PatientProfile(BaseModel):
 
 FACT_NAMES: tuple[str, ...] = tuple(PatientProfile.model_fields)
 
+# How enumerated values read in forms, explanations and summaries; others read as their words
+# ("small_intestine" -> "Small intestine").
+VALUE_LABELS: dict[str, str] = {
+    "none": "None (non-functioning)",
+    "nhs": "NHS",
+    "private": "Private",
+    "lung_bronchus": "Lung or bronchus",
+    "unknown_primary": "Unknown primary (CUP)",
+    "medullary_thyroid": "Medullary thyroid",
+    "carcinoid_syndrome": "Carcinoid syndrome",
+    "vipoma": "VIPoma",
+    "new_diagnosis": "New diagnosis",
+    "well": "Well differentiated",
+    "poorly": "Poorly differentiated (NEC)",
+}
+
+
+def value_label(value: str) -> str:
+    """An enumerated value as a label: "poorly" -> "Poorly differentiated (NEC)"."""
+    label = VALUE_LABELS.get(value)
+    if label is None:
+        words = value.replace("_", " ")
+        label = words[:1].upper() + words[1:]
+    return label
+
 
 def fact_choices(name: str) -> tuple[str, ...] | None:
     """The allowed values of an enumerated fact (or of a list fact's items), else None."""

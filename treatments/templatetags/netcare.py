@@ -12,14 +12,13 @@ from django.forms import BoundField
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from treatments import roles
-from treatments.forms import value_label
+from treatments import roles, selectors
 from treatments.models import Rule
 from treatments.rules import summary
 from treatments.rules.conditions import describe, display_value
 from treatments.rules.document import CATEGORY_LABELS
 from treatments.rules.engine import CompiledRule, Reason, Verdict
-from treatments.rules.profile import fact_kind, fact_label, fact_unit
+from treatments.rules.profile import fact_kind, fact_label, fact_unit, value_label
 
 register = template.Library()
 
@@ -120,7 +119,7 @@ def unverified(rule: Rule | CompiledRule) -> bool:
 @register.filter
 def rule_text(rule: Rule) -> str:
     """A stored rule's condition in plain English."""
-    return describe(rule.condition_tree)
+    return describe(rule.condition_tree, selectors.modality_names())
 
 
 @register.filter
