@@ -13,7 +13,7 @@ import yaml
 
 from treatments.rules.engine import CompiledRuleSet
 from treatments.rules.profile import PatientProfile
-from treatments.rules.serialize import result_to_dict, result_to_json
+from treatments.rules.serialize import result_from_dict, result_to_dict, result_to_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from engine import realistic_profile  # noqa: E402
@@ -65,3 +65,14 @@ def test_the_dict_form_has_the_contract_keys(compiled: CompiledRuleSet) -> None:
         "verification",
         "verification_note",
     ]
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=[path.stem for path in GOLDEN])
+def test_a_stored_answer_reads_back_as_the_same_result(compiled: CompiledRuleSet, path: Path) -> None:
+    profile = PatientProfile.model_validate(yaml.safe_load(path.read_text())["profile"])
+    stored = result_to_dict(compiled.evaluate(profile))
+
+    rebuilt = result_from_dict(orjson.loads(orjson.dumps(stored)), profile)
+
+    assert result_to_dict(rebuilt) == stored
+    assert [v.status for v in rebuilt.verdicts] == [option["status"] for option in stored["options"]]

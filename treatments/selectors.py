@@ -5,14 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from .models import Modality, Rule, RuleSet
+from .models import Case, Evaluation, Meeting, MeetingCase, Modality, Outcome, Review, Rule, RuleSet
+from .rules import summary
 from .rules.conditions import parse_condition
 from .rules.engine import CompiledRuleSet, EvaluationResult, ModalitySpec, RuleSetInfo, RuleSpec
-from .rules.profile import PatientProfile
+from .rules.profile import PatientProfile, facts_fingerprint
+from .rules.serialize import result_from_dict
 
 
 class NoPublishedRuleSet(Exception):
@@ -144,3 +148,133 @@ def modality_detail(key: str, rule_set: RuleSet | None = None) -> Modality | Non
 def _with_rules(modalities: QuerySet[Modality]) -> QuerySet[Modality]:
     rules = Rule.objects.order_by("position")
     return modalities.prefetch_related(Prefetch("rules", queryset=rules)).order_by("display_order")
+
+
+# --- the MDT workflow -----------------------------------------------------------------------------
+
+
+def cases(*, status: str | None = None, search: str = "", archived: bool = False) -> QuerySet[Case]:
+    """Cases, most recently changed first; archived ones only when asked for."""
+    found = Case.objects.select_related("created_by", "updated_by")
+    found = found.exclude(archived_at=None) if archived else found.filter(archived_at=None)
+    if status:
+        found = found.filter(status=status)
+    for word in search.split():
+        found = found.filter(
+            Q(hospital_reference__icontains=word)
+            | Q(question__icontains=word)
+            | Q(referring_clinician__icontains=word)
+        )
+    return found
+
+
+def latest_evaluation(case: Case) -> Evaluation | None:
+    return case.evaluations.select_related("created_by", "rule_set").order_by("-created_at", "-id").first()
+
+
+def evaluation_result(evaluation: Evaluation) -> EvaluationResult:
+    """The stored answer, as the engine's result type (shown exactly as it was made)."""
+    return result_from_dict(evaluation.result, PatientProfile.model_validate(evaluation.profile))
+
+
+def evaluation_staleness(evaluation: Evaluation, case: Case) -> list[str]:
+    """Why an evaluation no longer reflects its case as it is now: changed facts, a newer rule set.
+
+    Empty when the evaluation is current.
+    """
+    reasons = []
+    if facts_fingerprint(case.profile) != evaluation.profile_hash:
+        reasons.append("the patient's facts have changed since this evaluation")
+    current = RuleSet.objects.published().values_list("pk", "version").first()
+    if current is not None and current[0] != evaluation.rule_set_id:
+        reasons.append(
+            f"rule set {current[1]} has been published since "
+            f"(this evaluation used {evaluation.ruleset_version})"
+        )
+    return reasons
+
+
+class EvaluationChanges(NamedTuple):
+    facts: list[summary.FactChange]
+    options: list[summary.StatusChange]
+
+
+def evaluation_changes(before: Evaluation, after: Evaluation) -> EvaluationChanges:
+    """What changed between two evaluations of a case: the facts, and the options whose status moved."""
+    old, new = evaluation_result(before), evaluation_result(after)
+    return EvaluationChanges(summary.changed_facts(old.profile, new.profile), summary.compare(old, new))
+
+
+def reviews_by_modality(evaluation: Evaluation) -> dict[str, Review]:
+    return {review.modality: review for review in evaluation.reviews.select_related("reviewed_by")}
+
+
+def meetings(*, upcoming: bool | None = None) -> QuerySet[Meeting]:
+    """Meetings, newest date first; `upcoming=True` keeps today and later (soonest first)."""
+    found = Meeting.objects.annotate(case_count=Count("entries"))
+    today = timezone.localdate()
+    if upcoming is True:
+        return found.filter(date__gte=today).order_by("date", "id")
+    if upcoming is False:
+        return found.filter(date__lt=today)
+    return found
+
+
+class WorklistRow(NamedTuple):
+    """One case on a meeting's list, with what the coordinator must still do for it."""
+
+    entry: MeetingCase
+    case: Case
+    evaluation: Evaluation | None
+    stale: list[str]
+    to_obtain: list[summary.FactToObtain]
+    outcome: Outcome | None
+
+    @property
+    def ready(self) -> bool:
+        return self.evaluation is not None and not self.stale and not self.to_obtain
+
+
+def meeting_worklist(meeting: Meeting) -> list[WorklistRow]:
+    """The meeting's cases in order, each with its latest evaluation, staleness and data to obtain."""
+    entries = meeting.entries.select_related("case", "case__updated_by").order_by("position", "id")
+    rows = []
+    for entry in entries:
+        evaluation = latest_evaluation(entry.case)
+        outcome = Outcome.objects.filter(entry=entry).select_related("recorded_by").first()
+        if evaluation is None:
+            rows.append(WorklistRow(entry, entry.case, None, ["not evaluated yet"], [], outcome))
+            continue
+        to_obtain = summary.data_to_obtain(evaluation_result(evaluation))
+        rows.append(
+            WorklistRow(
+                entry,
+                entry.case,
+                evaluation,
+                evaluation_staleness(evaluation, entry.case),
+                to_obtain,
+                outcome,
+            )
+        )
+    return rows
+
+
+class Concordance(NamedTuple):
+    """How many recorded decisions chose only options that were candidates."""
+
+    concordant: int
+    decided: int  # outcomes that chose at least one option
+    recorded: int  # all outcomes, including those that chose none
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.concordant / self.decided) if self.decided else None
+
+
+def meeting_concordance(meeting: Meeting) -> Concordance:
+    outcomes = Outcome.objects.filter(entry__meeting=meeting)
+    return Concordance(
+        outcomes.filter(concordant=True).count(),
+        outcomes.exclude(concordant=None).count(),
+        outcomes.count(),
+    )

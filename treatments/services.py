@@ -5,13 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from . import selectors
-from .models import AuditEvent, Modality, Rule, RuleSet
+from .inputs import CaseChange, CaseCreate, MeetingInput, OutcomeInput, ReviewInput
+from .models import (
+    AuditEvent,
+    Case,
+    Evaluation,
+    Meeting,
+    MeetingCase,
+    Modality,
+    Outcome,
+    Review,
+    Rule,
+    RuleSet,
+)
 from .rules.conditions import condition_to_data
 from .rules.document import KnowledgeBase
+from .rules.profile import PatientProfile, facts_fingerprint
+from .rules.serialize import result_to_dict, ruleset_to_dict
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -120,3 +134,333 @@ def _store_content(rule_set: RuleSet, knowledge_base: KnowledgeBase) -> None:
             )
         )
     Rule.objects.bulk_create(rules)
+
+
+# --- the MDT workflow -----------------------------------------------------------------------------
+
+
+class EditConflict(Exception):
+    """Someone else saved a newer version first. `current` is what they saved (None if removed)."""
+
+    def __init__(self, message: str, current: models.Model | None):
+        super().__init__(message)
+        self.current = current
+
+
+class WorkflowError(Exception):
+    """A write that the workflow does not allow (e.g. reviewing an option the evaluation lacks)."""
+
+
+def profile_facts(profile: PatientProfile) -> dict[str, Any]:
+    """The known facts of a profile, as stored on a case (absent = unknown)."""
+    return profile.known_facts()
+
+
+@transaction.atomic
+def case_create(*, actor: AbstractBaseUser, data: CaseCreate) -> Case:
+    """Create a case; the hospital reference must be new."""
+    if Case.objects.filter(hospital_reference=data.hospital_reference).exists():
+        raise WorkflowError(f"a case with hospital reference {data.hospital_reference} already exists")
+    case = Case.objects.create(
+        hospital_reference=data.hospital_reference,
+        nhs_number=data.nhs_number,
+        referring_clinician=data.referring_clinician,
+        question=data.question,
+        clinical_summary=data.clinical_summary,
+        profile=profile_facts(data.profile),
+        status=data.status,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_record(actor=actor, action="case.create", obj=case, payload={"fields": _case_payload(case)})
+    return case
+
+
+@transaction.atomic
+def case_update(*, actor: AbstractBaseUser, case: Case, data: CaseChange) -> Case:
+    """Change a case if nobody saved it since version `data.version`; else EditConflict."""
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if current.version != data.version:
+        raise EditConflict(
+            f"{current} was changed by {_who(current.updated_by)} since you opened it "
+            f"(version {data.version}, now {current.version}); review their change and save again",
+            current,
+        )
+    changes = data.changes()
+    reference = changes.get("hospital_reference")
+    if reference and Case.objects.filter(hospital_reference=reference).exclude(pk=current.pk).exists():
+        raise WorkflowError(f"a case with hospital reference {reference} already exists")
+    before = _case_payload(current)
+    for name, value in changes.items():
+        if name == "profile":
+            value = profile_facts(value)
+        elif name == "nhs_number" and value is None:
+            value = ""
+        setattr(current, name, value)
+    current.version += 1
+    current.updated_by = actor  # type: ignore[assignment]
+    current.save()
+    after = _case_payload(current)
+    changed = {
+        name: {"from": before[name], "to": after[name]} for name in after if before[name] != after[name]
+    }
+    audit_record(actor=actor, action="case.update", obj=current, payload={"changed": changed})
+    return current
+
+
+def _who(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _case_payload(case: Case) -> dict[str, Any]:
+    # Identifiers are recorded as "set/changed" only, to keep the audit trail low in personal data.
+    return {
+        "hospital_reference": case.hospital_reference,
+        "nhs_number": "set" if case.nhs_number else "",
+        "referring_clinician": case.referring_clinician,
+        "question": case.question,
+        "clinical_summary": case.clinical_summary,
+        "profile": case.profile,
+        "status": case.status,
+    }
+
+
+@transaction.atomic
+def case_archive(*, actor: AbstractBaseUser, case: Case) -> Case:
+    """Archive a case: it leaves the lists but keeps its evaluations, reviews and outcomes."""
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if current.archived_at is None:
+        current.archived_at = timezone.now()
+        current.version += 1
+        current.updated_by = actor  # type: ignore[assignment]
+        current.save()
+        audit_record(actor=actor, action="case.archive", obj=current)
+    return current
+
+
+@transaction.atomic
+def case_evaluate(*, actor: AbstractBaseUser, case: Case) -> Evaluation:
+    """Run the published rules on the case's profile and keep the answer as an immutable snapshot."""
+    profile = PatientProfile.model_validate(case.profile)
+    compiled = selectors.published_ruleset()
+    result = compiled.evaluate(profile)
+    rule_set = RuleSet.objects.get(version=compiled.info.version)
+    facts = profile_facts(profile)
+    evaluation = Evaluation.objects.create(
+        case=case,
+        rule_set=rule_set,
+        ruleset_version=rule_set.version,
+        ruleset_checksum=rule_set.checksum,
+        profile=facts,
+        profile_hash=facts_fingerprint(facts),
+        result={
+            **result_to_dict(result),
+            "ruleset": {**ruleset_to_dict(result.ruleset), "checksum": rule_set.checksum},
+        },
+        created_by=actor,
+    )
+    statuses = {verdict.modality.key: verdict.status for verdict in result.verdicts}
+    audit_record(
+        actor=actor,
+        action="evaluation.create",
+        obj=evaluation,
+        payload={"case": case.hospital_reference, "ruleset": rule_set.version, "statuses": statuses},
+    )
+    return evaluation
+
+
+@transaction.atomic
+def option_review(
+    *, actor: AbstractBaseUser, evaluation: Evaluation, modality: str, data: ReviewInput
+) -> Review:
+    """Accept, reject or defer one option of an evaluation.
+
+    `data.version` is the version of the review the clinician saw (None: they saw none). If someone
+    saved the review in between, nothing is overwritten: EditConflict carries their review.
+    """
+    if modality not in {option["modality"] for option in evaluation.result["options"]}:
+        raise WorkflowError(f"the evaluation has no option {modality!r}")
+    existing = Review.objects.select_for_update().filter(evaluation=evaluation, modality=modality).first()
+    fields = {"decision": data.decision, "reason_code": data.reason_code, "note": data.note}
+    if existing is None:
+        if data.version is not None:
+            raise EditConflict("this review no longer exists; reload the case", None)
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(
+                    evaluation=evaluation, modality=modality, reviewed_by=actor, **fields
+                )
+        except IntegrityError:
+            current = Review.objects.get(evaluation=evaluation, modality=modality)
+            raise EditConflict(_review_conflict(current), current) from None
+        before: dict[str, Any] = {}
+    else:
+        if data.version != existing.version:
+            raise EditConflict(_review_conflict(existing), existing)
+        before = {name: getattr(existing, name) for name in fields}
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.version += 1
+        existing.reviewed_by = actor  # type: ignore[assignment]
+        existing.save()
+        review = existing
+    audit_record(
+        actor=actor,
+        action="review.save",
+        obj=review,
+        payload={"modality": modality, "evaluation": evaluation.pk, "before": before, "after": fields},
+    )
+    return review
+
+
+def _review_conflict(current: Review) -> str:
+    theirs = f"{current.get_decision_display().lower()}, {current.get_reason_code_display().lower()}"
+    return (
+        f"{_who(current.reviewed_by)} saved a review of this option first ({theirs}); "
+        "your change was not saved. Review theirs and save again."
+    )
+
+
+@transaction.atomic
+def meeting_create(*, actor: AbstractBaseUser, data: MeetingInput) -> Meeting:
+    meeting = Meeting.objects.create(title=data.title, date=data.date, created_by=actor)
+    audit_record(
+        actor=actor,
+        action="meeting.create",
+        obj=meeting,
+        payload={"title": data.title, "date": str(data.date)},
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(*, actor: AbstractBaseUser, meeting: Meeting, data: MeetingInput) -> Meeting:
+    before = {"title": meeting.title, "date": str(meeting.date)}
+    meeting.title, meeting.date = data.title, data.date
+    meeting.save()
+    after = {"title": meeting.title, "date": str(meeting.date)}
+    audit_record(
+        actor=actor, action="meeting.update", obj=meeting, payload={"before": before, "after": after}
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_add_case(*, actor: AbstractBaseUser, meeting: Meeting, case: Case) -> MeetingCase:
+    """Put a case at the end of a meeting's list (once)."""
+    Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if case.is_archived:
+        raise WorkflowError(f"{case} is archived")
+    if meeting.entries.filter(case=case).exists():
+        raise WorkflowError(f"{case} is already on this meeting's list")
+    last = meeting.entries.aggregate(last=models.Max("position"))["last"] or 0
+    entry = MeetingCase.objects.create(meeting=meeting, case=case, position=last + 1, added_by=actor)
+    audit_record(
+        actor=actor, action="meeting.add_case", obj=meeting, payload={"case": case.hospital_reference}
+    )
+    return entry
+
+
+@transaction.atomic
+def meeting_remove_case(*, actor: AbstractBaseUser, meeting: Meeting, case: Case) -> None:
+    """Take a case off the list; not once its outcome is recorded (that would lose the decision)."""
+    entry = meeting.entries.select_for_update().filter(case=case).first()
+    if entry is None:
+        raise WorkflowError(f"{case} is not on this meeting's list")
+    if Outcome.objects.filter(entry=entry).exists():
+        raise WorkflowError(f"the outcome for {case} is recorded; it stays on the list")
+    entry.delete()
+    _renumber(meeting)
+    audit_record(
+        actor=actor, action="meeting.remove_case", obj=meeting, payload={"case": case.hospital_reference}
+    )
+
+
+@transaction.atomic
+def meeting_reorder(*, actor: AbstractBaseUser, meeting: Meeting, case_ids: list[int]) -> None:
+    """Put the meeting's cases in this order; the list must name each of its cases exactly once."""
+    entries = {entry.case_id: entry for entry in meeting.entries.select_for_update()}
+    if sorted(case_ids) != sorted(entries) or len(set(case_ids)) != len(case_ids):
+        raise WorkflowError("the new order must list every case of the meeting exactly once")
+    for position, case_id in enumerate(case_ids, start=1):
+        entries[case_id].position = position
+    MeetingCase.objects.bulk_update(entries.values(), ["position"])
+    references = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "hospital_reference"))
+    audit_record(
+        actor=actor,
+        action="meeting.reorder",
+        obj=meeting,
+        payload={"order": [references[i] for i in case_ids]},
+    )
+
+
+def _renumber(meeting: Meeting) -> None:
+    entries = list(meeting.entries.order_by("position", "id"))
+    for position, entry in enumerate(entries, start=1):
+        entry.position = position
+    MeetingCase.objects.bulk_update(entries, ["position"])
+
+
+@transaction.atomic
+def outcome_record(*, actor: AbstractBaseUser, meeting: Meeting, case: Case, data: OutcomeInput) -> Outcome:
+    """Record (or correct) the MDT's decision for a case, against the case's latest evaluation.
+
+    For each chosen option the status it had in that evaluation is kept, and the decision is
+    concordant when every chosen option was a candidate.
+    """
+    entry = meeting.entries.select_for_update().filter(case=case).first()
+    if entry is None:
+        raise WorkflowError(f"{case} is not on this meeting's list")
+    evaluation = selectors.latest_evaluation(case)
+    if evaluation is None:
+        raise WorkflowError(f"{case} has no evaluation yet: evaluate it before recording the outcome")
+    statuses = {option["modality"]: option["status"] for option in evaluation.result["options"]}
+    unknown = [key for key in data.chosen_modalities if key not in statuses]
+    if unknown:
+        raise WorkflowError(f"the evaluation has no option {', '.join(unknown)}")
+    chosen = {key: statuses[key] for key in data.chosen_modalities}
+    concordant = all(status == "candidate" for status in chosen.values()) if chosen else None
+    fields = {
+        "evaluation": evaluation,
+        "chosen_modalities": list(data.chosen_modalities),
+        "plan": data.plan,
+        "statuses": chosen,
+        "concordant": concordant,
+        "recorded_by": actor,
+    }
+    existing = Outcome.objects.select_for_update().filter(entry=entry).first()
+    if existing is None:
+        if data.version is not None:
+            raise EditConflict("this outcome no longer exists; reload the meeting", None)
+        outcome = Outcome.objects.create(entry=entry, **fields)
+    else:
+        if data.version != existing.version:
+            raise EditConflict(
+                f"{_who(existing.recorded_by)} recorded this outcome first; your change was not saved. "
+                "Review theirs and save again.",
+                existing,
+            )
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.version += 1
+        existing.save()
+        outcome = existing
+    audit_record(
+        actor=actor,
+        action="outcome.record",
+        obj=outcome,
+        payload={
+            "case": case.hospital_reference,
+            "meeting": meeting.pk,
+            "evaluation": evaluation.pk,
+            "chosen": chosen,
+            "concordant": concordant,
+            "plan": data.plan,
+        },
+    )
+    return outcome
+
+
+def summary_exported(*, actor: AbstractBaseUser, obj: Case | Meeting, fmt: str) -> None:
+    """Record that a case summary or a meeting pack left the system (HTML or PDF)."""
+    audit_record(actor=actor, action="summary.export", obj=obj, payload={"format": fmt})

@@ -7,6 +7,9 @@ boolean and "3" is not a number, because a decision-support tool must not guess 
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -195,6 +198,20 @@ class PatientProfile(BaseModel):
 
 FACT_NAMES: tuple[str, ...] = tuple(PatientProfile.model_fields)
 
+
+def facts_fingerprint(facts: Mapping[str, Any]) -> str:
+    """SHA-256 of known facts, so that a changed profile can be told from an unchanged one.
+
+    Unknown (null) facts are left out and the order of prior therapies does not matter.
+    """
+    canonical = {
+        name: sorted(value) if isinstance(value, list) else value
+        for name, value in facts.items()
+        if value is not None
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
 # How enumerated values read in forms, explanations and summaries; others read as their words
 # ("small_intestine" -> "Small intestine").
 VALUE_LABELS: dict[str, str] = {
@@ -273,40 +290,64 @@ def _find_literal(annotation: Any) -> Any:
 # One message per pydantic error type that a profile can raise. tests/test_profile.py fails if an
 # error type reaches the fallback, so that no user ever reads pydantic's internal wording.
 _MESSAGES: dict[str, str] = {
-    "extra_forbidden": "is not a known fact (see contract.md section 1 for the list of facts)",
+    "extra_forbidden": "is not a known field",
     "missing": "is required",
     "literal_error": "must be one of: {choices}",
-    "bool_type": "must be true or false (or null when unknown)",
-    "int_type": "must be a whole number (or null when unknown)",
-    "float_type": "must be a number (or null when unknown)",
+    "bool_type": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "float_type": "must be a number",
     "finite_number": "must be a finite number",
-    "list_type": "must be a list of modality keys (an empty list means none)",
+    "list_type": "must be a list",
     "greater_than_equal": "must be at least {ge}{unit}",
     "greater_than": "must be more than {gt}{unit}",
     "less_than_equal": "must be at most {le}{unit}",
     "less_than": "must be less than {lt}{unit}",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "int_from_float": "must be a whole number",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_pattern_mismatch": "may hold only letters, digits, / and - (first a letter or digit)",
+    "too_long": "must have at most {max_length} items",
+    "date_type": "must be a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
+    "date_parsing": "must be a date as YYYY-MM-DD",
+    "value_error": "{error}",
+    "invalid_key": "field names must be text",
+    "json_invalid": "is not valid JSON ({error})",
+}
+# Inside a patient profile the words are about facts, and null is a valid answer (unknown).
+_FACT_MESSAGES: dict[str, str] = {
+    "extra_forbidden": "is not a known fact (see contract.md section 1 for the list of facts)",
+    "bool_type": "must be true or false (or null when unknown)",
+    "int_type": "must be a whole number (or null when unknown)",
+    "float_type": "must be a number (or null when unknown)",
+    "list_type": "must be a list of modality keys (an empty list means none)",
     "model_type": "must be an object of facts",
     "model_attributes_type": "must be an object of facts",
     "dict_type": "must be an object of facts",
-    "int_from_float": "must be a whole number",
-    "string_type": "must be text",
     "invalid_key": "fact names must be text",
-    "json_invalid": "is not valid JSON ({error})",
 }
+_PROFILE_KEYS = frozenset({"profile", "profiles"})
 
 
 def error_list(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
     """Turn a pydantic ValidationError into [{"loc": [...], "msg": "..."}] with readable messages."""
+    whole_profile = exc.title == PatientProfile.__name__
     errors = []
     for error in exc.errors(include_url=False):
         loc = list(prefix) + list(error["loc"])
-        errors.append({"loc": loc, "msg": readable_message(error)})
+        about_facts = whole_profile or any(part in _PROFILE_KEYS for part in loc)
+        errors.append({"loc": loc, "msg": readable_message(error, about_facts=about_facts)})
     return errors
 
 
-def readable_message(error: Any) -> str:
+def readable_message(error: Any, *, about_facts: bool = True) -> str:
     kind = error["type"]
-    template = _MESSAGES.get(kind)
+    template = (_FACT_MESSAGES.get(kind) if about_facts else None) or _MESSAGES.get(kind)
     if template is None:
         return str(error["msg"])
     ctx = {key: _plain(value) for key, value in (error.get("ctx") or {}).items()}
@@ -315,6 +356,8 @@ def readable_message(error: Any) -> str:
     ctx["unit"] = f" {unit}" if unit else ""
     if kind == "literal_error":
         ctx["choices"] = str(ctx.get("expected", "")).replace("'", "")
+    if kind == "string_too_short" and ctx.get("min_length", 1) > 1:
+        return f"must be at least {ctx['min_length']} characters"
     return template.format(**ctx)
 
 

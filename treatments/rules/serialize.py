@@ -3,6 +3,8 @@ stored evaluations, so that a past MDT decision can be shown exactly as it was m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from itertools import chain
 from typing import Any
 
@@ -11,12 +13,15 @@ import orjson
 from .engine import (
     OUTCOME_WORDS,
     Caution,
+    CompiledRule,
     EvaluationResult,
     ModalitySpec,
     Reason,
     RuleSetInfo,
+    RuleSpec,
     Verdict,
 )
+from .profile import PatientProfile
 
 _OUTCOMES = OUTCOME_WORDS
 
@@ -177,3 +182,65 @@ def caution_to_dict(caution: Caution) -> dict[str, Any]:
         "facts": list(caution.facts),
         "text": caution.text,
     }
+
+
+# --- back from the contract form ------------------------------------------------------------------
+
+
+def result_from_dict(data: Mapping[str, Any], profile: PatientProfile) -> EvaluationResult:
+    """An EvaluationResult rebuilt from a stored contract-form answer and the profile it answered.
+
+    A stored evaluation is shown exactly as it was made - the statuses, outcomes, deciding rules,
+    missing facts, cautions and rule texts of the snapshot - with the same templates and summaries
+    as a fresh one. The rebuilt result is for reading: its rules keep their conditions in words only
+    and cannot be evaluated again.
+    """
+    ruleset = data["ruleset"]
+    published_at = ruleset.get("published_at")
+    info = RuleSetInfo(
+        str(ruleset["version"]),
+        datetime.fromisoformat(published_at.replace("Z", "+00:00")) if published_at else None,
+        str(ruleset.get("checksum", "")),
+    )
+    facts = profile.__dict__
+    verdicts = tuple(
+        _verdict_from_dict(option, order, facts) for order, option in enumerate(data["options"], start=1)
+    )
+    return EvaluationResult(info, profile, verdicts)
+
+
+def _verdict_from_dict(option: Mapping[str, Any], order: int, facts: Mapping[str, Any]) -> Verdict:
+    modality = ModalitySpec(
+        option["modality"], option["name"], option["category"], tuple(option["intent"]), order
+    )
+    rules = tuple(_rule_from_dict(reason, modality.key) for reason in option["reasons"])
+    by_id = {rule.rule_id: rule for rule in rules}
+    outcomes = tuple(_OUTCOME_VALUES[reason["outcome"]] for reason in option["reasons"])
+    decisive = frozenset(i for i, reason in enumerate(option["reasons"]) if reason["decisive"])
+    cautions = tuple(
+        Caution(by_id[caution["rule_id"]], caution["type"], tuple(caution["facts"]))
+        for caution in option["cautions"]
+    )
+    return Verdict(
+        modality, option["status"], rules, outcomes, decisive, tuple(option["missing_facts"]), cautions, facts
+    )
+
+
+def _rule_from_dict(reason: Mapping[str, Any], modality: str) -> CompiledRule:
+    spec = RuleSpec(
+        rule_id=reason["rule_id"],
+        modality=modality,
+        kind=reason["kind"],
+        title=reason["title"],
+        condition=None,  # type: ignore[arg-type]  # a snapshot keeps the condition's words, not its tree
+        reason=reason["text"],
+        source=reason["source"],
+        evidence=reason["evidence"],
+        verification=reason["verification"],
+        verification_note=reason["verification_note"],
+    )
+    card = {**reason, "outcome": None, "decisive": None, "values": None}
+    return CompiledRule(spec, tuple(reason["values"]), reason["condition"], card)
+
+
+_OUTCOME_VALUES = {word: outcome for outcome, word in OUTCOME_WORDS.items()}

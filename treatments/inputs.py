@@ -1,0 +1,146 @@
+"""What a user may send to change MDT data: one pydantic model per write, shared by the API and the
+pages, so that both accept and refuse the same things with the same field paths and messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from .models import Case, Review, nhs_number_is_valid
+from .rules.profile import ModalityKey, PatientProfile
+
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+CaseStatus = Literal["draft", "ready", "discussed", "closed"]
+Decision = Literal["accept", "reject", "defer"]
+ReasonCode = Literal[
+    "clinically_appropriate", "patient_preference", "comorbidity", "not_available", "awaiting_data", "other"
+]
+assert set(Case.Status.values) == {"draft", "ready", "discussed", "closed"}
+assert set(Review.ReasonCode.values) == set(ReasonCode.__args__)  # type: ignore[attr-defined]
+
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/\-]*$"
+
+
+def normalise_nhs_number(value: Any) -> Any:
+    """'943 476 5919' -> '9434765919'; '' or None -> ''. Raises ValueError when the check digit fails."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value  # the str type check reports it
+    digits = re.sub(r"[\s-]", "", value)
+    if digits and not nhs_number_is_valid(digits):
+        raise ValueError("must be a valid 10-digit NHS number (its modulus-11 check digit does not match)")
+    return digits
+
+
+class CaseFields(BaseModel):
+    model_config = _STRICT
+
+    hospital_reference: str = Field(min_length=1, max_length=30, pattern=REFERENCE_PATTERN)
+    nhs_number: str = Field(default="", description="Optional; spaces and hyphens are ignored.")
+    referring_clinician: str = Field(min_length=1, max_length=150)
+    question: str = Field(min_length=1, max_length=2000)
+    clinical_summary: str = Field(default="", max_length=4000)
+    profile: PatientProfile = Field(default_factory=PatientProfile)
+    status: CaseStatus = "draft"
+
+    @field_validator("nhs_number", mode="before")
+    @classmethod
+    def _nhs(cls, value: Any) -> Any:
+        return normalise_nhs_number(value)
+
+
+class CaseCreate(CaseFields):
+    """A new case: the hospital reference, the question and whatever facts are known."""
+
+
+class CaseChange(BaseModel):
+    """Changes to a case. `version` is the version the user saw; a newer one means a conflict."""
+
+    model_config = _STRICT
+
+    version: int = Field(ge=1)
+    hospital_reference: str | None = Field(
+        default=None, min_length=1, max_length=30, pattern=REFERENCE_PATTERN
+    )
+    nhs_number: str | None = None
+    referring_clinician: str | None = Field(default=None, min_length=1, max_length=150)
+    question: str | None = Field(default=None, min_length=1, max_length=2000)
+    clinical_summary: str | None = Field(default=None, max_length=4000)
+    profile: PatientProfile | None = None
+    status: CaseStatus | None = None
+
+    @field_validator("nhs_number", mode="before")
+    @classmethod
+    def _nhs(cls, value: Any) -> Any:
+        return None if value is None else normalise_nhs_number(value)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the user sent (a null nhs_number clears it)."""
+        return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
+
+
+class ReviewInput(BaseModel):
+    """A clinician's review of one option. `version` is the review version the clinician saw
+    (null or absent when they saw no review yet)."""
+
+    model_config = _STRICT
+
+    decision: Decision
+    reason_code: ReasonCode
+    note: str = Field(default="", max_length=2000, validate_default=True)
+    version: int | None = Field(default=None, ge=1)
+
+    @field_validator("note")
+    @classmethod
+    def _other_needs_a_note(cls, note: str, info: ValidationInfo) -> str:
+        if info.data.get("reason_code") == "other" and not note:
+            raise ValueError("is required when the reason is 'other'")
+        return note
+
+
+class MeetingInput(BaseModel):
+    model_config = _STRICT
+
+    title: str = Field(min_length=1, max_length=200)
+    date: dt.date
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("must be a date as YYYY-MM-DD") from None
+        return value
+
+
+class MeetingCaseAdd(BaseModel):
+    model_config = _STRICT
+    case: int = Field(ge=1, description="The case id.")
+
+
+class MeetingOrder(BaseModel):
+    model_config = _STRICT
+    cases: list[int] = Field(description="Every case id of the meeting, in the new order.")
+
+
+class OutcomeInput(BaseModel):
+    """The MDT's decision: the options chosen (none is allowed, e.g. surveillance) and the plan."""
+
+    model_config = _STRICT
+
+    chosen_modalities: list[ModalityKey] = Field(default_factory=list, max_length=15)
+    plan: str = Field(min_length=1, max_length=4000)
+    version: int | None = Field(default=None, ge=1)
+
+    @field_validator("chosen_modalities")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists an option more than once")
+        return value
