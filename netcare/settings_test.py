@@ -11,7 +11,7 @@ os.environ.setdefault("API_THROTTLE_USER", "100000/min")
 os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
 
 from .settings import *  # noqa: E402,F403
-from .settings import STORAGES  # noqa: E402
+from .settings import DATABASES, STORAGES  # noqa: E402
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -22,3 +22,12 @@ CSRF_COOKIE_SECURE = False
 # browser tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not shared-cache memory: concurrent writers then wait for each other as in production,
+    # where in-memory SQLite fails them at once with "database table is locked".
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"netcare-test-{os.getpid()}.sqlite3")
+    }

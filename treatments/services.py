@@ -148,7 +148,19 @@ class EditConflict(Exception):
 
 
 class WorkflowError(Exception):
-    """A write that the workflow does not allow (e.g. reviewing an option the evaluation lacks)."""
+    """A write that the workflow does not allow (e.g. reviewing an option the evaluation lacks).
+
+    `loc` names the input field at fault, when there is one.
+    """
+
+    def __init__(self, message: str, loc: list[str | int] | None = None):
+        super().__init__(message)
+        self.loc = loc
+
+
+def _refuse_archived(case: Case) -> None:
+    if case.archived_at is not None:
+        raise WorkflowError(f"{case} is archived and can no longer be changed")
 
 
 def profile_facts(profile: PatientProfile) -> dict[str, Any]:
@@ -180,6 +192,7 @@ def case_create(*, actor: AbstractBaseUser, data: CaseCreate) -> Case:
 def case_update(*, actor: AbstractBaseUser, case: Case, data: CaseChange) -> Case:
     """Change a case if nobody saved it since version `data.version`; else EditConflict."""
     current = Case.objects.select_for_update().get(pk=case.pk)
+    _refuse_archived(current)
     if current.version != data.version:
         raise EditConflict(
             f"{current} was changed by {_who(current.updated_by)} since you opened it "
@@ -241,6 +254,7 @@ def case_archive(*, actor: AbstractBaseUser, case: Case) -> Case:
 @transaction.atomic
 def case_evaluate(*, actor: AbstractBaseUser, case: Case) -> Evaluation:
     """Run the published rules on the case's profile and keep the answer as an immutable snapshot."""
+    _refuse_archived(case)
     profile = PatientProfile.model_validate(case.profile)
     compiled = selectors.published_ruleset()
     result = compiled.evaluate(profile)
@@ -278,8 +292,9 @@ def option_review(
     `data.version` is the version of the review the clinician saw (None: they saw none). If someone
     saved the review in between, nothing is overwritten: EditConflict carries their review.
     """
+    _refuse_archived(evaluation.case)
     if modality not in {option["modality"] for option in evaluation.result["options"]}:
-        raise WorkflowError(f"the evaluation has no option {modality!r}")
+        raise WorkflowError(f"the evaluation has no option {modality!r}", ["modality"])
     existing = Review.objects.select_for_update().filter(evaluation=evaluation, modality=modality).first()
     fields = {"decision": data.decision, "reason_code": data.reason_code, "note": data.note}
     if existing is None:
@@ -349,8 +364,7 @@ def meeting_update(*, actor: AbstractBaseUser, meeting: Meeting, data: MeetingIn
 def meeting_add_case(*, actor: AbstractBaseUser, meeting: Meeting, case: Case) -> MeetingCase:
     """Put a case at the end of a meeting's list (once)."""
     Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if case.is_archived:
-        raise WorkflowError(f"{case} is archived")
+    _refuse_archived(case)
     if meeting.entries.filter(case=case).exists():
         raise WorkflowError(f"{case} is already on this meeting's list")
     last = meeting.entries.aggregate(last=models.Max("position"))["last"] or 0
@@ -381,7 +395,7 @@ def meeting_reorder(*, actor: AbstractBaseUser, meeting: Meeting, case_ids: list
     """Put the meeting's cases in this order; the list must name each of its cases exactly once."""
     entries = {entry.case_id: entry for entry in meeting.entries.select_for_update()}
     if sorted(case_ids) != sorted(entries) or len(set(case_ids)) != len(case_ids):
-        raise WorkflowError("the new order must list every case of the meeting exactly once")
+        raise WorkflowError("the new order must list every case of the meeting exactly once", ["cases"])
     for position, case_id in enumerate(case_ids, start=1):
         entries[case_id].position = position
     MeetingCase.objects.bulk_update(entries.values(), ["position"])
@@ -411,13 +425,14 @@ def outcome_record(*, actor: AbstractBaseUser, meeting: Meeting, case: Case, dat
     entry = meeting.entries.select_for_update().filter(case=case).first()
     if entry is None:
         raise WorkflowError(f"{case} is not on this meeting's list")
+    _refuse_archived(case)
     evaluation = selectors.latest_evaluation(case)
     if evaluation is None:
         raise WorkflowError(f"{case} has no evaluation yet: evaluate it before recording the outcome")
     statuses = {option["modality"]: option["status"] for option in evaluation.result["options"]}
     unknown = [key for key in data.chosen_modalities if key not in statuses]
     if unknown:
-        raise WorkflowError(f"the evaluation has no option {', '.join(unknown)}")
+        raise WorkflowError(f"the evaluation has no option {', '.join(unknown)}", ["chosen_modalities"])
     chosen = {key: statuses[key] for key in data.chosen_modalities}
     concordant = all(status == "candidate" for status in chosen.values()) if chosen else None
     fields = {
