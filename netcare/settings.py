@@ -189,6 +189,8 @@ SPECTACULAR_SETTINGS = {
         "RuleKindEnum": "treatments.rules.engine.RULE_KINDS",
         "CategoryEnum": "treatments.rules.document.CATEGORY_LABELS",
         "VerificationEnum": "treatments.rules.document.VERIFICATIONS",
+        "CaseStatusEnum": "treatments.inputs.CASE_STATUSES",
+        "OutcomeEnum": "treatments.rules.engine.OUTCOMES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .models import Case, Review, nhs_number_is_valid
 from .rules.profile import ModalityKey, PatientProfile
 
-_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+_STRICT = ConfigDict(extra="forbid")
+# Text is checked as sent (so the limits mean what the schema says) and then trimmed; required text
+# must hold something other than spaces.
+Trimmed = Annotated[str, AfterValidator(str.strip)]
+NOT_BLANK = r"\S"
 CaseStatus = Literal["draft", "ready", "discussed", "closed"]
+CASE_STATUSES: tuple[str, ...] = get_args(CaseStatus)
 Decision = Literal["accept", "reject", "defer"]
 ReasonCode = Literal[
     "clinically_appropriate", "patient_preference", "comorbidity", "not_available", "awaiting_data", "other"
@@ -31,8 +36,10 @@ def normalise_nhs_number(value: Any) -> Any:
     if not isinstance(value, str):
         return value  # the str type check reports it
     digits = re.sub(r"[\s-]", "", value)
+    if digits and not (len(digits) == 10 and digits.isdigit()):
+        raise ValueError("must be 10 digits (spaces and hyphens are ignored)")
     if digits and not nhs_number_is_valid(digits):
-        raise ValueError("must be a valid 10-digit NHS number (its modulus-11 check digit does not match)")
+        raise ValueError("is not a valid NHS number: its check digit does not match (modulus 11)")
     return digits
 
 
@@ -40,10 +47,12 @@ class CaseFields(BaseModel):
     model_config = _STRICT
 
     hospital_reference: str = Field(min_length=1, max_length=30, pattern=REFERENCE_PATTERN)
-    nhs_number: str = Field(default="", description="Optional; spaces and hyphens are ignored.")
-    referring_clinician: str = Field(min_length=1, max_length=150)
-    question: str = Field(min_length=1, max_length=2000)
-    clinical_summary: str = Field(default="", max_length=4000)
+    nhs_number: str | None = Field(
+        default="", description="Optional (empty or null: none); spaces and hyphens are ignored."
+    )
+    referring_clinician: Trimmed = Field(min_length=1, max_length=150, pattern=NOT_BLANK)
+    question: Trimmed = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
+    clinical_summary: Trimmed = Field(default="", max_length=4000)
     profile: PatientProfile = Field(default_factory=PatientProfile)
     status: CaseStatus = "draft"
 
@@ -67,9 +76,9 @@ class CaseChange(BaseModel):
         default=None, min_length=1, max_length=30, pattern=REFERENCE_PATTERN
     )
     nhs_number: str | None = None
-    referring_clinician: str | None = Field(default=None, min_length=1, max_length=150)
-    question: str | None = Field(default=None, min_length=1, max_length=2000)
-    clinical_summary: str | None = Field(default=None, max_length=4000)
+    referring_clinician: Trimmed | None = Field(default=None, min_length=1, max_length=150, pattern=NOT_BLANK)
+    question: Trimmed | None = Field(default=None, min_length=1, max_length=2000, pattern=NOT_BLANK)
+    clinical_summary: Trimmed | None = Field(default=None, max_length=4000)
     profile: PatientProfile | None = None
     status: CaseStatus | None = None
 
@@ -91,7 +100,7 @@ class ReviewInput(BaseModel):
 
     decision: Decision
     reason_code: ReasonCode
-    note: str = Field(default="", max_length=2000, validate_default=True)
+    note: Trimmed = Field(default="", max_length=2000, validate_default=True)
     version: int | None = Field(default=None, ge=1)
 
     @field_validator("note")
@@ -105,18 +114,20 @@ class ReviewInput(BaseModel):
 class MeetingInput(BaseModel):
     model_config = _STRICT
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Trimmed = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     date: dt.date
 
     @field_validator("date", mode="before")
     @classmethod
     def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
         if isinstance(value, str):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                raise ValueError("must be a date as YYYY-MM-DD") from None
-        return value
+                pass
+        raise ValueError("must be a date as YYYY-MM-DD")
 
 
 class MeetingCaseAdd(BaseModel):
@@ -135,7 +146,7 @@ class OutcomeInput(BaseModel):
     model_config = _STRICT
 
     chosen_modalities: list[ModalityKey] = Field(default_factory=list, max_length=15)
-    plan: str = Field(min_length=1, max_length=4000)
+    plan: Trimmed = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
     version: int | None = Field(default=None, ge=1)
 
     @field_validator("chosen_modalities")

@@ -175,7 +175,7 @@ def case_create(*, actor: AbstractBaseUser, data: CaseCreate) -> Case:
         raise WorkflowError(f"a case with hospital reference {data.hospital_reference} already exists")
     case = Case.objects.create(
         hospital_reference=data.hospital_reference,
-        nhs_number=data.nhs_number,
+        nhs_number=data.nhs_number or "",
         referring_clinician=data.referring_clinician,
         question=data.question,
         clinical_summary=data.clinical_summary,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -47,6 +48,11 @@ class ApiClient(Client):
 
     def post_json(self, path: str, body: Any, **extra: Any) -> Any:
         return self.post(path, body, content_type="application/json", **self._auth(extra))
+
+    def send(self, method: str, path: str, body: Any = None, **extra: Any) -> Any:
+        """Any method with an optional JSON body (PUT, PATCH, DELETE, ...)."""
+        data = json.dumps(body) if body is not None else ""
+        return self.generic(method, path, data, content_type="application/json", **self._auth(extra))
 
     def post_raw(self, path: str, raw: bytes, content_type: str = "application/json", **extra: Any) -> Any:
         return self.generic("POST", path, raw, content_type=content_type, **self._auth(extra))

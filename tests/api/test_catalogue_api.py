@@ -50,7 +50,10 @@ def test_the_catalogue_filters_by_category(api: ApiClient) -> None:
     assert keys == ["platinum_etoposide", "capecitabine_temozolomide", "streptozocin_5fu", "folfox_folfiri"]
 
 
-@pytest.mark.parametrize(("words", "expected"), [("lutetium", "prrt_lu177"), ("lutathera", "prrt_lu177"), ("EVEROLIMUS", "everolimus")])
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("lutetium", "prrt_lu177"), ("lutathera", "prrt_lu177"), ("EVEROLIMUS", "everolimus")],
+)
 def test_the_catalogue_searches_text(api: ApiClient, words: str, expected: str) -> None:
     keys = [m["key"] for m in api.get_json(f"/api/v1/modalities/?search={words}").json()]
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError as PydanticValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -64,6 +65,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None  # a real bug: let Django log it and answer with handler500
     response.data = {"detail": _detail(exc), "errors": _errors(exc)}
+    if hasattr(exc, "current"):  # a 409 edit conflict carries what the other person saved
+        response.data["current"] = exc.current
     return response
 
 
@@ -104,6 +107,7 @@ def error_body(detail: str, errors: list[ErrorItem] | None = None) -> dict[str, 
 # Django-level handlers, for what never reaches a DRF view (unmatched /api/ URLs, crashes).
 
 
+@csrf_exempt  # answers any method with 404; it changes nothing
 def api_not_found(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body(f"No API endpoint at {request.path}."), status=404)
 

@@ -7,10 +7,11 @@ status, outcome and kind as an enum.
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from treatments.rules.conditions import Status
 from treatments.rules.document import Category, Intent, Verification
@@ -122,3 +123,162 @@ class TokenRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     token: str
+
+
+# --- the MDT workflow -----------------------------------------------------------------------------
+
+
+class LatestEvaluation(BaseModel):
+    id: int
+    created_at: datetime
+    ruleset_version: str
+    out_of_date: list[str] = Field(description="Why it no longer reflects the case; empty when current.")
+
+
+class CaseOut(BaseModel):
+    id: int
+    hospital_reference: str
+    nhs_number: str = Field(description="10 digits, or empty.")
+    referring_clinician: str
+    question: str
+    clinical_summary: str
+    profile: dict[str, Any] = Field(description="The known facts; a fact that is absent is unknown.")
+    status: Literal["draft", "ready", "discussed", "closed"]
+    archived: bool
+    version: int = Field(description="Send it back when changing the case; a newer one is a conflict (409).")
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    latest_evaluation: LatestEvaluation | None
+
+
+class CasePage(BaseModel):
+    count: int
+    page: int
+    pages: int
+    results: list[CaseOut]
+
+
+class ReviewOut(BaseModel):
+    modality: ModalityKey
+    decision: Literal["accept", "reject", "defer"]
+    reason_code: str
+    note: str
+    version: int
+    reviewed_by: str
+    reviewed_at: datetime
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    case: int
+    created_at: datetime
+    created_by: str
+    ruleset: dict[str, Any] = Field(description="version, published_at and checksum of the rule set used.")
+    profile: dict[str, Any]
+    out_of_date: list[str]
+    options: list[Option]
+    reviews: list[ReviewOut]
+
+
+class FactChangeOut(BaseModel):
+    fact: FactName
+    old: Any
+    new: Any
+
+
+class OutcomeChangeOut(BaseModel):
+    rule_id: str
+    old_outcome: Literal["met", "not_met", "unknown"] | None
+    new_outcome: Literal["met", "not_met", "unknown"]
+
+
+class StatusChangeOut(BaseModel):
+    modality: ModalityKey
+    old_status: Status | None
+    new_status: Status | None
+    deciding_rules: list[str]
+    outcome_changes: list[OutcomeChangeOut]
+
+
+class EvaluationChangesOut(BaseModel):
+    before: int
+    after: int
+    facts: list[FactChangeOut]
+    options: list[StatusChangeOut]
+
+
+class OutcomeOut(BaseModel):
+    case: int
+    evaluation: int
+    chosen_modalities: list[ModalityKey]
+    plan: str
+    statuses: dict[str, Status] = Field(description="Each chosen option's status in the evaluation shown.")
+    concordant: bool | None = Field(description="Every chosen option was a candidate; null when none chosen.")
+    version: int
+    recorded_by: str
+    recorded_at: datetime
+
+
+class MeetingEntryOut(BaseModel):
+    position: int
+    case: int
+    hospital_reference: str
+
+
+class ConcordanceOut(BaseModel):
+    concordant: int
+    decided: int
+    recorded: int
+    percent: int | None
+
+
+class MeetingOut(BaseModel):
+    id: int
+    title: str
+    date: dt.date
+    created_by: str
+    created_at: datetime
+    cases: list[MeetingEntryOut]
+    concordance: ConcordanceOut
+
+
+class FactToObtainOut(BaseModel):
+    fact: FactName
+    modalities: list[ModalityKey]
+
+
+class WorklistRowOut(BaseModel):
+    position: int
+    case: CaseOut
+    evaluation: int | None
+    ready: bool
+    out_of_date: list[str]
+    data_to_obtain: list[FactToObtainOut]
+    outcome: OutcomeOut | None
+
+
+class CaseSummaryOut(BaseModel):
+    case: CaseOut
+    evaluation: EvaluationOut | None
+    data_to_obtain: list[FactToObtainOut]
+    outcomes: list[OutcomeOut]
+
+
+class ConflictResponse(BaseModel):
+    detail: str
+    errors: list[ErrorItem]
+    current: dict[str, Any] | None = Field(description="What the other person saved (null if removed).")
+
+
+class EvaluationList(RootModel[list[EvaluationOut]]):
+    """A case's evaluations, newest first."""
+
+
+class MeetingList(RootModel[list[MeetingOut]]):
+    """MDT meetings, newest first."""
+
+
+class Worklist(RootModel[list[WorklistRowOut]]):
+    """A meeting's cases in order, with their readiness."""

@@ -1,7 +1,22 @@
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 
-from . import views
+from . import mdt, views
 from .exceptions import api_not_found
+
+
+class IdConverter:
+    """A database id: at most 18 digits, so a huge number is a 404, not a database overflow."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 app_name = "api"
 
@@ -12,6 +27,33 @@ urlpatterns = [
     path("modalities/", views.ModalityListView.as_view(), name="modality-list"),
     path("modalities/<str:key>/", views.ModalityDetailView.as_view(), name="modality-detail"),
     path("rulesets/current/", views.CurrentRuleSetView.as_view(), name="ruleset-current"),
+    path("cases/", mdt.CaseListView.as_view(), name="case-list"),
+    path("cases/<id:case_id>/", mdt.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<id:case_id>/archive/", mdt.CaseArchiveView.as_view(), name="case-archive"),
+    path("cases/<id:case_id>/summary/", mdt.CaseSummaryView.as_view(), name="case-summary"),
+    path("cases/<id:case_id>/evaluations/", mdt.EvaluationListView.as_view(), name="evaluation-list"),
+    path(
+        "cases/<id:case_id>/evaluations/<id:evaluation_id>/",
+        mdt.EvaluationDetailView.as_view(),
+        name="evaluation-detail",
+    ),
+    path(
+        "cases/<id:case_id>/evaluations/<id:evaluation_id>/changes/",
+        mdt.EvaluationChangesView.as_view(),
+        name="evaluation-changes",
+    ),
+    path(
+        "cases/<id:case_id>/evaluations/<id:evaluation_id>/reviews/<str:modality>/",
+        mdt.ReviewView.as_view(),
+        name="review",
+    ),
+    path("meetings/", mdt.MeetingListView.as_view(), name="meeting-list"),
+    path("meetings/<id:meeting_id>/", mdt.MeetingDetailView.as_view(), name="meeting-detail"),
+    path("meetings/<id:meeting_id>/cases/", mdt.MeetingCasesView.as_view(), name="meeting-cases"),
+    path("meetings/<id:meeting_id>/cases/<id:case_id>/", mdt.MeetingCaseView.as_view(), name="meeting-case"),
+    path("meetings/<id:meeting_id>/cases/<id:case_id>/outcome/", mdt.OutcomeView.as_view(), name="outcome"),
+    path("meetings/<id:meeting_id>/order/", mdt.MeetingOrderView.as_view(), name="meeting-order"),
+    path("meetings/<id:meeting_id>/worklist/", mdt.WorklistView.as_view(), name="worklist"),
     # Anything else under /api/v1/ answers in the API's error shape, whatever DEBUG says.
     re_path(r"^.*$", api_not_found),
 ]

@@ -44,6 +44,7 @@ RULE_KINDS: tuple[str, ...] = ("indication", "requirement", "contraindication", 
 STATUS_ORDER: tuple[str, ...] = ("candidate", "trial_only", "needs_data", "not_suitable", "not_indicated")
 _STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 OUTCOME_WORDS = {True: "met", False: "not_met", None: "unknown"}
+OUTCOMES: tuple[str, ...] = ("met", "not_met", "unknown")
 _FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
 _DECISION_CACHE_SIZE = 20_000  # per modality; real profiles produce a few hundred outcome patterns
 

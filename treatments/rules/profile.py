@@ -310,7 +310,7 @@ _MESSAGES: dict[str, str] = {
     "string_type": "must be text",
     "string_too_short": "must not be empty",
     "string_too_long": "must be at most {max_length} characters",
-    "string_pattern_mismatch": "may hold only letters, digits, / and - (first a letter or digit)",
+    "string_pattern_mismatch": "is not in the expected form",
     "too_long": "must have at most {max_length} items",
     "date_type": "must be a date as YYYY-MM-DD",
     "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
@@ -332,6 +332,12 @@ _FACT_MESSAGES: dict[str, str] = {
     "invalid_key": "fact names must be text",
 }
 _PROFILE_KEYS = frozenset({"profile", "profiles"})
+# What each pattern used in the input models asks for, in words.
+_PATTERN_MESSAGES: dict[str, str] = {
+    r"\S": "must not be blank",
+    r"^[A-Za-z0-9][A-Za-z0-9/\-]*$": "may hold only letters, digits, / and - (first a letter or digit)",
+    r"^[0-9 -]*$": "must be 10 digits (spaces and hyphens are ignored)",
+}
 
 
 def error_list(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
@@ -356,6 +362,8 @@ def readable_message(error: Any, *, about_facts: bool = True) -> str:
     ctx["unit"] = f" {unit}" if unit else ""
     if kind == "literal_error":
         ctx["choices"] = str(ctx.get("expected", "")).replace("'", "")
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_MESSAGES.get(str(ctx.get("pattern")), template)
     if kind == "string_too_short" and ctx.get("min_length", 1) > 1:
         return f"must be at least {ctx['min_length']} characters"
     return template.format(**ctx)
