@@ -8,7 +8,7 @@ from django.conf import settings
 
 from .models import RuleSet
 from .rules.document import KnowledgeBase, load_file
-from .services import User, ruleset_publish
+from .services import Actor, ruleset_publish
 
 
 def default_path() -> Path:
@@ -20,6 +20,6 @@ def knowledge_base_read(path: str | Path | None = None) -> KnowledgeBase:
     return load_file(path or default_path())
 
 
-def knowledge_base_publish(path: str | Path | None = None, *, actor: User = None) -> RuleSet | None:
+def knowledge_base_publish(path: str | Path | None = None, *, actor: Actor = None) -> RuleSet | None:
     """Validate the file and publish it; None when the published rule set already has this content."""
     return ruleset_publish(knowledge_base=knowledge_base_read(path), actor=actor)

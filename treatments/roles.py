@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
@@ -45,28 +45,28 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+def user_roles(user: User | AnonymousUser) -> set[str]:
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_netcare_roles", None)
+    cached: set[str] | None = getattr(user, "_netcare_roles", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True)) & set(ROLES)  # type: ignore[union-attr]
-        if getattr(user, "is_superuser", False):
+        cached = set(user.groups.values_list("name", flat=True)) & set(ROLES)
+        if user.is_superuser:
             cached.add(ADMIN)
         user._netcare_roles = cached  # type: ignore[union-attr]  # one query per request
     return set(cached)
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+def has_role(user: User | AnonymousUser, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:
+def can(user: User | AnonymousUser, capability: str) -> bool:
     """Whether the user's roles include one that has the capability."""
     return bool(user_roles(user) & CAPABILITIES[capability])
 
 
-def role_label(user: AbstractBaseUser | AnonymousUser) -> str:
+def role_label(user: User | AnonymousUser) -> str:
     """The user's roles in words, for the page header."""
     return ", ".join(ROLE_LABELS[role] for role in ROLES if role in user_roles(user)) or "No role"
 

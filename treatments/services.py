@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from .rules.document import KnowledgeBase
 from .rules.profile import PatientProfile, facts_fingerprint
 from .rules.serialize import result_to_dict, ruleset_to_dict
 
-User = AbstractBaseUser | AnonymousUser | None
+Actor = User | AnonymousUser | None  # None: the system (e.g. the loader command)
 
 
 class VersionConflict(Exception):
@@ -35,10 +35,10 @@ class VersionConflict(Exception):
 
 
 def audit_record(
-    *, actor: User, action: str, obj: models.Model, payload: dict[str, Any] | None = None
+    *, actor: Actor, action: str, obj: models.Model, payload: dict[str, Any] | None = None
 ) -> AuditEvent:
     """Append one event to the audit trail."""
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = actor if isinstance(actor, User) else None
     return AuditEvent.objects.create(
         actor=user,
         actor_name=user.get_username() if user is not None else "system",
@@ -51,7 +51,7 @@ def audit_record(
 
 
 @transaction.atomic
-def ruleset_publish(*, knowledge_base: KnowledgeBase, actor: User = None) -> RuleSet | None:
+def ruleset_publish(*, knowledge_base: KnowledgeBase, actor: Actor = None) -> RuleSet | None:
     """Publish a validated knowledge base as a new rule-set version and retire the previous one.
 
     Returns None when the published rule set already has this content (nothing to do). Raises
@@ -78,7 +78,7 @@ def ruleset_publish(*, knowledge_base: KnowledgeBase, actor: User = None) -> Rul
         current.save()
     rule_set.status = RuleSet.Status.PUBLISHED
     rule_set.published_at = timezone.now()
-    rule_set.published_by = actor if actor is not None and actor.is_authenticated else None  # type: ignore[assignment]
+    rule_set.published_by = actor if isinstance(actor, User) else None
     rule_set.save()
     audit_record(
         actor=actor,
@@ -169,7 +169,7 @@ def profile_facts(profile: PatientProfile) -> dict[str, Any]:
 
 
 @transaction.atomic
-def case_create(*, actor: AbstractBaseUser, data: CaseCreate) -> Case:
+def case_create(*, actor: User, data: CaseCreate) -> Case:
     """Create a case; the hospital reference must be new."""
     if Case.objects.filter(hospital_reference=data.hospital_reference).exists():
         raise WorkflowError(f"a case with hospital reference {data.hospital_reference} already exists")
@@ -189,7 +189,7 @@ def case_create(*, actor: AbstractBaseUser, data: CaseCreate) -> Case:
 
 
 @transaction.atomic
-def case_update(*, actor: AbstractBaseUser, case: Case, data: CaseChange) -> Case:
+def case_update(*, actor: User, case: Case, data: CaseChange) -> Case:
     """Change a case if nobody saved it since version `data.version`; else EditConflict."""
     current = Case.objects.select_for_update().get(pk=case.pk)
     _refuse_archived(current)
@@ -211,7 +211,7 @@ def case_update(*, actor: AbstractBaseUser, case: Case, data: CaseChange) -> Cas
             value = ""
         setattr(current, name, value)
     current.version += 1
-    current.updated_by = actor  # type: ignore[assignment]
+    current.updated_by = actor
     current.save()
     after = _case_payload(current)
     changed = {
@@ -239,20 +239,20 @@ def _case_payload(case: Case) -> dict[str, Any]:
 
 
 @transaction.atomic
-def case_archive(*, actor: AbstractBaseUser, case: Case) -> Case:
+def case_archive(*, actor: User, case: Case) -> Case:
     """Archive a case: it leaves the lists but keeps its evaluations, reviews and outcomes."""
     current = Case.objects.select_for_update().get(pk=case.pk)
     if current.archived_at is None:
         current.archived_at = timezone.now()
         current.version += 1
-        current.updated_by = actor  # type: ignore[assignment]
+        current.updated_by = actor
         current.save()
         audit_record(actor=actor, action="case.archive", obj=current)
     return current
 
 
 @transaction.atomic
-def case_evaluate(*, actor: AbstractBaseUser, case: Case) -> Evaluation:
+def case_evaluate(*, actor: User, case: Case) -> Evaluation:
     """Run the published rules on the case's profile and keep the answer as an immutable snapshot."""
     _refuse_archived(case)
     profile = PatientProfile.model_validate(case.profile)
@@ -284,9 +284,7 @@ def case_evaluate(*, actor: AbstractBaseUser, case: Case) -> Evaluation:
 
 
 @transaction.atomic
-def option_review(
-    *, actor: AbstractBaseUser, evaluation: Evaluation, modality: str, data: ReviewInput
-) -> Review:
+def option_review(*, actor: User, evaluation: Evaluation, modality: str, data: ReviewInput) -> Review:
     """Accept, reject or defer one option of an evaluation.
 
     `data.version` is the version of the review the clinician saw (None: they saw none). If someone
@@ -316,7 +314,7 @@ def option_review(
         for name, value in fields.items():
             setattr(existing, name, value)
         existing.version += 1
-        existing.reviewed_by = actor  # type: ignore[assignment]
+        existing.reviewed_by = actor
         existing.save()
         review = existing
     audit_record(
@@ -337,7 +335,7 @@ def _review_conflict(current: Review) -> str:
 
 
 @transaction.atomic
-def meeting_create(*, actor: AbstractBaseUser, data: MeetingInput) -> Meeting:
+def meeting_create(*, actor: User, data: MeetingInput) -> Meeting:
     meeting = Meeting.objects.create(title=data.title, date=data.date, created_by=actor)
     audit_record(
         actor=actor,
@@ -349,7 +347,7 @@ def meeting_create(*, actor: AbstractBaseUser, data: MeetingInput) -> Meeting:
 
 
 @transaction.atomic
-def meeting_update(*, actor: AbstractBaseUser, meeting: Meeting, data: MeetingInput) -> Meeting:
+def meeting_update(*, actor: User, meeting: Meeting, data: MeetingInput) -> Meeting:
     before = {"title": meeting.title, "date": str(meeting.date)}
     meeting.title, meeting.date = data.title, data.date
     meeting.save()
@@ -361,7 +359,7 @@ def meeting_update(*, actor: AbstractBaseUser, meeting: Meeting, data: MeetingIn
 
 
 @transaction.atomic
-def meeting_add_case(*, actor: AbstractBaseUser, meeting: Meeting, case: Case) -> MeetingCase:
+def meeting_add_case(*, actor: User, meeting: Meeting, case: Case) -> MeetingCase:
     """Put a case at the end of a meeting's list (once)."""
     Meeting.objects.select_for_update().get(pk=meeting.pk)
     _refuse_archived(case)
@@ -376,7 +374,7 @@ def meeting_add_case(*, actor: AbstractBaseUser, meeting: Meeting, case: Case) -
 
 
 @transaction.atomic
-def meeting_remove_case(*, actor: AbstractBaseUser, meeting: Meeting, case: Case) -> None:
+def meeting_remove_case(*, actor: User, meeting: Meeting, case: Case) -> None:
     """Take a case off the list; not once its outcome is recorded (that would lose the decision)."""
     entry = meeting.entries.select_for_update().filter(case=case).first()
     if entry is None:
@@ -391,7 +389,7 @@ def meeting_remove_case(*, actor: AbstractBaseUser, meeting: Meeting, case: Case
 
 
 @transaction.atomic
-def meeting_reorder(*, actor: AbstractBaseUser, meeting: Meeting, case_ids: list[int]) -> None:
+def meeting_reorder(*, actor: User, meeting: Meeting, case_ids: list[int]) -> None:
     """Put the meeting's cases in this order; the list must name each of its cases exactly once."""
     entries = {entry.case_id: entry for entry in meeting.entries.select_for_update()}
     if sorted(case_ids) != sorted(entries) or len(set(case_ids)) != len(case_ids):
@@ -416,7 +414,7 @@ def _renumber(meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def outcome_record(*, actor: AbstractBaseUser, meeting: Meeting, case: Case, data: OutcomeInput) -> Outcome:
+def outcome_record(*, actor: User, meeting: Meeting, case: Case, data: OutcomeInput) -> Outcome:
     """Record (or correct) the MDT's decision for a case, against the case's latest evaluation.
 
     For each chosen option the status it had in that evaluation is kept, and the decision is
@@ -476,6 +474,6 @@ def outcome_record(*, actor: AbstractBaseUser, meeting: Meeting, case: Case, dat
     return outcome
 
 
-def summary_exported(*, actor: AbstractBaseUser, obj: Case | Meeting, fmt: str) -> None:
+def summary_exported(*, actor: User, obj: Case | Meeting, fmt: str) -> None:
     """Record that a case summary or a meeting pack left the system (HTML or PDF)."""
     audit_record(actor=actor, action="summary.export", obj=obj, payload={"format": fmt})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -63,6 +63,12 @@ class Conflict(APIException):
     def __init__(self, detail: str, current: dict[str, Any] | None = None):
         super().__init__(detail)
         self.current = current
+
+
+def _actor(request: Request) -> User:
+    """The signed-in user (the permission classes have already refused anyone else)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _input(model: type[Any], data: Any) -> Any:
@@ -230,7 +236,7 @@ class CaseListView(APIView):
     @extend_schema(request=CaseCreate, responses={201: CaseOut, **_CONFLICT}, tags=["cases"])
     def post(self, request: Request) -> Response:
         data = _input(CaseCreate, request.data)
-        case = _write(lambda: services.case_create(actor=request.user, data=data))
+        case = _write(lambda: services.case_create(actor=_actor(request), data=data))
         return Response(case_out(case, look_up=False), status=status.HTTP_201_CREATED)
 
 
@@ -249,7 +255,8 @@ class CaseDetailView(APIView):
         case = _case(request, case_id)
         data = _input(CaseChange, request.data)
         updated = _write(
-            lambda: services.case_update(actor=request.user, case=case, data=data), serialize_current=case_out
+            lambda: services.case_update(actor=_actor(request), case=case, data=data),
+            serialize_current=case_out,
         )
         return Response(case_out(updated))
 
@@ -261,7 +268,7 @@ class CaseArchiveView(APIView):
 
     @extend_schema(request=None, responses={200: CaseOut}, tags=["cases"])
     def post(self, request: Request, case_id: int) -> Response:
-        case = _write(lambda: services.case_archive(actor=request.user, case=_case(request, case_id)))
+        case = _write(lambda: services.case_archive(actor=_actor(request), case=_case(request, case_id)))
         return Response(case_out(case))
 
 
@@ -280,7 +287,7 @@ class EvaluationListView(APIView):
     @extend_schema(request=None, responses={201: EvaluationOut, **_CONFLICT}, tags=["cases"])
     def post(self, request: Request, case_id: int) -> Response:
         case = _case(request, case_id)
-        evaluation = _write(lambda: services.case_evaluate(actor=request.user, case=case))
+        evaluation = _write(lambda: services.case_evaluate(actor=_actor(request), case=case))
         return Response(evaluation_out(evaluation, case), status=status.HTTP_201_CREATED)
 
 
@@ -368,7 +375,7 @@ class ReviewView(APIView):
         data = _input(ReviewInput, request.data)
         review = _write(
             lambda: services.option_review(
-                actor=request.user, evaluation=evaluation, modality=modality, data=data
+                actor=_actor(request), evaluation=evaluation, modality=modality, data=data
             ),
             serialize_current=review_out,
         )
@@ -389,7 +396,7 @@ class CaseSummaryView(APIView):
             [] if evaluation is None else _to_obtain(data_to_obtain(selectors.evaluation_result(evaluation)))
         )
         outcomes = Outcome.objects.filter(entry__case=case).select_related("entry", "recorded_by")
-        services.summary_exported(actor=request.user, obj=case, fmt="json")
+        services.summary_exported(actor=_actor(request), obj=case, fmt="json")
         return Response(
             {
                 "case": case_out(case, evaluation, look_up=False),
@@ -422,7 +429,7 @@ class MeetingListView(APIView):
     @extend_schema(request=MeetingInput, responses={201: MeetingOut}, tags=["meetings"])
     def post(self, request: Request) -> Response:
         data = _input(MeetingInput, request.data)
-        meeting = services.meeting_create(actor=request.user, data=data)
+        meeting = services.meeting_create(actor=_actor(request), data=data)
         return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
 
 
@@ -440,7 +447,9 @@ class MeetingDetailView(APIView):
     def put(self, request: Request, meeting_id: int) -> Response:
         meeting = _meeting(meeting_id)
         data = _input(MeetingInput, request.data)
-        return Response(meeting_out(services.meeting_update(actor=request.user, meeting=meeting, data=data)))
+        return Response(
+            meeting_out(services.meeting_update(actor=_actor(request), meeting=meeting, data=data))
+        )
 
 
 class MeetingCasesView(APIView):
@@ -455,7 +464,7 @@ class MeetingCasesView(APIView):
         case = Case.objects.filter(pk=data.case).first()
         if case is None:
             raise InvalidInput([{"loc": ["case"], "msg": f"no case with id {data.case}"}])
-        _write(lambda: services.meeting_add_case(actor=request.user, meeting=meeting, case=case))
+        _write(lambda: services.meeting_add_case(actor=_actor(request), meeting=meeting, case=case))
         return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
 
 
@@ -468,7 +477,7 @@ class MeetingCaseView(APIView):
     def delete(self, request: Request, meeting_id: int, case_id: int) -> Response:
         meeting = _meeting(meeting_id)
         case = _case(request, case_id)
-        _write(lambda: services.meeting_remove_case(actor=request.user, meeting=meeting, case=case))
+        _write(lambda: services.meeting_remove_case(actor=_actor(request), meeting=meeting, case=case))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -481,7 +490,7 @@ class MeetingOrderView(APIView):
     def put(self, request: Request, meeting_id: int) -> Response:
         meeting = _meeting(meeting_id)
         data = _input(MeetingOrder, request.data)
-        _write(lambda: services.meeting_reorder(actor=request.user, meeting=meeting, case_ids=data.cases))
+        _write(lambda: services.meeting_reorder(actor=_actor(request), meeting=meeting, case_ids=data.cases))
         return Response(meeting_out(meeting))
 
 
@@ -522,7 +531,7 @@ class OutcomeView(APIView):
         case = _case(request, case_id)
         data = _input(OutcomeInput, request.data)
         outcome = _write(
-            lambda: services.outcome_record(actor=request.user, meeting=meeting, case=case, data=data),
+            lambda: services.outcome_record(actor=_actor(request), meeting=meeting, case=case, data=data),
             serialize_current=outcome_out,
         )
         return Response(outcome_out(outcome), status=status.HTTP_201_CREATED if outcome.version == 1 else 200)

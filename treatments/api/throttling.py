@@ -7,11 +7,16 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
+def _rate(scope: str | None) -> str | None:
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(scope))
+    return None if rate is None else str(rate)
+
+
 class AnonThrottle(AnonRateThrottle):
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[no-any-return]
+        return _rate(self.scope)
 
 
 class UserThrottle(UserRateThrottle):
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[no-any-return]
+        return _rate(self.scope)

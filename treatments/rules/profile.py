@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 MODALITY_KEYS: tuple[str, ...] = (
     "surgery_curative",
@@ -90,7 +90,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
 
 def _fact(label: str, group: str, *, unit: str = "", help: str = "", **bounds: Any) -> Any:
     """A fact field: optional, with a label, group and unit for forms, schemas and explanations."""
-    extra = {"group": group, "unit": unit}
+    extra: dict[str, JsonValue] = {"group": group, "unit": unit}
     return Field(default=None, title=label, description=help or label, json_schema_extra=extra, **bounds)
 
 
