@@ -53,7 +53,7 @@ def user_roles(user: User | AnonymousUser) -> set[str]:
         cached = set(user.groups.values_list("name", flat=True)) & set(ROLES)
         if user.is_superuser:
             cached.add(ADMIN)
-        user._netcare_roles = cached  # type: ignore[union-attr]  # one query per request
+        user._netcare_roles = cached  # type: ignore[union-attr,attr-defined]  # one query per request
     return set(cached)
 
 
