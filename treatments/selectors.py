@@ -168,8 +168,13 @@ def cases(*, status: str | None = None, search: str = "", archived: bool = False
     return found
 
 
+def case_evaluations(case: Case) -> QuerySet[Evaluation]:
+    """A case's evaluations, newest first."""
+    return case.evaluations.select_related("created_by", "rule_set").order_by("-created_at", "-id")
+
+
 def latest_evaluation(case: Case) -> Evaluation | None:
-    return case.evaluations.select_related("created_by", "rule_set").order_by("-created_at", "-id").first()
+    return case_evaluations(case).first()
 
 
 def evaluation_result(evaluation: Evaluation) -> EvaluationResult:
@@ -233,6 +238,20 @@ class WorklistRow(NamedTuple):
     @property
     def ready(self) -> bool:
         return self.evaluation is not None and not self.stale and not self.to_obtain
+
+
+def cases_to_add(meeting: Meeting) -> QuerySet[Case]:
+    """The active cases that are not on the meeting's list yet, by reference."""
+    return cases().exclude(meeting_entries__meeting=meeting).order_by("hospital_reference")
+
+
+def case_outcomes(case: Case) -> QuerySet[Outcome]:
+    """The MDT decisions recorded for a case at any meeting, newest first."""
+    return (
+        Outcome.objects.filter(entry__case=case)
+        .select_related("recorded_by", "entry", "entry__meeting")
+        .order_by("-recorded_at", "-id")
+    )
 
 
 def meeting_worklist(meeting: Meeting) -> list[WorklistRow]:

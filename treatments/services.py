@@ -291,6 +291,9 @@ def option_review(*, actor: User, evaluation: Evaluation, modality: str, data: R
     saved the review in between, nothing is overwritten: EditConflict carries their review.
     """
     _refuse_archived(evaluation.case)
+    latest = selectors.latest_evaluation(evaluation.case)
+    if latest is not None and latest.pk != evaluation.pk:
+        raise WorkflowError("a newer evaluation of this case exists: review the options of the latest one")
     if modality not in {option["modality"] for option in evaluation.result["options"]}:
         raise WorkflowError(f"the evaluation has no option {modality!r}", ["modality"])
     existing = Review.objects.select_for_update().filter(evaluation=evaluation, modality=modality).first()

@@ -130,8 +130,9 @@ def check(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and form.profile is not None:
             result = selectors.eligibility(form.profile)
             return render(request, "treatments/result.html", _result_context(result, names))
-    else:
-        form = PatientForm(modality_names=names)
+        # Bad input: the form again, with messages by the fields, as a 400 (like the MDT pages).
+        return render(request, "treatments/check.html", {"form": form}, status=400)
+    form = PatientForm(modality_names=names)
     return render(request, "treatments/check.html", {"form": form})
 
 
@@ -157,7 +158,9 @@ def whatif(request: HttpRequest) -> HttpResponse:
         response = render(request, _result_template(request), context)
     else:
         context = _result_context(selectors.eligibility(form.base_profile), names, form=form)
-        response = render(request, _result_template(request), context)
+        # htmx swaps in only 2xx answers, so its partial carries the messages with a 200.
+        status = 200 if getattr(request, "htmx", False) else 400
+        response = render(request, _result_template(request), context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,10 +92,17 @@ class Problems(list[str]):
     """Console errors and page errors seen by a page."""
 
 
+# Chromium logs every 4xx answer as a console error. The pages answer refused input with 400 (bad
+# input, shown next to the fields) and 409 (a conflict): those are the pages working, not errors.
+_REFUSED_INPUT = re.compile(r"the server responded with a status of (400|409) ")
+
+
 def _watch(page: Any, problems: Problems) -> None:
-    page.on(
-        "console", lambda message: message.type == "error" and problems.append(f"console: {message.text}")
-    )
+    def console(message: Any) -> None:
+        if message.type == "error" and not _REFUSED_INPUT.search(message.text):
+            problems.append(f"console: {message.text}")
+
+    page.on("console", console)
     page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
 
 

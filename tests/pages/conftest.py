@@ -30,3 +30,21 @@ def admin_client_(admin_user: User, published: object) -> Client:
 def roleless_client(db: None, published: object) -> Client:
     """A user with an account but no role: logged in, allowed nothing."""
     return logged_in(make_user("no_role"))
+
+
+@pytest.fixture
+def coordinator_client(coordinator: User, published: object) -> Client:
+    """Colin Reyes, MDT coordinator: prepares cases and meetings; does not review or decide."""
+    return logged_in(coordinator)
+
+
+@pytest.fixture
+def author_client(rule_author: User, published: object) -> Client:
+    """A rule author: no access to patients' cases."""
+    return logged_in(rule_author)
+
+
+@pytest.fixture
+def second_clinician(db: None) -> User:
+    """Dr Okafor, a second clinician, for edit conflicts."""
+    return make_user("dr_okafor", "clinician", first_name="Priya", last_name="Okafor")

@@ -153,7 +153,7 @@ def test_a_value_out_of_bounds_gets_a_message_next_to_the_field_and_is_kept(clin
         "/check/", {"ki67_percent": "150", "primary_site": "pancreas", "resectable": "no"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert "There is a problem with the facts entered" in html
     assert '<a href="#id_ki67_percent">Ki-67 index must be at most 100 %</a>' in html
@@ -192,7 +192,7 @@ def test_bad_values_get_readable_messages_next_to_their_field(
 ) -> None:
     response = clinician_client.post("/check/", data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert message in field_block(html, field) if field != "resectable" else message in html
     assert "Treatment options for this patient" not in html
@@ -223,7 +223,7 @@ def test_rubbish_in_every_field_never_gives_a_server_error(clinician_client: Cli
 
     response = clinician_client.post("/check/", data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = response.content.decode().split("</head>", 1)[1]
     assert "<script>" not in body
 

@@ -125,3 +125,10 @@ def test_a_tampered_base_profile_is_a_400_not_a_server_error(clinician_client: C
     data = whatif_data(MISSING_KRENNING)
     del data["base"]
     assert clinician_client.post("/check/what-if/", data).status_code == 400
+
+
+def test_an_invalid_change_without_javascript_is_a_400_with_the_message(clinician_client: Client) -> None:
+    response = clinician_client.post("/check/what-if/", whatif_data(MISSING_KRENNING, ki67_percent=250))
+
+    assert response.status_code == 400
+    assert '<a href="#id_ki67_percent">Ki-67 index must be at most 100 %</a>' in response.content.decode()

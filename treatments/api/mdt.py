@@ -281,8 +281,7 @@ class EvaluationListView(APIView):
     @extend_schema(responses={200: EvaluationList}, tags=["cases"], operation_id="evaluations_list")
     def get(self, request: Request, case_id: int) -> Response:
         case = _case(request, case_id)
-        evaluations = case.evaluations.select_related("created_by").order_by("-created_at", "-id")
-        return Response([evaluation_out(evaluation, case) for evaluation in evaluations])
+        return Response([evaluation_out(evaluation, case) for evaluation in selectors.case_evaluations(case)])
 
     @extend_schema(request=None, responses={201: EvaluationOut, **_CONFLICT}, tags=["cases"])
     def post(self, request: Request, case_id: int) -> Response:
@@ -395,7 +394,7 @@ class CaseSummaryView(APIView):
         to_obtain = (
             [] if evaluation is None else _to_obtain(data_to_obtain(selectors.evaluation_result(evaluation)))
         )
-        outcomes = Outcome.objects.filter(entry__case=case).select_related("entry", "recorded_by")
+        outcomes = selectors.case_outcomes(case)
         services.summary_exported(actor=_actor(request), obj=case, fmt="json")
         return Response(
             {

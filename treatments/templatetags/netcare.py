@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import template
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.forms import BoundField
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -158,12 +158,12 @@ def fact_value(fact: str, value: Any, names: Mapping[str, str] | None = None) ->
 
 
 @register.filter
-def role_label(user: AbstractBaseUser | AnonymousUser) -> str:
+def role_label(user: User | AnonymousUser) -> str:
     return roles.role_label(user)
 
 
 @register.filter
-def can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:
+def can(user: User | AnonymousUser, capability: str) -> bool:
     return roles.can(user, capability)
 
 
@@ -177,3 +177,26 @@ def fact_widget(field: BoundField, *describers: str) -> SafeString:
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def nhs_number(value: str) -> str:
+    """An NHS number as it is written: 943 476 5919 (3-3-4); empty stays empty."""
+    digits = "".join(str(value or "").split())
+    if len(digits) != 10 or not digits.isdigit():
+        return digits
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+@register.filter
+def lookup(mapping: Mapping[str, Any] | None, key: str) -> Any:
+    """mapping[key] in a template (None when absent)."""
+    return (mapping or {}).get(key)
+
+
+@register.simple_tag
+def who(user: Any) -> str:
+    """A user's full name, else the username; "system" for none."""
+    if user is None:
+        return "system"
+    return str(user.get_full_name() or user.get_username())
