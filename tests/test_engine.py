@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.personas import BRONCHIAL_NHS
 from treatments.rules.conditions import parse_condition
 from treatments.rules.document import KnowledgeBase
 from treatments.rules.engine import (
@@ -577,24 +578,7 @@ def test_an_unpublished_rule_set_has_no_publication_date() -> None:
 
 # --- the real knowledge base ----------------------------------------------------------------------
 
-# The profile of /work/shared/tools/api_contract_check.py: a bronchial NET, progressive, under the NHS.
-CONTRACT_CHECK_PROFILE = {
-    "primary_site": "lung_bronchus",
-    "differentiation": "well",
-    "who_grade": "G2",
-    "ki67_percent": 8,
-    "disease_extent": "metastatic",
-    "resectable": False,
-    "sstr_imaging": "positive",
-    "krenning_score": 3,
-    "disease_status": "progressive",
-    "prior_therapies": ["ssta"],
-    "ecog": 1,
-    "egfr_ml_min": 80,
-    "platelets_10e9_l": 200,
-    "pregnant": False,
-    "funding": "nhs",
-}
+CONTRACT_CHECK_PROFILE = BRONCHIAL_NHS
 
 
 def test_every_option_of_the_knowledge_base_explains_every_one_of_its_rules(

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models.deletion import ProtectedError
 
 from tests.conftest import KNOWLEDGE_BASE, make_user
+from tests.personas import SI_NET
 from treatments import selectors, services
 from treatments.inputs import CaseChange, CaseCreate, MeetingInput, OutcomeInput, ReviewInput
 from treatments.models import (
@@ -25,22 +26,6 @@ from treatments.models import (
     nhs_number_is_valid,
 )
 from treatments.rules.document import parse_data
-
-SI_NET = {
-    "primary_site": "small_intestine",
-    "differentiation": "well",
-    "who_grade": "G2",
-    "ki67_percent": 8,
-    "disease_extent": "metastatic",
-    "resectable": False,
-    "sstr_imaging": "positive",
-    "krenning_score": 3,
-    "disease_status": "progressive",
-    "egfr_ml_min": 80,
-    "platelets_10e9_l": 220,
-    "prior_therapies": ["ssta"],
-    "funding": "nhs",
-}
 
 
 def new_case(actor: User, reference: str = "RFH-0001", profile: dict[str, Any] | None = None) -> Case:

@@ -160,7 +160,34 @@ class FactGroup(NamedTuple):
     fields: list[forms.BoundField]
 
 
-class PatientForm(forms.Form):
+class ErrorLinks:
+    """The error summary at the top of a form: (anchor id, message) per error, linking to its field."""
+
+    fields: dict[str, forms.Field]
+
+    def summary_fields(self) -> list[str]:
+        """The fields in the order the page shows them."""
+        return list(self.fields)
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        form: Any = self
+        summary = [("", str(message)) for message in form.non_field_errors()]
+        for name in self.summary_fields():
+            for message in form.errors.get(name, []):
+                summary.append((self.anchor(name), str(message)))
+        return summary
+
+    def anchor(self, field_name: str) -> str:
+        """The id of the first control of a field, where an error link should land."""
+        form: Any = self
+        field = self.fields[field_name]
+        auto_id = form[field_name].auto_id
+        if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            return f"{auto_id}_0"
+        return str(auto_id)
+
+
+class PatientForm(ErrorLinks, forms.Form):
     """Every fact of the contract, grouped as on paper; each may stay unknown.
 
     After `is_valid()`, `profile` is the validated PatientProfile.
@@ -201,22 +228,12 @@ class PatientForm(forms.Form):
             groups[str(group)].fields.append(self[name])
         return [group for group in groups.values() if group.fields]
 
-    def error_summary(self) -> list[tuple[str, str]]:
-        """(anchor id, message) for every error, in page order, for the summary at the top."""
-        summary = [("", str(message)) for message in self.non_field_errors()]
+    def summary_fields(self) -> list[str]:
+        """The facts in contract order, the prior-therapies choice before its boxes."""
+        order: list[str] = []
         for name in FACT_NAMES:
-            for field_name in (PRIOR_MODE_FIELD, name) if fact_kind(name) == "list" else (name,):
-                for message in self.errors.get(field_name, []):
-                    summary.append((self.anchor(field_name), str(message)))
-        return summary
-
-    def anchor(self, field_name: str) -> str:
-        """The id of the first control of a field, where an error link should land."""
-        field = self.fields[field_name]
-        auto_id = self[field_name].auto_id
-        if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-            return f"{auto_id}_0"
-        return str(auto_id)
+            order += [PRIOR_MODE_FIELD, name] if fact_kind(name) == "list" else [name]
+        return order
 
     # --- turning the fields into a profile ---------------------------------------------------
 
@@ -346,7 +363,7 @@ class CatalogueFilterForm(forms.Form):
 # (`error_list`) are put next to the fields they are about.
 
 
-class InputForm(forms.Form):
+class InputForm(ErrorLinks, forms.Form):
     """A form whose cleaned values are validated by a pydantic input model (`input_model`).
 
     After `is_valid()`, `input` is the validated model. Blank values of the fields named in
@@ -390,21 +407,6 @@ class InputForm(forms.Form):
             self.add_error(None, "The form is out of date: reload the page and try again.")
         else:
             self.add_error(name, f"{self.fields[name].label} {message}")
-
-    def error_summary(self) -> list[tuple[str, str]]:
-        """(anchor id, message) for every error, in form order, for the summary at the top."""
-        summary = [("", str(message)) for message in self.non_field_errors()]
-        for name in self.fields:
-            for message in self.errors.get(name, []):
-                summary.append((self.anchor(name), str(message)))
-        return summary
-
-    def anchor(self, field_name: str) -> str:
-        field = self.fields[field_name]
-        auto_id = self[field_name].auto_id
-        if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-            return f"{auto_id}_0"
-        return str(auto_id)
 
 
 def _text(label: str, *, max_length: int, rows: int = 0, **attrs: Any) -> forms.CharField:

@@ -11,24 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-# The profile of shared/tools/api_contract_check.py: a progressive bronchial NET on NHS funding.
-BRONCHIAL_NHS: dict[str, Any] = {
-    "primary_site": "lung_bronchus",
-    "differentiation": "well",
-    "who_grade": "G2",
-    "ki67_percent": 8,
-    "disease_extent": "metastatic",
-    "resectable": False,
-    "sstr_imaging": "positive",
-    "krenning_score": 3,
-    "disease_status": "progressive",
-    "prior_therapies": ["ssta"],
-    "ecog": 1,
-    "egfr_ml_min": 80,
-    "platelets_10e9_l": 200,
-    "pregnant": False,
-    "funding": "nhs",
-}
+from tests.personas import BRONCHIAL_NHS  # noqa: F401  (re-exported for the API tests)
 
 
 class ApiClient(Client):

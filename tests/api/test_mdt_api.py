@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.conftest import make_user
+from tests.personas import SI_NET
 from treatments.models import AuditEvent, Evaluation, Review
 
 from .conftest import ApiClient, client_for
@@ -17,20 +18,7 @@ CASE = {
     "nhs_number": "943 476 5919",
     "referring_clinician": "Dr Ada Lovelace",
     "question": "Is PRRT an option?",
-    "profile": {
-        "primary_site": "small_intestine",
-        "differentiation": "well",
-        "who_grade": "G2",
-        "ki67_percent": 8,
-        "disease_extent": "metastatic",
-        "resectable": False,
-        "sstr_imaging": "positive",
-        "krenning_score": 3,
-        "disease_status": "progressive",
-        "egfr_ml_min": 80,
-        "platelets_10e9_l": 220,
-        "prior_therapies": ["ssta"],
-    },
+    "profile": SI_NET,
 }
 
 

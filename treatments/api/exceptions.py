@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -44,6 +45,16 @@ class InvalidCredentials(exceptions.AuthenticationFailed):
     def __init__(self) -> None:
         self.errors = [{"loc": ["password"], "msg": "username and password do not match an active user"}]
         super().__init__("Unable to log in with these credentials.")
+
+
+def validated(model: type[BaseModel], data: Any) -> Any:
+    """A request body validated by a pydantic model, or InvalidInput (400) naming each field."""
+    if not isinstance(data, dict):
+        raise InvalidInput([{"loc": [], "msg": "the body must be a JSON object"}])
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise InvalidInput.from_pydantic(exc) from exc
 
 
 class ServiceUnavailable(exceptions.APIException):

@@ -33,7 +33,7 @@ from treatments.models import Case, Evaluation, Meeting, Outcome, Review
 from treatments.rules.profile import MODALITY_KEYS
 from treatments.rules.summary import data_to_obtain
 
-from .exceptions import InvalidInput
+from .exceptions import InvalidInput, validated
 from .permissions import capability
 from .schemas import (
     CaseOut,
@@ -69,15 +69,6 @@ def _actor(request: Request) -> User:
     """The signed-in user (the permission classes have already refused anyone else)."""
     assert isinstance(request.user, User)
     return request.user
-
-
-def _input(model: type[Any], data: Any) -> Any:
-    if not isinstance(data, dict):
-        raise InvalidInput([{"loc": [], "msg": "the body must be a JSON object"}])
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput.from_pydantic(exc) from exc
 
 
 def _write(call: Any, *, serialize_current: Any = None) -> Any:
@@ -235,7 +226,7 @@ class CaseListView(APIView):
 
     @extend_schema(request=CaseCreate, responses={201: CaseOut, **_CONFLICT}, tags=["cases"])
     def post(self, request: Request) -> Response:
-        data = _input(CaseCreate, request.data)
+        data = validated(CaseCreate, request.data)
         case = _write(lambda: services.case_create(actor=_actor(request), data=data))
         return Response(case_out(case, look_up=False), status=status.HTTP_201_CREATED)
 
@@ -253,7 +244,7 @@ class CaseDetailView(APIView):
     @extend_schema(request=CaseChange, responses={200: CaseOut, **_CONFLICT}, tags=["cases"])
     def patch(self, request: Request, case_id: int) -> Response:
         case = _case(request, case_id)
-        data = _input(CaseChange, request.data)
+        data = validated(CaseChange, request.data)
         updated = _write(
             lambda: services.case_update(actor=_actor(request), case=case, data=data),
             serialize_current=case_out,
@@ -371,7 +362,7 @@ class ReviewView(APIView):
             raise InvalidInput(
                 [{"loc": ["path", "modality"], "msg": f"must be one of: {', '.join(MODALITY_KEYS)}"}]
             )
-        data = _input(ReviewInput, request.data)
+        data = validated(ReviewInput, request.data)
         review = _write(
             lambda: services.option_review(
                 actor=_actor(request), evaluation=evaluation, modality=modality, data=data
@@ -427,7 +418,7 @@ class MeetingListView(APIView):
 
     @extend_schema(request=MeetingInput, responses={201: MeetingOut}, tags=["meetings"])
     def post(self, request: Request) -> Response:
-        data = _input(MeetingInput, request.data)
+        data = validated(MeetingInput, request.data)
         meeting = services.meeting_create(actor=_actor(request), data=data)
         return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
 
@@ -445,7 +436,7 @@ class MeetingDetailView(APIView):
     @extend_schema(request=MeetingInput, responses={200: MeetingOut}, tags=["meetings"])
     def put(self, request: Request, meeting_id: int) -> Response:
         meeting = _meeting(meeting_id)
-        data = _input(MeetingInput, request.data)
+        data = validated(MeetingInput, request.data)
         return Response(
             meeting_out(services.meeting_update(actor=_actor(request), meeting=meeting, data=data))
         )
@@ -459,7 +450,7 @@ class MeetingCasesView(APIView):
     @extend_schema(request=MeetingCaseAdd, responses={201: MeetingOut, **_CONFLICT}, tags=["meetings"])
     def post(self, request: Request, meeting_id: int) -> Response:
         meeting = _meeting(meeting_id)
-        data = _input(MeetingCaseAdd, request.data)
+        data = validated(MeetingCaseAdd, request.data)
         case = Case.objects.filter(pk=data.case).first()
         if case is None:
             raise InvalidInput([{"loc": ["case"], "msg": f"no case with id {data.case}"}])
@@ -488,7 +479,7 @@ class MeetingOrderView(APIView):
     @extend_schema(request=MeetingOrder, responses={200: MeetingOut}, tags=["meetings"])
     def put(self, request: Request, meeting_id: int) -> Response:
         meeting = _meeting(meeting_id)
-        data = _input(MeetingOrder, request.data)
+        data = validated(MeetingOrder, request.data)
         _write(lambda: services.meeting_reorder(actor=_actor(request), meeting=meeting, case_ids=data.cases))
         return Response(meeting_out(meeting))
 
@@ -528,7 +519,7 @@ class OutcomeView(APIView):
     def put(self, request: Request, meeting_id: int, case_id: int) -> Response:
         meeting = _meeting(meeting_id)
         case = _case(request, case_id)
-        data = _input(OutcomeInput, request.data)
+        data = validated(OutcomeInput, request.data)
         outcome = _write(
             lambda: services.outcome_record(actor=_actor(request), meeting=meeting, case=case, data=data),
             serialize_current=outcome_out,

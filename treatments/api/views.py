@@ -24,7 +24,7 @@ from treatments.rules.engine import CompiledRuleSet
 from treatments.rules.profile import PatientProfile, error_list
 from treatments.rules.serialize import options_json, result_to_json, ruleset_to_dict
 
-from .exceptions import InvalidCredentials, InvalidInput
+from .exceptions import InvalidCredentials, InvalidInput, validated
 from .permissions import capability
 from .schemas import (
     BatchRequest,
@@ -37,15 +37,6 @@ from .schemas import (
 from .serializers import ModalitySerializer, RuleSetSerializer
 
 
-def _validated(model: type[Any], data: Any) -> Any:
-    if not isinstance(data, dict):
-        raise InvalidInput([{"loc": [], "msg": "the body must be a JSON object"}])
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput.from_pydantic(exc) from exc
-
-
 class TokenView(APIView):
     """Exchange a username and password for an API token (send it as `Authorization: Token <token>`)."""
 
@@ -55,7 +46,7 @@ class TokenView(APIView):
 
     @extend_schema(request=TokenRequest, responses={200: TokenResponse}, auth=[], tags=["auth"])
     def post(self, request: Request) -> Response:
-        body = _validated(TokenRequest, request.data)
+        body = validated(TokenRequest, request.data)
         user = authenticate(request._request, username=body.username, password=body.password)
         if user is None:
             raise InvalidCredentials()
@@ -74,7 +65,7 @@ class EligibilityView(APIView):
 
     @extend_schema(request=EligibilityRequest, responses={200: EligibilityResponse}, tags=["eligibility"])
     def post(self, request: Request) -> HttpResponse:
-        body = _validated(EligibilityRequest, request.data)
+        body = validated(EligibilityRequest, request.data)
         return _json(result_to_json(selectors.eligibility(body.profile)))
 
 
@@ -85,7 +76,7 @@ class EligibilityBatchView(APIView):
 
     @extend_schema(request=BatchRequest, responses={200: BatchResponse}, tags=["eligibility"])
     def post(self, request: Request) -> HttpResponse:
-        body = _validated(BatchRequest, request.data)
+        body = validated(BatchRequest, request.data)
         ruleset = selectors.published_ruleset()
         parts = [b'{"ruleset":', orjson.dumps(ruleset_to_dict(ruleset.info)), b',"results":[']
         for index, item in enumerate(body.profiles):

@@ -14,24 +14,6 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
-MODALITY_KEYS: tuple[str, ...] = (
-    "surgery_curative",
-    "surgery_debulking",
-    "ssta",
-    "everolimus",
-    "sunitinib",
-    "capecitabine_temozolomide",
-    "streptozocin_5fu",
-    "platinum_etoposide",
-    "folfox_folfiri",
-    "interferon",
-    "prrt_lu177",
-    "liver_embolisation",
-    "thermal_ablation",
-    "liver_transplant",
-    "clinical_trial",
-)
-
 PrimarySite = Literal[
     "pancreas",
     "small_intestine",
@@ -74,7 +56,7 @@ ModalityKey = Literal[
     "liver_transplant",
     "clinical_trial",
 ]
-assert get_args(ModalityKey) == MODALITY_KEYS
+MODALITY_KEYS: tuple[str, ...] = get_args(ModalityKey)
 
 # The form groups of the clinician page, in the order a clinician thinks about a case.
 GROUPS: tuple[tuple[str, str], ...] = (
