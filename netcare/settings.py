@@ -150,6 +150,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["treatments.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["treatments.api.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "treatments.api.negotiation.SimpleNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
         "treatments.api.throttling.AnonThrottle",
         "treatments.api.throttling.UserThrottle",

@@ -151,7 +151,7 @@ def rates(anon: str, user: str) -> dict[str, Any]:
 
 
 def test_a_user_over_the_rate_limit_gets_429_with_retry_after(api: ApiClient) -> None:
-    with override_settings(REST_FRAMEWORK=rates(anon="100/min", user="3/min")):
+    with override_settings(REST_FRAMEWORK=rates(anon="100/hour", user="3/hour")):
         statuses = [api.post_json(ELIGIBILITY, {"profile": {}}).status_code for _ in range(4)]
         last = api.post_json(ELIGIBILITY, {"profile": {}})
 
@@ -161,7 +161,7 @@ def test_a_user_over_the_rate_limit_gets_429_with_retry_after(api: ApiClient) ->
 
 
 def test_anonymous_addresses_are_limited_too_which_slows_password_guessing(anonymous: ApiClient) -> None:
-    with override_settings(REST_FRAMEWORK=rates(anon="2/min", user="100/min")):
+    with override_settings(REST_FRAMEWORK=rates(anon="2/hour", user="100/hour")):
         statuses = [
             anonymous.post_json(TOKEN, {"username": "x", "password": "y"}).status_code for _ in range(3)
         ]

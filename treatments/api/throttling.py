@@ -1,22 +1,66 @@
-"""Rate limits per user and per anonymous address; rates are read from settings on each request, so
-they can be changed in settings (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) and in tests."""
+"""Rate limits per user and per anonymous address.
+
+A fixed-window counter: each request adds one to the count of the current window (one cache
+increment), where DRF's default keeps and rewrites the timestamp of every request in the window,
+which grows with the allowed rate. Rates are read from settings on each request
+(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]), so they can be changed there and in tests.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from typing import Any
+
+from django.core.cache import cache
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-def _rate(scope: str | None) -> str | None:
-    rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(scope))
-    return None if rate is None else str(rate)
+class _FixedWindow:
+    scope: str
+    wait_seconds: float = 0.0
 
-
-class AnonThrottle(AnonRateThrottle):
     def get_rate(self) -> str | None:
-        return _rate(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return None if rate is None else str(rate)
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        rate = self.get_rate()
+        if rate is None:
+            return True
+        limit, period = _parse(rate)
+        ident = self.get_cache_key(request, view)  # type: ignore[attr-defined]
+        if ident is None:
+            return True
+        now = time.time()
+        window = math.floor(now / period)
+        key = f"{ident}:{window}"
+        # add() then incr(): the first request of a window creates the counter, the rest count up.
+        if cache.add(key, 1, timeout=period + 1):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=period + 1)
+                count = 1
+        self.wait_seconds = (window + 1) * period - now
+        return count <= limit
+
+    def wait(self) -> float:
+        return self.wait_seconds
 
 
-class UserThrottle(UserRateThrottle):
-    def get_rate(self) -> str | None:
-        return _rate(self.scope)
+def _parse(rate: str) -> tuple[int, int]:
+    number, period = rate.split("/")
+    return int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
+class AnonThrottle(_FixedWindow, AnonRateThrottle):
+    pass
+
+
+class UserThrottle(_FixedWindow, UserRateThrottle):
+    pass

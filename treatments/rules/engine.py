@@ -81,6 +81,7 @@ class CompiledRule:
     facts: tuple[str, ...]
     condition_text: str
     card: Mapping[str, Any] = field(default_factory=dict, compare=False)  # what the rule says, for reasons
+    json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)  # see serialize.py
 
     @property
     def rule_id(self) -> str:

@@ -103,18 +103,21 @@ def options_json(result: EvaluationResult, parts: list[bytes]) -> None:
 
 
 def _verdict_json(verdict: Verdict, values: _ValuesJson, parts: list[bytes]) -> None:
-    # Everything but the values, missing facts and cautions follows from the rule outcomes, so the
-    # option's JSON is a template per (modality, outcomes) with the patient's values spliced in.
-    templates: dict[tuple[Any, ...], _Template] = _templates(verdict.modality)
-    template = templates.get(verdict.outcomes)
-    if template is None:
-        template = _template(verdict)
-        if len(templates) < _TEMPLATES_PER_MODALITY:
-            templates[verdict.outcomes] = template
-    chunks, fact_names = template
-    parts += chain.from_iterable(zip(chunks, map(values.__getitem__, fact_names), strict=False))
+    # Everything but the values, missing facts and cautions follows from the rule outcomes. The rule
+    # texts are encoded once per rule (in each of its few outcome variants); a verdict's layout -
+    # which variant each rule takes - is kept per (modality, outcomes) as references to them, so
+    # answering splices shared bytes around the patient's values without building anything.
+    layouts = _layouts(verdict.modality)
+    layout = layouts.get(verdict.outcomes)
+    if layout is None:
+        layout = _layout(verdict)
+        if len(layouts) < _LAYOUTS_PER_MODALITY:
+            layouts[verdict.outcomes] = layout
+    head, heads, fact_names, tails = layout
+    parts.append(head)
+    parts += chain.from_iterable(zip(heads, map(values.__getitem__, fact_names), tails, strict=True))
     parts += (
-        chunks[-1],
+        b'],"missing_facts":',
         orjson.dumps(list(verdict.missing_facts)),
         b',"cautions":',
         orjson.dumps([caution_to_dict(caution) for caution in verdict.cautions])
@@ -124,19 +127,19 @@ def _verdict_json(verdict: Verdict, values: _ValuesJson, parts: list[bytes]) -> 
     )
 
 
-_Template = tuple[tuple[bytes, ...], tuple[tuple[str, ...], ...]]
-_TEMPLATES_PER_MODALITY = 5_000
+# (option head, each reason's part up to its values, the facts of each reason, each reason's tail)
+_Layout = tuple[bytes, tuple[bytes, ...], tuple[tuple[str, ...], ...], tuple[bytes, ...]]
+_LAYOUTS_PER_MODALITY = 20_000  # a layout is a few references (about 300 bytes), not a copy of the texts
 _TAIL_KEYS = ("text", "source", "evidence", "verification", "verification_note")
 
 
-def _templates(modality: ModalitySpec) -> dict[tuple[Any, ...], _Template]:
+def _layouts(modality: ModalitySpec) -> dict[tuple[Any, ...], _Layout]:
     if not modality.json_parts:
-        modality.json_parts.append({})  # type: ignore[arg-type]
-    return modality.json_parts[0]  # type: ignore[return-value]
+        modality.json_parts.append({})
+    return modality.json_parts[0]  # type: ignore[no-any-return]
 
 
-def _template(verdict: Verdict) -> _Template:
-    """The option's JSON cut around each reason's values: len(chunks) == len(rules) + 1."""
+def _layout(verdict: Verdict) -> _Layout:
     modality = verdict.modality
     head = orjson.dumps(
         {
@@ -147,18 +150,34 @@ def _template(verdict: Verdict) -> _Template:
             "intent": list(modality.intents),
         }
     )
-    chunk = head[:-1] + b',"reasons":['
-    chunks = []
+    heads = []
     for position, (rule, outcome) in enumerate(zip(verdict.rules, verdict.outcomes, strict=True)):
+        variants, _ = _rule_parts(rule)
+        heads.append(variants[outcome, position in verdict.decisive, position == 0])
+    tails = tuple(_rule_parts(rule)[1] for rule in verdict.rules)
+    return head[:-1] + b',"reasons":[', tuple(heads), tuple(rule.facts for rule in verdict.rules), tails
+
+
+def _rule_parts(rule: CompiledRule) -> tuple[dict[tuple[Any, bool, bool], bytes], bytes]:
+    """({(outcome, decisive, first): the reason's JSON up to its values}, the JSON after them)."""
+    if not rule.json_parts:
         card = rule.card
-        start = orjson.dumps({key: card[key] for key in ("rule_id", "kind", "title")})[:-1]
-        chunk += (b"," if position else b"") + start + b',"outcome":' + _OUTCOME_BYTES[outcome]
-        chunk += b',"decisive":' + (_TRUE if position in verdict.decisive else _FALSE)
-        chunk += b',"condition":' + orjson.dumps(card["condition"]) + b',"values":'
-        chunks.append(chunk)
-        chunk = b"," + orjson.dumps({key: card[key] for key in _TAIL_KEYS})[1:]
-    chunks.append(chunk + b'],"missing_facts":')
-    return tuple(chunks), tuple(rule.facts for rule in verdict.rules)
+        start = orjson.dumps({key: card[key] for key in ("rule_id", "kind", "title")})[:-1] + b',"outcome":'
+        condition = b',"condition":' + orjson.dumps(card["condition"]) + b',"values":'
+        variants = {
+            (outcome, decisive, first): (b"" if first else b",")
+            + start
+            + word
+            + b',"decisive":'
+            + (_TRUE if decisive else _FALSE)
+            + condition
+            for outcome, word in _OUTCOME_BYTES.items()
+            for decisive in (True, False)
+            for first in (True, False)
+        }
+        tail = b"," + orjson.dumps({key: card[key] for key in _TAIL_KEYS})[1:]
+        rule.json_parts[:] = [variants, tail]
+    return rule.json_parts[0], rule.json_parts[1]
 
 
 class _ValuesJson(dict[tuple[str, ...], bytes]):
