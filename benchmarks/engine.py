@@ -163,18 +163,16 @@ def main() -> None:
         for verdict in ruleset.evaluate(PatientProfile.model_validate(raw)).verdicts:
             statuses[verdict.status] = statuses.get(verdict.status, 0) + 1
     total = sum(statuses.values())
-    print(
-        f"knowledge base {knowledge_base.version}: {len(ruleset.modalities)} modalities, {ruleset.rule_count} rules"
-    )
+    rules = f"{len(ruleset.modalities)} modalities, {ruleset.rule_count} rules"
+    print(f"knowledge base {knowledge_base.version}: {rules}")
     print(f"profiles: {len(raw_profiles)} realistic referrals (seed {args.seed}), one process, one core")
     print(
         "status mix (first 2,000): " + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(statuses.items()))
     )
     for mode in modes:
         rate, timings = best_rate(mode, raw_profiles, ruleset, args.repeat)
-        print(
-            f"{mode:<9} {rate:>9,.0f} profiles/s  ({1e6 / rate:5.1f} µs each; runs {', '.join(f'{t:.2f}' for t in timings)} s)"
-        )
+        runs = ", ".join(f"{t:.2f}" for t in timings)
+        print(f"{mode:<9} {rate:>9,.0f} profiles/s  ({1e6 / rate:5.1f} µs each; runs {runs} s)")
         print(f"          {MODES[mode]}")
 
     tracemalloc.start()
