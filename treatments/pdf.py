@@ -27,9 +27,6 @@ from django.utils.cache import add_never_cache_headers
 # Relative URLs in the templates resolve against this; nothing is ever read from it as such.
 BASE_URL = "file:///netcare/"
 
-# WeasyPrint reports each rendering step at INFO; with the root logger at INFO that is ten lines
-# per PDF in the server log. Its warnings (e.g. a refused URL) still show.
-
 
 def static_file(url: str) -> tuple[bytes, str]:
     """The bytes and content type of one of our static files named by URL (/static/...).
