@@ -19,11 +19,10 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
 class _FixedWindow:
-    scope: str
     wait_seconds: float = 0.0
 
     def get_rate(self) -> str | None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(getattr(self, "scope", "")))
         return None if rate is None else str(rate)
 
     def allow_request(self, request: Request, view: Any) -> bool:
