@@ -10,6 +10,7 @@ from django.http import Http404
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -20,8 +21,9 @@ class SimpleNegotiation(BaseContentNegotiation):
         return next((parser for parser in parsers if parser.media_type == content_type), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> Any:
+        renderers = list(renderers)
         wanted = format_suffix or request.query_params.get(str(api_settings.URL_FORMAT_OVERRIDE))
         if wanted:
             renderer = next((r for r in renderers if r.format == wanted), None)
