@@ -1,4 +1,4 @@
-"""The pure summaries of engine output (treatments/rules/summary.py), tested without a database:
+"""The pure summaries of engine output (treatments/rules/explain.py), tested without a database:
 the data to obtain, what changed between two evaluations, and the status groups."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from treatments.rules import summary
+from treatments.rules import explain
 from treatments.rules.engine import STATUS_ORDER, CompiledRuleSet, EvaluationResult
 from treatments.rules.profile import FACT_NAMES, GROUPS, MODALITY_KEYS, PatientProfile
 
@@ -31,7 +31,7 @@ def evaluate(compiled: CompiledRuleSet, profile: PatientProfile) -> EvaluationRe
 def test_data_to_obtain_names_the_missing_krenning_score_and_prrt(compiled: CompiledRuleSet) -> None:
     result = evaluate(compiled, golden_profile("34_missing_krenning_pnet.yaml"))
 
-    checklist = summary.data_to_obtain(result)
+    checklist = explain.data_to_obtain(result)
 
     assert [(item.fact, [m.key for m in item.modalities]) for item in checklist] == [
         ("krenning_score", ["prrt_lu177"])
@@ -41,7 +41,7 @@ def test_data_to_obtain_names_the_missing_krenning_score_and_prrt(compiled: Comp
 def test_data_to_obtain_gathers_every_missing_fact_of_every_option_once(compiled: CompiledRuleSet) -> None:
     result = evaluate(compiled, PatientProfile())
 
-    checklist = summary.data_to_obtain(result)
+    checklist = explain.data_to_obtain(result)
 
     facts = [item.fact for item in checklist]
     assert len(facts) == len(set(facts))
@@ -55,7 +55,7 @@ def test_data_to_obtain_gathers_every_missing_fact_of_every_option_once(compiled
 def test_data_to_obtain_puts_the_facts_that_decide_most_options_first(compiled: CompiledRuleSet) -> None:
     result = evaluate(compiled, PatientProfile())
 
-    checklist = summary.data_to_obtain(result)
+    checklist = explain.data_to_obtain(result)
 
     counts = [len(item.modalities) for item in checklist]
     assert counts == sorted(counts, reverse=True)
@@ -68,7 +68,7 @@ def test_data_to_obtain_lists_options_in_the_results_display_order(compiled: Com
     result = evaluate(compiled, PatientProfile())
     order = [verdict.modality.key for verdict in result.verdicts]
 
-    for item in summary.data_to_obtain(result):
+    for item in explain.data_to_obtain(result):
         keys = [modality.key for modality in item.modalities]
         assert keys == sorted(keys, key=order.index)
 
@@ -76,13 +76,13 @@ def test_data_to_obtain_lists_options_in_the_results_display_order(compiled: Com
 def test_data_to_obtain_is_empty_when_nothing_is_missing(compiled: CompiledRuleSet) -> None:
     result = evaluate(compiled, golden_profile("01_si_g2_progressive_nhs.yaml"))
 
-    assert summary.data_to_obtain(result) == []
+    assert explain.data_to_obtain(result) == []
 
 
 def test_a_checklist_item_unpacks_as_a_fact_and_its_options(compiled: CompiledRuleSet) -> None:
     result = evaluate(compiled, golden_profile("34_missing_krenning_pnet.yaml"))
 
-    fact, modalities = summary.data_to_obtain(result)[0]
+    fact, modalities = explain.data_to_obtain(result)[0]
 
     assert fact == "krenning_score"
     assert modalities[0].name.startswith("Peptide-receptor radionuclide therapy")
@@ -97,7 +97,7 @@ def test_compare_reports_prrt_becoming_a_candidate_once_the_krenning_score_is_kn
     before = evaluate(compiled, golden_profile("34_missing_krenning_pnet.yaml"))
     after = evaluate(compiled, golden_profile("34_missing_krenning_pnet.yaml", krenning_score=3))
 
-    changes = summary.compare(before, after)
+    changes = explain.compare(before, after)
 
     assert [(c.modality.key, c.old_status, c.new_status) for c in changes] == [
         ("prrt_lu177", "needs_data", "candidate")
@@ -111,14 +111,14 @@ def test_compare_reports_prrt_becoming_a_candidate_once_the_krenning_score_is_kn
 def test_compare_of_an_evaluation_with_itself_is_empty(compiled: CompiledRuleSet) -> None:
     result = evaluate(compiled, golden_profile("01_si_g2_progressive_nhs.yaml"))
 
-    assert summary.compare(result, result) == []
+    assert explain.compare(result, result) == []
 
 
 def test_compare_lists_changes_in_the_new_results_order(compiled: CompiledRuleSet) -> None:
     before = evaluate(compiled, PatientProfile())
     after = evaluate(compiled, golden_profile("01_si_g2_progressive_nhs.yaml"))
 
-    changes = summary.compare(before, after)
+    changes = explain.compare(before, after)
 
     order = [verdict.modality.key for verdict in after.verdicts]
     keys = [change.modality.key for change in changes]
@@ -134,7 +134,7 @@ def test_compare_explains_a_new_barrier_with_the_rule_that_is_now_not_met(
     before = evaluate(compiled, golden_profile("01_si_g2_progressive_nhs.yaml"))
     after = evaluate(compiled, golden_profile("01_si_g2_progressive_nhs.yaml", sstr_imaging="negative"))
 
-    changes = {c.modality.key: c for c in summary.compare(before, after)}
+    changes = {c.modality.key: c for c in explain.compare(before, after)}
 
     prrt = changes["prrt_lu177"]
     assert (prrt.old_status, prrt.new_status) == ("candidate", "not_suitable")
@@ -147,8 +147,8 @@ def test_compare_counts_options_missing_from_one_rule_set_as_changed(compiled: C
         full.ruleset, full.profile, tuple(v for v in full.verdicts if v.modality.key != "interferon")
     )
 
-    added = summary.compare(partial, full)
-    removed = summary.compare(full, partial)
+    added = explain.compare(partial, full)
+    removed = explain.compare(full, partial)
 
     assert [(c.modality.key, c.old_status) for c in added] == [("interferon", None)]
     assert [(c.modality.key, c.new_status, c.reasons, c.verdict) for c in removed] == [
@@ -163,11 +163,11 @@ def test_changed_facts_lists_each_difference_with_unknown_as_none() -> None:
     before = PatientProfile(krenning_score=None, ecog=1, prior_therapies=None)
     after = PatientProfile(krenning_score=3, ecog=1, prior_therapies=[])
 
-    changes = summary.changed_facts(before, after)
+    changes = explain.changed_facts(before, after)
 
     assert changes == [
-        summary.FactChange("krenning_score", None, 3),
-        summary.FactChange("prior_therapies", None, []),
+        explain.FactChange("krenning_score", None, 3),
+        explain.FactChange("prior_therapies", None, []),
     ]
 
 
@@ -175,7 +175,7 @@ def test_changed_facts_ignores_the_order_of_prior_therapies() -> None:
     before = PatientProfile(prior_therapies=["ssta", "everolimus"])
     after = PatientProfile(prior_therapies=["everolimus", "ssta"])
 
-    assert summary.changed_facts(before, after) == []
+    assert explain.changed_facts(before, after) == []
 
 
 # --- status groups and words -------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_changed_facts_ignores_the_order_of_prior_therapies() -> None:
 def test_group_by_status_has_every_status_in_order_and_every_option_once(compiled: CompiledRuleSet) -> None:
     result = evaluate(compiled, golden_profile("34_missing_krenning_pnet.yaml"))
 
-    groups = summary.group_by_status(result)
+    groups = explain.group_by_status(result)
 
     assert [group.status for group in groups] == list(STATUS_ORDER)
     assert sorted(v.modality.key for g in groups for v in g.verdicts) == sorted(MODALITY_KEYS)
@@ -196,7 +196,7 @@ def test_group_by_status_has_every_status_in_order_and_every_option_once(compile
 
 @pytest.mark.parametrize(
     "words",
-    [summary.STATUS_LABELS, summary.STATUS_MEANINGS],
+    [explain.STATUS_LABELS, explain.STATUS_MEANINGS],
     ids=["labels", "meanings"],
 )
 def test_every_status_has_words(words: dict[str, str]) -> None:
@@ -204,14 +204,14 @@ def test_every_status_has_words(words: dict[str, str]) -> None:
 
 
 def test_only_recall_and_to_be_confirmed_rules_are_unverified() -> None:
-    assert summary.is_unverified("recall")
-    assert summary.is_unverified("to_be_confirmed")
-    assert not summary.is_unverified("verified")
-    assert not summary.is_unverified("judgement")
+    assert explain.is_unverified("recall")
+    assert explain.is_unverified("to_be_confirmed")
+    assert not explain.is_unverified("verified")
+    assert not explain.is_unverified("judgement")
 
 
 def test_modality_names_maps_keys_to_names(compiled: CompiledRuleSet) -> None:
-    names = summary.modality_names(compiled.modalities)
+    names = explain.modality_names(compiled.modalities)
 
     assert set(names) == set(MODALITY_KEYS)
     assert names["ssta"].startswith("Somatostatin analogue")
@@ -220,7 +220,7 @@ def test_modality_names_maps_keys_to_names(compiled: CompiledRuleSet) -> None:
 def test_facts_by_group_lists_every_fact_once_in_form_groups_with_unknown_as_none() -> None:
     profile = PatientProfile(primary_site="pancreas", resectable=False)
 
-    groups = summary.facts_by_group(profile)
+    groups = explain.facts_by_group(profile)
 
     assert [group.group for group in groups] == [key for key, _ in GROUPS]
     assert [name for group in groups for name, _ in group.rows] == sorted(FACT_NAMES, key=FACT_NAMES.index)

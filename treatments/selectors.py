@@ -12,7 +12,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import Case, Evaluation, Meeting, MeetingCase, Modality, Outcome, Review, Rule, RuleSet
-from .rules import summary
+from .rules import explain
 from .rules.conditions import parse_condition
 from .rules.engine import CompiledRuleSet, EvaluationResult, ModalitySpec, RuleSetInfo, RuleSpec
 from .rules.profile import PatientProfile, facts_fingerprint
@@ -200,14 +200,14 @@ def evaluation_staleness(evaluation: Evaluation, case: Case) -> list[str]:
 
 
 class EvaluationChanges(NamedTuple):
-    facts: list[summary.FactChange]
-    options: list[summary.StatusChange]
+    facts: list[explain.FactChange]
+    options: list[explain.StatusChange]
 
 
 def evaluation_changes(before: Evaluation, after: Evaluation) -> EvaluationChanges:
     """What changed between two evaluations of a case: the facts, and the options whose status moved."""
     old, new = evaluation_result(before), evaluation_result(after)
-    return EvaluationChanges(summary.changed_facts(old.profile, new.profile), summary.compare(old, new))
+    return EvaluationChanges(explain.changed_facts(old.profile, new.profile), explain.compare(old, new))
 
 
 def reviews_by_modality(evaluation: Evaluation) -> dict[str, Review]:
@@ -232,7 +232,7 @@ class WorklistRow(NamedTuple):
     case: Case
     evaluation: Evaluation | None
     stale: list[str]
-    to_obtain: list[summary.FactToObtain]
+    to_obtain: list[explain.FactToObtain]
     outcome: Outcome | None
 
     @property
@@ -264,7 +264,7 @@ def meeting_worklist(meeting: Meeting) -> list[WorklistRow]:
         if evaluation is None:
             rows.append(WorklistRow(entry, entry.case, None, ["not evaluated yet"], [], outcome))
             continue
-        to_obtain = summary.data_to_obtain(evaluation_result(evaluation))
+        to_obtain = explain.data_to_obtain(evaluation_result(evaluation))
         rows.append(
             WorklistRow(
                 entry,

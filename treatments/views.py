@@ -2,7 +2,7 @@
 
 Every page needs a login; the catalogue needs `view_catalogue` and the patient check
 `check_eligibility` (roles.py). The pages hold no clinical logic: statuses, reasons and missing
-facts come from the engine, and rules/summary.py only gathers them for display.
+facts come from the engine, and rules/explain.py only gathers them for display.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .forms import (
     profile_initial,
 )
 from .roles import capability_required
-from .rules import summary
+from .rules import explain
 from .rules.document import CATEGORY_LABELS
 from .rules.engine import RULE_KINDS, EvaluationResult
 from .rules.profile import fact_kind
@@ -66,7 +66,7 @@ def _needs_ruleset(view: View) -> View:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "treatments/home.html", {"statuses": summary.STATUS_LABELS})
+    return render(request, "treatments/home.html", {"statuses": explain.STATUS_LABELS})
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def modality(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _modality_names() -> dict[str, str]:
-    return summary.modality_names(selectors.published_ruleset().modalities)
+    return explain.modality_names(selectors.published_ruleset().modalities)
 
 
 @capability_required("check_eligibility")
@@ -151,8 +151,8 @@ def whatif(request: HttpRequest) -> HttpResponse:
         before = selectors.eligibility(form.base_profile)
         after = selectors.eligibility(form.profile)
         changes = {
-            "statuses": summary.compare(before, after),
-            "facts": summary.changed_facts(before.profile, after.profile),
+            "statuses": explain.compare(before, after),
+            "facts": explain.changed_facts(before.profile, after.profile),
         }
         context = _result_context(after, names, changes=changes)
         response = render(request, _result_template(request), context)
@@ -185,12 +185,12 @@ def _result_context(
         )
     checklist = [
         {"fact": item.fact, "modalities": item.modalities, "anchor": form.anchor(_field_for(item.fact))}
-        for item in summary.data_to_obtain(result)
+        for item in explain.data_to_obtain(result)
     ]
-    facts = summary.facts_by_group(profile)
+    facts = explain.facts_by_group(profile)
     return {
         "result": result,
-        "groups": summary.group_by_status(result),
+        "groups": explain.group_by_status(result),
         "checklist": checklist,
         "facts": facts,
         "known_count": len(profile.known_facts()),

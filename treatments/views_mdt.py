@@ -39,7 +39,7 @@ from .forms import (
 from .inputs import CaseChange, CaseCreate, MeetingOrder
 from .models import Case, Evaluation, Meeting, Outcome, Review
 from .roles import can, capability_required
-from .rules import summary
+from .rules import explain
 from .rules.engine import EvaluationResult, Verdict
 from .rules.profile import PatientProfile
 from .views import _field_for, _needs_ruleset
@@ -200,7 +200,7 @@ def _case_edit_conflict(
     fact_changes = []
     if typed.facts.profile is not None:
         saved = PatientProfile.model_validate(current.profile)
-        fact_changes = summary.changed_facts(typed.facts.profile, saved)
+        fact_changes = explain.changed_facts(typed.facts.profile, saved)
     context = {
         "form": form,
         "case": current,
@@ -249,7 +249,7 @@ def _option_rows(
 ) -> list[tuple[str, list[tuple[Verdict, ReviewPanel | None]]]]:
     return [
         (group.status, [(verdict, panels.get(verdict.modality.key)) for verdict in group.verdicts])
-        for group in summary.group_by_status(result)
+        for group in explain.group_by_status(result)
     ]
 
 
@@ -260,12 +260,12 @@ def _checklist(result: EvaluationResult, facts_form: PatientForm | None) -> list
             "modalities": item.modalities,
             "anchor": facts_form.anchor(_field_for(item.fact)) if facts_form is not None else "",
         }
-        for item in summary.data_to_obtain(result)
+        for item in explain.data_to_obtain(result)
     ]
 
 
 def _facts_context(profile: PatientProfile) -> dict[str, Any]:
-    facts = summary.facts_by_group(profile)
+    facts = explain.facts_by_group(profile)
     return {
         "facts": facts,
         "known_count": len(profile.known_facts()),
@@ -734,10 +734,10 @@ def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | N
     context.update(
         {
             "result": result,
-            "groups": [group for group in summary.group_by_status(result)],
-            "checklist": summary.data_to_obtain(result),
+            "groups": [group for group in explain.group_by_status(result)],
+            "checklist": explain.data_to_obtain(result),
             "stale": selectors.evaluation_staleness(evaluation, case),
-            "changed_facts": summary.changed_facts(
+            "changed_facts": explain.changed_facts(
                 result.profile, PatientProfile.model_validate(case.profile)
             ),
             "reviews": [

@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from tests.browser.conftest import TABLET, audit
 from tests.conftest import KB_VERSION, PASSWORD
 from tests.pages.helpers import golden
+from treatments.rules.explain import STATUS_LABELS
 from treatments.rules.profile import MODALITY_KEYS
-from treatments.rules.summary import STATUS_LABELS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

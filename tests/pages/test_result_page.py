@@ -14,8 +14,8 @@ from tests.conftest import KB_VERSION
 from tests.pages.helpers import GOLDEN, form_data, golden, shown_options
 from treatments.models import Rule
 from treatments.rules.engine import STATUS_ORDER
+from treatments.rules.explain import STATUS_LABELS
 from treatments.rules.profile import MODALITY_KEYS
-from treatments.rules.summary import STATUS_LABELS
 
 CASES = sorted(GOLDEN.glob("*.yaml"))
 

@@ -18,8 +18,8 @@ from tests.pages.mdt import actions, create_case, create_meeting, evaluated_case
 from treatments import pdf, selectors, services
 from treatments.inputs import CaseChange, OutcomeInput, ReviewInput
 from treatments.models import AuditEvent, Case, Meeting
+from treatments.rules.explain import STATUS_LABELS
 from treatments.rules.profile import PatientProfile
-from treatments.rules.summary import STATUS_LABELS
 
 pytestmark = pytest.mark.django_db
 A4 = (595.28, 841.89)  # points

@@ -30,8 +30,8 @@ from treatments.inputs import (
     ReviewInput,
 )
 from treatments.models import Case, Evaluation, Meeting, Outcome, Review
+from treatments.rules.explain import data_to_obtain
 from treatments.rules.profile import MODALITY_KEYS
-from treatments.rules.summary import data_to_obtain
 
 from .exceptions import InvalidInput, validated
 from .permissions import capability

@@ -80,7 +80,8 @@ class CompiledRule:
     spec: RuleSpec
     facts: tuple[str, ...]
     condition_text: str
-    card: Mapping[str, Any] = field(default_factory=dict, compare=False)  # what the rule says, for reasons
+    # What the rule says, whatever the patient: the fixed parts of every reason it gives.
+    reason_template: Mapping[str, Any] = field(default_factory=dict, compare=False)
     json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)  # see serialize.py
 
     @property
@@ -294,7 +295,7 @@ def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
     text = describe(spec.condition, names)
     # The parts of a reason that do not depend on the patient, in the order the contract shows them;
     # outcome, decisive and values are filled in per verdict.
-    card = {
+    reason_template = {
         "rule_id": spec.rule_id,
         "kind": spec.kind,
         "title": spec.title,
@@ -308,7 +309,7 @@ def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
         "verification": spec.verification,
         "verification_note": spec.verification_note,
     }
-    return CompiledRule(spec, condition_facts(spec.condition), text, card)
+    return CompiledRule(spec, condition_facts(spec.condition), text, reason_template)
 
 
 def _rank(verdict: Verdict) -> int:

@@ -51,7 +51,7 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
         "intent": list(modality.intents),
         "reasons": [
             {
-                **rule.card,
+                **rule.reason_template,
                 "outcome": _OUTCOMES[outcome],
                 "decisive": position in decisive,
                 "values": {name: facts[name] for name in rule.facts},
@@ -65,7 +65,7 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
 
 def reason_to_dict(reason: Reason) -> dict[str, Any]:
     return {
-        **reason.rule.card,
+        **reason.rule.reason_template,
         "outcome": reason.outcome_word,
         "decisive": reason.decisive,
         "values": reason.values,
@@ -161,9 +161,11 @@ def _layout(verdict: Verdict) -> _Layout:
 def _rule_parts(rule: CompiledRule) -> tuple[dict[tuple[Any, bool, bool], bytes], bytes]:
     """({(outcome, decisive, first): the reason's JSON up to its values}, the JSON after them)."""
     if not rule.json_parts:
-        card = rule.card
-        start = orjson.dumps({key: card[key] for key in ("rule_id", "kind", "title")})[:-1] + b',"outcome":'
-        condition = b',"condition":' + orjson.dumps(card["condition"]) + b',"values":'
+        template = rule.reason_template
+        start = (
+            orjson.dumps({key: template[key] for key in ("rule_id", "kind", "title")})[:-1] + b',"outcome":'
+        )
+        condition = b',"condition":' + orjson.dumps(template["condition"]) + b',"values":'
         variants = {
             (outcome, decisive, first): (b"" if first else b",")
             + start
@@ -175,7 +177,7 @@ def _rule_parts(rule: CompiledRule) -> tuple[dict[tuple[Any, bool, bool], bytes]
             for decisive in (True, False)
             for first in (True, False)
         }
-        tail = b"," + orjson.dumps({key: card[key] for key in _TAIL_KEYS})[1:]
+        tail = b"," + orjson.dumps({key: template[key] for key in _TAIL_KEYS})[1:]
         rule.json_parts[:] = [variants, tail]
     return rule.json_parts[0], rule.json_parts[1]
 
@@ -258,8 +260,8 @@ def _rule_from_dict(reason: Mapping[str, Any], modality: str) -> CompiledRule:
         verification=reason["verification"],
         verification_note=reason["verification_note"],
     )
-    card = {**reason, "outcome": None, "decisive": None, "values": None}
-    return CompiledRule(spec, tuple(reason["values"]), reason["condition"], card)
+    template = {**reason, "outcome": None, "decisive": None, "values": None}
+    return CompiledRule(spec, tuple(reason["values"]), reason["condition"], template)
 
 
 _OUTCOME_VALUES = {word: outcome for outcome, word in OUTCOME_WORDS.items()}

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from treatments import roles, selectors
 from treatments.models import Rule
-from treatments.rules import summary
+from treatments.rules import explain
 from treatments.rules.conditions import describe, display_value
 from treatments.rules.document import CATEGORY_LABELS
 from treatments.rules.engine import CompiledRule, Reason, Verdict
@@ -65,18 +65,18 @@ def status_badge(status: str) -> SafeString:
         '<span class="status status-{}">{}<span class="status-text">{}</span></span>',
         status,
         _svg(status),
-        summary.STATUS_LABELS[status],
+        explain.STATUS_LABELS[status],
     )
 
 
 @register.filter
 def status_label(status: str) -> str:
-    return summary.STATUS_LABELS.get(status, status)
+    return explain.STATUS_LABELS.get(status, status)
 
 
 @register.filter
 def status_meaning(status: str) -> str:
-    return summary.STATUS_MEANINGS.get(status, "")
+    return explain.STATUS_MEANINGS.get(status, "")
 
 
 @register.simple_tag
@@ -86,23 +86,23 @@ def outcome_badge(outcome_word: str) -> SafeString:
         '<span class="outcome outcome-{}">{}<span>{}</span></span>',
         outcome_word,
         _svg(_OUTCOME_ICONS[outcome_word]),
-        summary.OUTCOME_LABELS[outcome_word],
+        explain.OUTCOME_LABELS[outcome_word],
     )
 
 
 @register.filter
 def kind_label(kind: str) -> str:
-    return summary.RULE_KIND_LABELS.get(kind, kind)
+    return explain.RULE_KIND_LABELS.get(kind, kind)
 
 
 @register.filter
 def kind_meaning(kind: str) -> str:
-    return summary.RULE_KIND_MEANINGS.get(kind, "")
+    return explain.RULE_KIND_MEANINGS.get(kind, "")
 
 
 @register.filter
 def intent_labels(intents: Any) -> str:
-    return ", ".join(summary.INTENT_LABELS.get(intent, intent) for intent in intents or ())
+    return ", ".join(explain.INTENT_LABELS.get(intent, intent) for intent in intents or ())
 
 
 @register.filter
@@ -113,7 +113,7 @@ def category_label(category: str) -> str:
 @register.filter
 def unverified(rule: Rule | CompiledRule) -> bool:
     spec = rule.spec if isinstance(rule, CompiledRule) else rule
-    return summary.is_unverified(spec.verification)
+    return explain.is_unverified(spec.verification)
 
 
 @register.filter
