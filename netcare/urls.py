@@ -7,8 +7,8 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from treatments import views as treatment_views
 from treatments.api import exceptions as api_exceptions
+from treatments.views import check as treatment_views
 
 urlpatterns = [
     path("healthz", treatment_views.healthz, name="healthz"),
@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v1/", include("treatments.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("treatments.urls")),
+    path("", include("treatments.views.urls")),
 ]
 
 

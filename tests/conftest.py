@@ -10,10 +10,10 @@ import yaml
 from django.contrib.auth.models import Group, User
 
 from treatments import roles, selectors
-from treatments.knowledge import knowledge_base_publish
 from treatments.models import RuleSet
 from treatments.rules.document import KnowledgeBase, load_file
 from treatments.rules.engine import CompiledRuleSet
+from treatments.services.knowledge import knowledge_base_publish
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_BASE = ROOT / "fixtures" / "knowledge_base.yaml"

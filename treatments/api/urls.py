@@ -1,6 +1,7 @@
 from django.urls import path, re_path, register_converter
 
-from . import mdt, views
+from . import cases as mdt
+from . import eligibility as views
 from .exceptions import api_not_found
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from treatments.knowledge import default_path, knowledge_base_read
 from treatments.rules.document import KnowledgeBaseError
 from treatments.services import VersionConflict, ruleset_publish
+from treatments.services.knowledge import default_path, knowledge_base_read
 
 
 class Command(BaseCommand):

@@ -20,11 +20,11 @@ from django.utils import timezone
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from .inputs import CaseChange, CaseCreate, MeetingCaseAdd, MeetingInput, OutcomeInput, ReviewInput
-from .models import Case, Evaluation, Review
-from .rules.conditions import display_value
-from .rules.document import CATEGORY_LABELS
-from .rules.profile import (
+from ..inputs import CaseChange, CaseCreate, MeetingCaseAdd, MeetingInput, OutcomeInput, ReviewInput
+from ..models import Case, Evaluation, Review
+from ..rules.conditions import display_value
+from ..rules.document import CATEGORY_LABELS
+from ..rules.profile import (
     FACT_NAMES,
     GROUPS,
     MODALITY_KEYS,

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, views_mdt
+from . import cases as views_mdt
+from . import check as views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -11,12 +11,12 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Case, Evaluation, Meeting, MeetingCase, Modality, Outcome, Review, Rule, RuleSet
-from .rules import explain
-from .rules.conditions import parse_condition
-from .rules.engine import CompiledRuleSet, EvaluationResult, ModalitySpec, RuleSetInfo, RuleSpec
-from .rules.profile import PatientProfile, facts_fingerprint
-from .rules.serialize import result_from_dict
+from ..models import Case, Evaluation, Meeting, MeetingCase, Modality, Outcome, Review, Rule, RuleSet
+from ..rules import explain
+from ..rules.conditions import parse_condition
+from ..rules.engine import CompiledRuleSet, EvaluationResult, ModalitySpec, RuleSetInfo, RuleSpec
+from ..rules.profile import PatientProfile, facts_fingerprint
+from ..rules.serialize import result_from_dict
 
 
 class NoPublishedRuleSet(Exception):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .models import RuleSet
-from .rules.document import KnowledgeBase, load_file
-from .services import Actor, ruleset_publish
+from ..models import RuleSet
+from ..rules.document import KnowledgeBase, load_file
+from .cases import Actor, ruleset_publish
 
 
 def default_path() -> Path:

@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models import Q
 from pydantic import ValidationError as PydanticValidationError
 
-from .rules.conditions import Condition, condition_errors, condition_to_data, parse_condition
-from .rules.document import CATEGORY_LABELS
-from .rules.engine import RULE_KINDS
-from .rules.profile import MODALITY_KEYS
+from ..rules.conditions import Condition, condition_errors, condition_to_data, parse_condition
+from ..rules.document import CATEGORY_LABELS
+from ..rules.engine import RULE_KINDS
+from ..rules.profile import MODALITY_KEYS
 
 
 class ReadOnlyError(Exception):

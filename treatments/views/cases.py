@@ -25,8 +25,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import pdf, selectors, services
-from .forms import (
+from .. import pdf, selectors, services
+from ..forms import (
     CaseFilterForm,
     CaseForm,
     EvaluationCompareForm,
@@ -36,13 +36,13 @@ from .forms import (
     PatientForm,
     ReviewForm,
 )
-from .inputs import CaseChange, CaseCreate, MeetingOrder
-from .models import Case, Evaluation, Meeting, Outcome, Review
-from .roles import can, capability_required
-from .rules import explain
-from .rules.engine import EvaluationResult, Verdict
-from .rules.profile import PatientProfile
-from .views import _field_for, _needs_ruleset
+from ..inputs import CaseChange, CaseCreate, MeetingOrder
+from ..models import Case, Evaluation, Meeting, Outcome, Review
+from ..roles import can, capability_required
+from ..rules import explain
+from ..rules.engine import EvaluationResult, Verdict
+from ..rules.profile import PatientProfile
+from .check import _field_for, _needs_ruleset
 
 CASES_PER_PAGE = 50
 

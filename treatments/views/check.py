@@ -19,8 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors
-from .forms import (
+from .. import selectors
+from ..forms import (
     PRIOR_MODE_FIELD,
     CatalogueFilterForm,
     PatientForm,
@@ -28,11 +28,11 @@ from .forms import (
     encode_profile,
     profile_initial,
 )
-from .roles import capability_required
-from .rules import explain
-from .rules.document import CATEGORY_LABELS
-from .rules.engine import RULE_KINDS, EvaluationResult
-from .rules.profile import fact_kind
+from ..roles import capability_required
+from ..rules import explain
+from ..rules.document import CATEGORY_LABELS
+from ..rules.engine import RULE_KINDS, EvaluationResult
+from ..rules.profile import fact_kind
 
 View = Callable[..., HttpResponse]
 

@@ -8,9 +8,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from . import selectors
-from .inputs import CaseChange, CaseCreate, MeetingInput, OutcomeInput, ReviewInput
-from .models import (
+from .. import selectors
+from ..inputs import CaseChange, CaseCreate, MeetingInput, OutcomeInput, ReviewInput
+from ..models import (
     AuditEvent,
     Case,
     Evaluation,
@@ -22,10 +22,10 @@ from .models import (
     Rule,
     RuleSet,
 )
-from .rules.conditions import condition_to_data
-from .rules.document import KnowledgeBase
-from .rules.profile import PatientProfile, facts_fingerprint
-from .rules.serialize import result_to_dict, ruleset_to_dict
+from ..rules.conditions import condition_to_data
+from ..rules.document import KnowledgeBase
+from ..rules.profile import PatientProfile, facts_fingerprint
+from ..rules.serialize import result_to_dict, ruleset_to_dict
 
 Actor = User | AnonymousUser | None  # None: the system (e.g. the loader command)
 

@@ -1,0 +1,1 @@
+"""The HTML edge: pages for clinicians and MDT coordinators (urls.py maps them)."""
