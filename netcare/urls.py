@@ -8,10 +8,10 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from treatments.api import exceptions as api_exceptions
-from treatments.views import check as treatment_views
+from treatments.views import health
 
 urlpatterns = [
-    path("healthz", treatment_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

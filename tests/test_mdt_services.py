@@ -127,8 +127,8 @@ def test_a_case_with_evaluations_is_archived_not_deleted(published: Any, coordin
     case.refresh_from_db()
     assert case.is_archived
     assert Evaluation.objects.filter(case=case).count() == 1
-    assert case not in selectors.cases()
-    assert case in selectors.cases(archived=True)
+    assert case not in selectors.case_list()
+    assert case in selectors.case_list(archived=True)
 
 
 def test_an_archived_case_can_no_longer_be_changed_or_evaluated(published: Any, coordinator: User) -> None:

@@ -6,7 +6,8 @@ size, throttling - is answered in this shape, so clients have one thing to handl
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
@@ -17,10 +18,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from treatments import services
 from treatments.rules.profile import error_list
 from treatments.selectors import NoPublishedRuleSet
 
 ErrorItem = dict[str, Any]
+T = TypeVar("T")
 
 
 class InvalidInput(exceptions.APIException):
@@ -55,6 +58,46 @@ def validated(model: type[BaseModel], data: Any) -> Any:
         return model.model_validate(data)
     except PydanticValidationError as exc:
         raise InvalidInput.from_pydantic(exc) from exc
+
+
+class Conflict(exceptions.APIException):
+    """409: the write would overwrite someone else's newer change, or the workflow does not allow it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, detail: str, current: dict[str, Any] | None = None):
+        super().__init__(detail)
+        self.current = current
+
+
+def service_call(call: Callable[[], T], *, serialize_current: Callable[[Any], Any] | None = None) -> T:
+    """Run a service call; its refusals become the API's errors, each as its type declares (400 names
+    the field at fault; 409 carries, for an edit conflict, what the other person saved)."""
+    try:
+        return call()
+    except services.EditConflict as exc:
+        current = serialize_current(exc.current) if serialize_current and exc.current is not None else None
+        raise Conflict(str(exc), current) from exc
+    except services.WorkflowError as exc:
+        if exc.status == status.HTTP_400_BAD_REQUEST:
+            raise InvalidInput([{"loc": exc.loc or [], "msg": str(exc)}]) from exc
+        raise Conflict(str(exc)) from exc
+
+
+def query_params(model: type[BaseModel], request: Any) -> Any:
+    """The query string validated by a pydantic model, or InvalidInput (400) naming each parameter."""
+    try:
+        return model.model_validate(dict(request.query_params.items()))
+    except PydanticValidationError as exc:
+        raise InvalidInput.from_pydantic(exc, ("query",)) from exc
+
+
+def found(obj: T | None) -> T:
+    """The object a path names, or 404 in the API's error shape."""
+    if obj is None:
+        raise Http404
+    return obj
 
 
 class ServiceUnavailable(exceptions.APIException):

@@ -11,6 +11,7 @@ import datetime as dt
 from datetime import datetime
 from typing import Any, Literal
 
+from drf_spectacular.utils import OpenApiResponse
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from treatments.rules.conditions import Status
@@ -48,11 +49,6 @@ class BatchRequest(BaseModel):
 class ErrorItem(BaseModel):
     loc: list[str | int] = Field(description='Path to the field, e.g. ["profile", "ki67_percent"].')
     msg: str
-
-
-class ErrorResponse(BaseModel):
-    detail: str
-    errors: list[ErrorItem]
 
 
 class RuleSetRef(BaseModel):
@@ -282,3 +278,8 @@ class MeetingList(RootModel[list[MeetingOut]]):
 
 class Worklist(RootModel[list[WorklistRowOut]]):
     """A meeting's cases in order, with their readiness."""
+
+
+CONFLICT_RESPONSE = {
+    409: OpenApiResponse(ConflictResponse, description="Someone saved a newer version first.")
+}

@@ -1,7 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from . import cases as mdt
-from . import eligibility as views
+from . import cases, catalogue, eligibility, meetings, tokens
 from .exceptions import api_not_found
 
 
@@ -22,39 +21,45 @@ register_converter(IdConverter, "id")
 app_name = "api"
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="token"),
-    path("eligibility/", views.EligibilityView.as_view(), name="eligibility"),
-    path("eligibility/batch/", views.EligibilityBatchView.as_view(), name="eligibility-batch"),
-    path("modalities/", views.ModalityListView.as_view(), name="modality-list"),
-    path("modalities/<str:key>/", views.ModalityDetailView.as_view(), name="modality-detail"),
-    path("rulesets/current/", views.CurrentRuleSetView.as_view(), name="ruleset-current"),
-    path("cases/", mdt.CaseListView.as_view(), name="case-list"),
-    path("cases/<id:case_id>/", mdt.CaseDetailView.as_view(), name="case-detail"),
-    path("cases/<id:case_id>/archive/", mdt.CaseArchiveView.as_view(), name="case-archive"),
-    path("cases/<id:case_id>/summary/", mdt.CaseSummaryView.as_view(), name="case-summary"),
-    path("cases/<id:case_id>/evaluations/", mdt.EvaluationListView.as_view(), name="evaluation-list"),
+    path("auth/token/", tokens.TokenView.as_view(), name="token"),
+    path("eligibility/", eligibility.EligibilityView.as_view(), name="eligibility"),
+    path("eligibility/batch/", eligibility.EligibilityBatchView.as_view(), name="eligibility-batch"),
+    path("modalities/", catalogue.ModalityListView.as_view(), name="modality-list"),
+    path("modalities/<str:key>/", catalogue.ModalityDetailView.as_view(), name="modality-detail"),
+    path("rulesets/current/", catalogue.CurrentRuleSetView.as_view(), name="ruleset-current"),
+    path("cases/", cases.CaseListView.as_view(), name="case-list"),
+    path("cases/<id:case_id>/", cases.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<id:case_id>/archive/", cases.CaseArchiveView.as_view(), name="case-archive"),
+    path("cases/<id:case_id>/summary/", cases.CaseSummaryView.as_view(), name="case-summary"),
+    path("cases/<id:case_id>/evaluations/", cases.EvaluationListView.as_view(), name="evaluation-list"),
     path(
         "cases/<id:case_id>/evaluations/<id:evaluation_id>/",
-        mdt.EvaluationDetailView.as_view(),
+        cases.EvaluationDetailView.as_view(),
         name="evaluation-detail",
     ),
     path(
         "cases/<id:case_id>/evaluations/<id:evaluation_id>/changes/",
-        mdt.EvaluationChangesView.as_view(),
+        cases.EvaluationChangesView.as_view(),
         name="evaluation-changes",
     ),
     path(
         "cases/<id:case_id>/evaluations/<id:evaluation_id>/reviews/<str:modality>/",
-        mdt.ReviewView.as_view(),
+        cases.ReviewView.as_view(),
         name="review",
     ),
-    path("meetings/", mdt.MeetingListView.as_view(), name="meeting-list"),
-    path("meetings/<id:meeting_id>/", mdt.MeetingDetailView.as_view(), name="meeting-detail"),
-    path("meetings/<id:meeting_id>/cases/", mdt.MeetingCasesView.as_view(), name="meeting-cases"),
-    path("meetings/<id:meeting_id>/cases/<id:case_id>/", mdt.MeetingCaseView.as_view(), name="meeting-case"),
-    path("meetings/<id:meeting_id>/cases/<id:case_id>/outcome/", mdt.OutcomeView.as_view(), name="outcome"),
-    path("meetings/<id:meeting_id>/order/", mdt.MeetingOrderView.as_view(), name="meeting-order"),
-    path("meetings/<id:meeting_id>/worklist/", mdt.WorklistView.as_view(), name="worklist"),
+    path("meetings/", meetings.MeetingListView.as_view(), name="meeting-list"),
+    path("meetings/<id:meeting_id>/", meetings.MeetingDetailView.as_view(), name="meeting-detail"),
+    path("meetings/<id:meeting_id>/cases/", meetings.MeetingCasesView.as_view(), name="meeting-cases"),
+    path(
+        "meetings/<id:meeting_id>/cases/<id:case_id>/",
+        meetings.MeetingCaseView.as_view(),
+        name="meeting-case",
+    ),
+    path(
+        "meetings/<id:meeting_id>/cases/<id:case_id>/outcome/", meetings.OutcomeView.as_view(), name="outcome"
+    ),
+    path("meetings/<id:meeting_id>/order/", meetings.MeetingOrderView.as_view(), name="meeting-order"),
+    path("meetings/<id:meeting_id>/worklist/", meetings.WorklistView.as_view(), name="worklist"),
     # Anything else under /api/v1/ answers in the API's error shape, whatever DEBUG says.
     re_path(r"^.*$", api_not_found),
 ]

@@ -1,3 +1,42 @@
-"""NETcare's data, by area: the knowledge base, the MDT workflow and the audit trail."""
+"""NETcare's data, by area: the knowledge base, the MDT workflow and the audit trail.
 
-from .knowledge import *  # noqa: F403
+Everything is re-exported here, so `treatments.models.Case` (and migration 0003's
+`treatments.models.validate_nhs_number`) keep working whatever module a model lives in.
+"""
+
+from .audit import AuditEvent, AuditEventQuerySet, ReadOnlyError
+from .knowledge import Modality, ModalityQuerySet, Rule, RuleQuerySet, RuleSet, RuleSetQuerySet
+from .mdt import (
+    Case,
+    CaseQuerySet,
+    Evaluation,
+    EvaluationQuerySet,
+    Meeting,
+    MeetingCase,
+    Outcome,
+    Review,
+    nhs_number_is_valid,
+    validate_nhs_number,
+)
+
+__all__ = [
+    "AuditEvent",
+    "AuditEventQuerySet",
+    "Case",
+    "CaseQuerySet",
+    "Evaluation",
+    "EvaluationQuerySet",
+    "Meeting",
+    "MeetingCase",
+    "Modality",
+    "ModalityQuerySet",
+    "Outcome",
+    "ReadOnlyError",
+    "Review",
+    "Rule",
+    "RuleQuerySet",
+    "RuleSet",
+    "RuleSetQuerySet",
+    "nhs_number_is_valid",
+    "validate_nhs_number",
+]

@@ -222,3 +222,8 @@ def facts_by_group(profile: PatientProfile) -> list[FactRows]:
 def modality_names(modalities: Iterable[ModalitySpec]) -> dict[str, str]:
     """Modality key -> display name, e.g. for naming prior therapies."""
     return {modality.key: modality.name for modality in modalities}
+
+
+def is_concordant(statuses: Iterable[str]) -> bool:
+    """An MDT decision is concordant with the rules when every option it chose was a candidate."""
+    return all(status == "candidate" for status in statuses)

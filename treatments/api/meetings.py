@@ -1,0 +1,164 @@
+"""MDT meetings over the API: the list, one meeting, its cases and their order, the worklist and the
+outcomes recorded at the meeting.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from treatments import selectors, services
+from treatments.inputs import (
+    MeetingCaseAdd,
+    MeetingInput,
+    MeetingOrder,
+    OutcomeInput,
+)
+
+from .exceptions import InvalidInput, found, service_call, validated
+from .outputs import case_out, meeting_out, outcome_out, to_obtain_out
+from .permissions import acting_user, capability, capability_by_method
+from .schemas import (
+    CONFLICT_RESPONSE,
+    MeetingList,
+    MeetingOut,
+    OutcomeOut,
+    Worklist,
+)
+
+
+class MeetingListView(APIView):
+    """MDT meetings, newest first."""
+
+    permission_classes = [capability_by_method("view_cases", "manage_meetings")]
+
+    @extend_schema(responses={200: MeetingList}, tags=["meetings"], operation_id="meetings_list")
+    def get(self, request: Request) -> Response:
+        return Response(
+            [meeting_out(meeting) for meeting in selectors.meeting_list().select_related("created_by")]
+        )
+
+    @extend_schema(request=MeetingInput, responses={201: MeetingOut}, tags=["meetings"])
+    def post(self, request: Request) -> Response:
+        data = validated(MeetingInput, request.data)
+        meeting = services.meeting_create(actor=acting_user(request), data=data)
+        return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
+
+
+class MeetingDetailView(APIView):
+    """One meeting with its cases in order and the concordance of its recorded decisions."""
+
+    permission_classes = [capability_by_method("view_cases", "manage_meetings")]
+
+    @extend_schema(responses={200: MeetingOut}, tags=["meetings"])
+    def get(self, request: Request, meeting_id: int) -> Response:
+        return Response(meeting_out(found(selectors.meeting_get(meeting_id))))
+
+    @extend_schema(request=MeetingInput, responses={200: MeetingOut}, tags=["meetings"])
+    def put(self, request: Request, meeting_id: int) -> Response:
+        meeting = found(selectors.meeting_get(meeting_id))
+        data = validated(MeetingInput, request.data)
+        return Response(
+            meeting_out(services.meeting_update(actor=acting_user(request), meeting=meeting, data=data))
+        )
+
+
+class MeetingCasesView(APIView):
+    """Add a case at the end of the meeting's list."""
+
+    permission_classes = [capability("manage_meetings")]
+
+    @extend_schema(
+        request=MeetingCaseAdd, responses={201: MeetingOut, **CONFLICT_RESPONSE}, tags=["meetings"]
+    )
+    def post(self, request: Request, meeting_id: int) -> Response:
+        meeting = found(selectors.meeting_get(meeting_id))
+        data = validated(MeetingCaseAdd, request.data)
+        case = selectors.case_get(data.case)
+        if case is None:
+            raise InvalidInput([{"loc": ["case"], "msg": f"no case with id {data.case}"}])
+        service_call(
+            lambda: services.meeting_add_case(actor=acting_user(request), meeting=meeting, case=case)
+        )
+        return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
+
+
+class MeetingCaseView(APIView):
+    """Take a case off the meeting's list (not once its outcome is recorded)."""
+
+    permission_classes = [capability("manage_meetings")]
+
+    @extend_schema(request=None, responses={204: None, **CONFLICT_RESPONSE}, tags=["meetings"])
+    def delete(self, request: Request, meeting_id: int, case_id: int) -> Response:
+        meeting = found(selectors.meeting_get(meeting_id))
+        case = found(selectors.case_get(case_id))
+        service_call(
+            lambda: services.meeting_remove_case(actor=acting_user(request), meeting=meeting, case=case)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeetingOrderView(APIView):
+    """Put the meeting's cases in a new order (every case id exactly once)."""
+
+    permission_classes = [capability("manage_meetings")]
+
+    @extend_schema(request=MeetingOrder, responses={200: MeetingOut}, tags=["meetings"])
+    def put(self, request: Request, meeting_id: int) -> Response:
+        meeting = found(selectors.meeting_get(meeting_id))
+        data = validated(MeetingOrder, request.data)
+        service_call(
+            lambda: services.meeting_reorder(actor=acting_user(request), meeting=meeting, case_ids=data.cases)
+        )
+        return Response(meeting_out(meeting))
+
+
+class WorklistView(APIView):
+    """The meeting's cases in order with their readiness: evaluated, up to date, data still to obtain."""
+
+    permission_classes = [capability("view_cases")]
+
+    @extend_schema(responses={200: Worklist}, tags=["meetings"])
+    def get(self, request: Request, meeting_id: int) -> Response:
+        rows = selectors.meeting_worklist(found(selectors.meeting_get(meeting_id)))
+        published = selectors.published_ruleset_ref()
+        return Response(
+            [
+                {
+                    "position": row.entry.position,
+                    "case": case_out(row.case, published=published),
+                    "evaluation": row.evaluation.pk if row.evaluation else None,
+                    "ready": row.ready,
+                    "out_of_date": row.stale,
+                    "data_to_obtain": to_obtain_out(row.to_obtain),
+                    "outcome": outcome_out(row.outcome) if row.outcome else None,
+                }
+                for row in rows
+            ]
+        )
+
+
+class OutcomeView(APIView):
+    """Record or correct the MDT's decision for a case (PUT with the outcome `version` you saw)."""
+
+    permission_classes = [capability("record_outcome")]
+
+    @extend_schema(
+        request=OutcomeInput,
+        responses={200: OutcomeOut, 201: OutcomeOut, **CONFLICT_RESPONSE},
+        tags=["meetings"],
+    )
+    def put(self, request: Request, meeting_id: int, case_id: int) -> Response:
+        meeting = found(selectors.meeting_get(meeting_id))
+        case = found(selectors.case_get(case_id))
+        data = validated(OutcomeInput, request.data)
+        outcome = service_call(
+            lambda: services.outcome_record(
+                actor=acting_user(request), meeting=meeting, case=case, data=data
+            ),
+            serialize_current=outcome_out,
+        )
+        return Response(outcome_out(outcome), status=status.HTTP_201_CREATED if outcome.version == 1 else 200)

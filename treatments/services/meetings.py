@@ -1,0 +1,177 @@
+"""Writes of an MDT meeting: its list of cases, their order and the outcomes recorded at the meeting."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import models, transaction
+
+from .. import selectors
+from ..inputs import MeetingInput, OutcomeInput
+from ..models import (
+    Case,
+    Evaluation,
+    Meeting,
+    MeetingCase,
+    Outcome,
+)
+from ..rules import explain
+from .audit import audit_record, display_name
+from .cases import refuse_archived
+from .errors import (
+    CaseAlreadyOnMeeting,
+    CaseNotOnMeeting,
+    EditConflict,
+    InvalidChange,
+    NotEvaluated,
+    OptionNotInEvaluation,
+    OutcomeRecorded,
+)
+
+
+@transaction.atomic
+def meeting_create(*, actor: User, data: MeetingInput) -> Meeting:
+    meeting = Meeting.objects.create(title=data.title, date=data.date, created_by=actor)
+    audit_record(
+        actor=actor,
+        action="meeting.create",
+        obj=meeting,
+        payload={"title": data.title, "date": str(data.date)},
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(*, actor: User, meeting: Meeting, data: MeetingInput) -> Meeting:
+    before = {"title": meeting.title, "date": str(meeting.date)}
+    meeting.title, meeting.date = data.title, data.date
+    meeting.save()
+    after = {"title": meeting.title, "date": str(meeting.date)}
+    audit_record(
+        actor=actor, action="meeting.update", obj=meeting, payload={"before": before, "after": after}
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_add_case(*, actor: User, meeting: Meeting, case: Case) -> MeetingCase:
+    """Put a case at the end of a meeting's list (once)."""
+    Meeting.objects.select_for_update().get(pk=meeting.pk)
+    refuse_archived(case)
+    if meeting.entries.filter(case=case).exists():
+        raise CaseAlreadyOnMeeting(case)
+    last = meeting.entries.aggregate(last=models.Max("position"))["last"] or 0
+    entry = MeetingCase.objects.create(meeting=meeting, case=case, position=last + 1, added_by=actor)
+    audit_record(
+        actor=actor, action="meeting.add_case", obj=meeting, payload={"case": case.hospital_reference}
+    )
+    return entry
+
+
+@transaction.atomic
+def meeting_remove_case(*, actor: User, meeting: Meeting, case: Case) -> None:
+    """Take a case off the list; not once its outcome is recorded (that would lose the decision)."""
+    entry = meeting.entries.select_for_update().filter(case=case).first()
+    if entry is None:
+        raise CaseNotOnMeeting(case)
+    if Outcome.objects.filter(entry=entry).exists():
+        raise OutcomeRecorded(case)
+    entry.delete()
+    _renumber(meeting)
+    audit_record(
+        actor=actor, action="meeting.remove_case", obj=meeting, payload={"case": case.hospital_reference}
+    )
+
+
+@transaction.atomic
+def meeting_reorder(*, actor: User, meeting: Meeting, case_ids: list[int]) -> None:
+    """Put the meeting's cases in this order; the list must name each of its cases exactly once."""
+    entries = {entry.case_id: entry for entry in meeting.entries.select_for_update()}
+    if sorted(case_ids) != sorted(entries) or len(set(case_ids)) != len(case_ids):
+        raise InvalidChange("the new order must list every case of the meeting exactly once", ["cases"])
+    for position, case_id in enumerate(case_ids, start=1):
+        entries[case_id].position = position
+    MeetingCase.objects.bulk_update(entries.values(), ["position"])
+    references = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "hospital_reference"))
+    audit_record(
+        actor=actor,
+        action="meeting.reorder",
+        obj=meeting,
+        payload={"order": [references[i] for i in case_ids]},
+    )
+
+
+def _renumber(meeting: Meeting) -> None:
+    entries = list(meeting.entries.order_by("position", "id"))
+    for position, entry in enumerate(entries, start=1):
+        entry.position = position
+    MeetingCase.objects.bulk_update(entries, ["position"])
+
+
+def outcome_allowed(*, meeting: Meeting, case: Case, on_list: bool | None = None) -> Evaluation:
+    """The evaluation an outcome would be recorded against, or raise why none may be recorded now."""
+    if on_list is None:
+        on_list = meeting.entries.filter(case=case).exists()
+    if not on_list:
+        raise CaseNotOnMeeting(case)
+    refuse_archived(case)
+    evaluation = selectors.latest_evaluation(case)
+    if evaluation is None:
+        raise NotEvaluated(case)
+    return evaluation
+
+
+@transaction.atomic
+def outcome_record(*, actor: User, meeting: Meeting, case: Case, data: OutcomeInput) -> Outcome:
+    """Record (or correct) the MDT's decision for a case, against the case's latest evaluation.
+
+    For each chosen option the status it had in that evaluation is kept, and the decision is
+    concordant when every chosen option was a candidate.
+    """
+    entry = meeting.entries.select_for_update().filter(case=case).first()
+    evaluation = outcome_allowed(meeting=meeting, case=case, on_list=entry is not None)
+    assert entry is not None  # outcome_allowed refuses a case that is not on the list
+    statuses = evaluation.option_statuses()
+    unknown = [key for key in data.chosen_modalities if key not in statuses]
+    if unknown:
+        raise OptionNotInEvaluation(", ".join(unknown), ["chosen_modalities"])
+    chosen = {key: statuses[key] for key in data.chosen_modalities}
+    concordant = explain.is_concordant(chosen.values()) if chosen else None
+    fields = {
+        "evaluation": evaluation,
+        "chosen_modalities": list(data.chosen_modalities),
+        "plan": data.plan,
+        "statuses": chosen,
+        "concordant": concordant,
+        "recorded_by": actor,
+    }
+    existing = Outcome.objects.select_for_update().filter(entry=entry).first()
+    if existing is None:
+        if data.version is not None:
+            raise EditConflict("this outcome no longer exists; reload the meeting", None)
+        outcome = Outcome.objects.create(entry=entry, **fields)
+    else:
+        if data.version != existing.version:
+            raise EditConflict(
+                f"{display_name(existing.recorded_by)} recorded this outcome first; "
+                "your change was not saved. Review theirs and save again.",
+                existing,
+            )
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.version += 1
+        existing.save()
+        outcome = existing
+    audit_record(
+        actor=actor,
+        action="outcome.record",
+        obj=outcome,
+        payload={
+            "case": case.hospital_reference,
+            "meeting": meeting.pk,
+            "evaluation": evaluation.pk,
+            "chosen": chosen,
+            "concordant": concordant,
+            "plan": data.plan,
+        },
+    )
+    return outcome

@@ -1,0 +1,235 @@
+"""Page models: pure functions from what the selectors return to what a template shows.
+
+No queries of their own beyond the selectors they call, and no clinical logic: statuses, reasons,
+staleness and concordance come from the engine, the services and the selectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .. import selectors
+from ..forms import (
+    OutcomeForm,
+    PatientForm,
+    ReviewForm,
+    WhatIfForm,
+    encode_profile,
+    profile_initial,
+)
+from ..models import Case, Evaluation, Meeting, Outcome, Review
+from ..rules import explain
+from ..rules.engine import EvaluationResult, Verdict
+from ..rules.profile import PatientProfile
+from .common import (
+    field_for,
+)
+
+
+class SavedDifference(NamedTuple):
+    """A case field whose saved value differs from what the user typed (edit conflicts)."""
+
+    label: str
+    typed: str
+    saved: str
+
+
+def shown(name: str, value: str) -> str:
+    if name == "status":
+        return str(Case.Status(value).label)
+    return value or "(empty)"
+
+
+class ReviewPanel(NamedTuple):
+    """What the case page shows under an option: its review, and the form when the user may review."""
+
+    review: Review | None
+    form: ReviewForm | None
+    conflict: str = ""
+    theirs: Review | None = None  # the review someone else saved first (after a conflict)
+
+    @property
+    def open(self) -> bool:
+        return bool(self.conflict or (self.form is not None and self.form.is_bound))
+
+
+def review_form(key: str, review: Review | None) -> ReviewForm:
+    initial: dict[str, Any] = {}
+    if review is not None:
+        initial = {
+            "decision": review.decision,
+            "reason_code": review.reason_code,
+            "note": review.note,
+            "version": review.version,
+        }
+    return ReviewForm(prefix=key, initial=initial)
+
+
+def option_rows(
+    result: EvaluationResult, panels: dict[str, ReviewPanel]
+) -> list[tuple[str, list[tuple[Verdict, ReviewPanel | None]]]]:
+    return [
+        (group.status, [(verdict, panels.get(verdict.modality.key)) for verdict in group.verdicts])
+        for group in explain.group_by_status(result)
+    ]
+
+
+def checklist(result: EvaluationResult, facts_form: PatientForm | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "fact": item.fact,
+            "modalities": item.modalities,
+            "anchor": facts_form.anchor(field_for(item.fact)) if facts_form is not None else "",
+        }
+        for item in explain.data_to_obtain(result)
+    ]
+
+
+def facts_context(profile: PatientProfile) -> dict[str, Any]:
+    facts = explain.facts_by_group(profile)
+    return {
+        "facts": facts,
+        "known_count": len(profile.known_facts()),
+        "fact_count": sum(len(rows) for _, _, rows in facts),
+    }
+
+
+def history(case: Case) -> list[tuple[Evaluation, Evaluation | None]]:
+    """The case's evaluations, newest first, each with the one made before it."""
+    evaluations = list(selectors.case_evaluations(case))
+    return list(zip(evaluations, [*evaluations[1:], None], strict=False))  # [] when none
+
+
+class WorkRow(NamedTuple):
+    """A case on the worklist, with the orders its up/down buttons post and its outcome form."""
+
+    row: selectors.WorklistRow
+    up: list[int] | None
+    down: list[int] | None
+    form: OutcomeForm | None
+    conflict: str
+    chosen: list[tuple[str, str, str]]  # the recorded outcome's options: key, name, status
+
+
+def outcome_options(evaluation: Evaluation | None) -> list[tuple[str, str, str]]:
+    if evaluation is None:
+        return []
+    return evaluation.options()
+
+
+def blank_outcome_form(case: Case, evaluation: Evaluation | None, outcome: Outcome | None) -> OutcomeForm:
+    initial: dict[str, Any] = {}
+    if outcome is not None:
+        initial = {
+            "chosen_modalities": outcome.chosen_modalities,
+            "plan": outcome.plan,
+            "version": outcome.version,
+        }
+    return OutcomeForm(prefix=f"case{case.pk}", initial=initial, options=outcome_options(evaluation))
+
+
+def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | None = None) -> dict[str, Any]:
+    """What a case summary shows: the case, its latest evaluation (facts, options by status, data to
+    obtain, reviews), whether it is out of date, and the MDT outcome (or blank lines)."""
+    evaluation = selectors.latest_evaluation(case)
+    names = selectors.modality_names()
+    context: dict[str, Any] = {
+        "case": case,
+        "evaluation": evaluation,
+        "outcome": outcome,
+        "meeting": meeting,
+        "modality_names": names,
+    }
+    if evaluation is None:
+        context.update(facts_context(case.facts))
+        return context
+    result = selectors.evaluation_result(evaluation)
+    reviews = selectors.reviews_by_modality(evaluation)
+    statuses = result.statuses()
+    outcome_rows = []
+    if outcome is not None:
+        outcome_rows = [
+            (key, names.get(key, key), outcome.statuses.get(key, statuses.get(key, "")))
+            for key in outcome.chosen_modalities
+        ]
+    context.update(
+        {
+            "result": result,
+            "groups": [group for group in explain.group_by_status(result)],
+            "checklist": explain.data_to_obtain(result),
+            "stale": selectors.evaluation_staleness(evaluation, case),
+            "changed_facts": explain.changed_facts(result.profile, case.facts),
+            "reviews": [
+                (verdict, reviews[verdict.modality.key])
+                for verdict in result.verdicts
+                if verdict.modality.key in reviews
+            ],
+            "outcome_rows": outcome_rows,
+            **facts_context(result.profile),
+        }
+    )
+    return context
+
+
+def result_context(
+    result: EvaluationResult,
+    names: dict[str, str],
+    *,
+    form: WhatIfForm | None = None,
+    changes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    profile = result.profile
+    if form is None:
+        form = WhatIfForm(
+            initial={**profile_initial(profile), "base": encode_profile(profile)}, modality_names=names
+        )
+    checklist = [
+        {"fact": item.fact, "modalities": item.modalities, "anchor": form.anchor(field_for(item.fact))}
+        for item in explain.data_to_obtain(result)
+    ]
+    facts = explain.facts_by_group(profile)
+    return {
+        "result": result,
+        "groups": explain.group_by_status(result),
+        "checklist": checklist,
+        "facts": facts,
+        "known_count": len(profile.known_facts()),
+        "fact_count": sum(len(rows) for _, _, rows in facts),
+        "modality_names": names,
+        "form": form,
+        "changes": changes,
+    }
+
+
+def work_rows(
+    rows: list[selectors.WorklistRow],
+    *,
+    names: dict[str, str],
+    may_record: bool,
+    case_pk: int | None = None,
+    posted: OutcomeForm | None = None,
+    conflict: str = "",
+) -> list[WorkRow]:
+    """The worklist as the meeting page shows it: each case with the whole orders its up and down
+    buttons post, and its outcome form (the one posted for `case_pk` after a failed save)."""
+    order = [row.case.pk for row in rows]
+    work = []
+    for index, row in enumerate(rows):
+        up = down = None
+        if index > 0:
+            up = order[: index - 1] + [order[index], order[index - 1]] + order[index + 1 :]
+        if index < len(rows) - 1:
+            down = order[:index] + [order[index + 1], order[index]] + order[index + 2 :]
+        form = None
+        if row.case.pk == case_pk and posted is not None:
+            form = posted
+        elif may_record and row.evaluation is not None and not row.case.is_archived:
+            form = blank_outcome_form(row.case, row.evaluation, row.outcome)
+        chosen = []
+        if row.outcome is not None:
+            chosen = [
+                (key, names.get(key, key), row.outcome.statuses.get(key, ""))
+                for key in row.outcome.chosen_modalities
+            ]
+        work.append(WorkRow(row, up, down, form, conflict if row.case.pk == case_pk else "", chosen))
+    return work
