@@ -1,3 +1,5 @@
+"""The one Django app of NETcare; its packages are laid out by layer, then by area."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class TreatmentsConfig(AppConfig):
     name = "treatments"
     verbose_name = "NETcare treatments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Django's documented place for signal receivers: connected once, after every app is loaded.
+        from .api.authentication import connect_cache_signals
+
+        connect_cache_signals()

@@ -13,5 +13,5 @@ def netcare(request: HttpRequest) -> dict[str, Any]:
     def ruleset() -> RuleSet | None:
         return RuleSet.objects.published().only("version", "published_at").first()
 
-    # Lazy: pages that do not show the footer (e.g. the health check) pay nothing.
+    # Lazy: the query runs only when a template shows the footer (PDFs and partials do not).
     return {"current_ruleset": ruleset}

@@ -57,10 +57,6 @@ def user_roles(user: User | AnonymousUser) -> set[str]:
     return set(cached)
 
 
-def has_role(user: User | AnonymousUser, *roles: str) -> bool:
-    return bool(user_roles(user) & set(roles))
-
-
 def can(user: User | AnonymousUser, capability: str) -> bool:
     """Whether the user's roles include one that has the capability."""
     return bool(user_roles(user) & CAPABILITIES[capability])

@@ -74,8 +74,10 @@ def _groups_changed(
         forget_tokens()
 
 
-post_delete.connect(_token_deleted, sender=Token, dispatch_uid="netcare-token-deleted")
-post_save.connect(_user_changed, sender=get_user_model(), dispatch_uid="netcare-user-changed")
-m2m_changed.connect(
-    _groups_changed, sender=get_user_model().groups.through, dispatch_uid="netcare-user-groups"
-)
+def connect_cache_signals() -> None:
+    """Forget cached tokens when a token, a user or a user's groups change (TreatmentsConfig.ready)."""
+    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="netcare-token-deleted")
+    post_save.connect(_user_changed, sender=get_user_model(), dispatch_uid="netcare-user-changed")
+    m2m_changed.connect(
+        _groups_changed, sender=get_user_model().groups.through, dispatch_uid="netcare-user-groups"
+    )

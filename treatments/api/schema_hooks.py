@@ -17,6 +17,7 @@ _WITH_BODY = {
     "413": "The request body is too large.",
     "415": "Send the body as application/json.",
 }
+# The one error shape of the API (api/exceptions.py), declared once for every operation.
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["detail", "errors"],

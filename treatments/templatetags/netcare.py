@@ -19,6 +19,7 @@ from treatments.rules.conditions import describe, display_value
 from treatments.rules.document import CATEGORY_LABELS
 from treatments.rules.engine import CompiledRule, Reason, Verdict
 from treatments.rules.profile import fact_kind, fact_label, fact_unit, value_label
+from treatments.services import display_name
 
 register = template.Library()
 
@@ -197,6 +198,4 @@ def lookup(mapping: Mapping[str, Any] | None, key: str) -> Any:
 @register.simple_tag
 def who(user: Any) -> str:
     """A user's full name, else the username; "system" for none."""
-    if user is None:
-        return "system"
-    return str(user.get_full_name() or user.get_username())
+    return "system" if user is None else display_name(user)
