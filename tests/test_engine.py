@@ -25,7 +25,7 @@ from treatments.rules.engine import (
     RuleSpec,
     Verdict,
 )
-from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS, PatientProfile, fact_label
+from treatments.rules.profile import FACT_NAMES, PatientProfile, fact_label
 from treatments.rules.serialize import reason_to_dict, result_to_dict
 
 # Conditions, named for what they say.
@@ -585,7 +585,7 @@ def test_every_option_of_the_knowledge_base_explains_every_one_of_its_rules(
     compiled: CompiledRuleSet, knowledge_base: KnowledgeBase
 ) -> None:
     result = compiled.evaluate(PatientProfile.model_validate(CONTRACT_CHECK_PROFILE))
-    assert sorted(result.statuses()) == sorted(MODALITY_KEYS)
+    assert sorted(result.statuses()) == sorted(modality.key for modality in knowledge_base.modalities)
     for found in result.verdicts:
         expected = [spec.rule_id for spec in knowledge_base.rules if spec.modality == found.modality.key]
         assert [reason.rule.rule_id for reason in found.reasons] == expected, found.modality.key

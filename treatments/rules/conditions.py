@@ -26,9 +26,9 @@ from pydantic import (
 )
 
 from .profile import FACT_NAMES, fact_choices, fact_kind, fact_label, fact_unit, value_label
+from .vocabulary import STATUSES as STATUSES  # re-exported: the API schema settings import it here
+from .vocabulary import Status as Status
 
-STATUSES: tuple[str, ...] = ("candidate", "trial_only", "needs_data", "not_suitable", "not_indicated")
-Status = Literal["candidate", "trial_only", "needs_data", "not_suitable", "not_indicated"]
 Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains", "is_known"]
 OPS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains", "is_known")
 

@@ -10,42 +10,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .conditions import condition_errors, condition_to_data, parse_condition
 from .engine import CompiledRuleSet, ModalitySpec, RuleKind, RuleSetInfo, RuleSpec
-from .profile import MODALITY_KEYS, ModalityKey
+from .vocabulary import CATEGORY_LABELS as CATEGORY_LABELS  # re-exported for models, forms, views
+from .vocabulary import (
+    MODALITY_CATEGORIES,
+    MODALITY_KEYS,
+    MODALITY_KEYS_V1,
+    RULE_ID_PATTERN,
+    IfUnknown,
+    ModalityKey,
+)
+from .vocabulary import VERIFICATIONS as VERIFICATIONS
+from .vocabulary import Category as Category
+from .vocabulary import Intent as Intent
+from .vocabulary import Verification as Verification
 
-Category = Literal[
-    "surgery",
-    "somatostatin_analogue",
-    "targeted_therapy",
-    "chemotherapy",
-    "immunotherapy",
-    "radionuclide_therapy",
-    "liver_directed",
-    "clinical_trial",
-]
-CATEGORY_LABELS: dict[str, str] = {
-    "surgery": "Surgery",
-    "somatostatin_analogue": "Somatostatin analogues",
-    "targeted_therapy": "Targeted therapy",
-    "chemotherapy": "Chemotherapy",
-    "immunotherapy": "Immunotherapy",
-    "radionuclide_therapy": "Radionuclide therapy",
-    "liver_directed": "Liver-directed therapy",
-    "clinical_trial": "Clinical trials",
-}
-Intent = Literal["curative", "cytoreductive", "symptom_control", "antiproliferative"]
-Verification = Literal["verified", "recall", "to_be_confirmed", "judgement"]
-VERIFICATIONS: tuple[str, ...] = get_args(Verification)
-RULE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 SELF = "$modality"
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -64,7 +52,7 @@ class RuleDoc(BaseModel):
     evidence: str = Text
     verification: Verification
     verification_note: str = ""
-    if_unknown: Literal["hold", "note"] = "hold"
+    if_unknown: IfUnknown = "hold"
 
     @field_validator("if_unknown")
     @classmethod
@@ -241,10 +229,15 @@ def _check_sets(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
 def _check_modalities(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
     problems = []
     keys = [modality.key for modality in doc.modalities]
-    for key in sorted(set(MODALITY_KEYS) - set(keys)):
+    for key in sorted(set(_required_keys(keys)) - set(keys)):
         problems.append(
             Problem(filename, "modality is missing (every contract modality key must be present)", key)
         )
+    for modality in doc.modalities:
+        expected = MODALITY_CATEGORIES[modality.key]
+        if modality.category != expected:
+            message = f"the category of {modality.key} is {expected!r} (vocabulary.MODALITY_CATEGORIES)"
+            problems.append(Problem(filename, message, modality.key, field="category"))
     for key in sorted({key for key in keys if keys.count(key) > 1}):
         problems.append(Problem(filename, "modality appears more than once", key))
     orders = [modality.display_order for modality in doc.modalities]
@@ -254,6 +247,16 @@ def _check_modalities(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
                 Problem(filename, "display_order must be unique", modality.key, field="display_order")
             )
     return problems
+
+
+def _required_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    """The contract keys a knowledge base must describe.
+
+    A 1.1 knowledge base (no 1.2 modality at all) still loads, so that stored rule sets and the
+    data of 1.1.1 keep working; one that describes any 1.2 modality must describe them all.
+    """
+    written_for_1_2 = any(key not in MODALITY_KEYS_V1 for key in keys)
+    return MODALITY_KEYS if written_for_1_2 else MODALITY_KEYS_V1
 
 
 def _rule_spec(

@@ -21,7 +21,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from .conditions import (
     AllOf,
@@ -38,13 +38,15 @@ from .conditions import (
     uses_option_status,
 )
 from .profile import FACT_NAMES, PatientProfile, fact_label
+from .vocabulary import OUTCOMES as OUTCOMES  # re-exported: other modules import these from here
+from .vocabulary import RULE_KINDS as RULE_KINDS
+from .vocabulary import STATUSES, CautionType, IfUnknown, OutcomeWord, Status
+from .vocabulary import RuleKind as RuleKind
 
-RuleKind = Literal["indication", "requirement", "contraindication", "trial_only", "caution"]
-RULE_KINDS: tuple[str, ...] = ("indication", "requirement", "contraindication", "trial_only", "caution")
-STATUS_ORDER: tuple[str, ...] = ("candidate", "trial_only", "needs_data", "not_suitable", "not_indicated")
-_STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
-OUTCOME_WORDS = {True: "met", False: "not_met", None: "unknown"}
-OUTCOMES: tuple[str, ...] = ("met", "not_met", "unknown")
+# The display order of statuses, and the names other modules import from here.
+STATUS_ORDER: tuple[Status, ...] = STATUSES
+_STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+OUTCOME_WORDS: dict[Outcome, OutcomeWord] = {True: "met", False: "not_met", None: "unknown"}
 _FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
 _DECISION_CACHE_SIZE = 20_000  # per modality; real profiles produce a few hundred outcome patterns
 
@@ -72,7 +74,7 @@ class RuleSpec:
     evidence: str
     verification: str = "verified"
     verification_note: str = ""
-    if_unknown: Literal["hold", "note"] = "hold"
+    if_unknown: IfUnknown = "hold"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ class Reason:
 @dataclass(frozen=True, slots=True)
 class Caution:
     rule: CompiledRule
-    kind: Literal["caution", "not_checked"]
+    kind: CautionType
     facts: tuple[str, ...] = ()
 
     @property

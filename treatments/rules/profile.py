@@ -12,7 +12,14 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from .errors import error_list as error_list  # re-exported: callers import it from here
+from .errors import has_readable_message as has_readable_message
+from .errors import readable_message as readable_message
+from .errors import register_facts
+from .vocabulary import MODALITY_KEYS as MODALITY_KEYS
+from .vocabulary import ModalityKey as ModalityKey
 
 PrimarySite = Literal[
     "pancreas",
@@ -39,24 +46,6 @@ FunctionalSyndrome = Literal[
 ]
 DiseaseStatus = Literal["progressive", "stable", "new_diagnosis"]
 Funding = Literal["nhs", "private"]
-ModalityKey = Literal[
-    "surgery_curative",
-    "surgery_debulking",
-    "ssta",
-    "everolimus",
-    "sunitinib",
-    "capecitabine_temozolomide",
-    "streptozocin_5fu",
-    "platinum_etoposide",
-    "folfox_folfiri",
-    "interferon",
-    "prrt_lu177",
-    "liver_embolisation",
-    "thermal_ablation",
-    "liver_transplant",
-    "clinical_trial",
-]
-MODALITY_KEYS: tuple[str, ...] = get_args(ModalityKey)
 
 # The form groups of the clinician page, in the order a clinician thinks about a case.
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -267,96 +256,10 @@ def _find_literal(annotation: Any) -> Any:
     return None
 
 
-# --- readable validation errors -------------------------------------------------------------------
+# --- readable validation errors (errors.py) -------------------------------------------------------
 
-# One message per pydantic error type that a profile can raise. tests/test_profile.py fails if an
-# error type reaches the fallback, so that no user ever reads pydantic's internal wording.
-_MESSAGES: dict[str, str] = {
-    "extra_forbidden": "is not a known field",
-    "missing": "is required",
-    "literal_error": "must be one of: {choices}",
-    "bool_type": "must be true or false",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "float_type": "must be a number",
-    "finite_number": "must be a finite number",
-    "list_type": "must be a list",
-    "greater_than_equal": "must be at least {ge}{unit}",
-    "greater_than": "must be more than {gt}{unit}",
-    "less_than_equal": "must be at most {le}{unit}",
-    "less_than": "must be less than {lt}{unit}",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dict_type": "must be an object",
-    "int_from_float": "must be a whole number",
-    "string_type": "must be text",
-    "string_too_short": "must not be empty",
-    "string_too_long": "must be at most {max_length} characters",
-    "string_pattern_mismatch": "is not in the expected form",
-    "too_long": "must have at most {max_length} items",
-    "date_type": "must be a date as YYYY-MM-DD",
-    "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
-    "date_parsing": "must be a date as YYYY-MM-DD",
-    "value_error": "{error}",
-    "invalid_key": "field names must be text",
-    "json_invalid": "is not valid JSON ({error})",
-}
-# Inside a patient profile the words are about facts, and null is a valid answer (unknown).
-_FACT_MESSAGES: dict[str, str] = {
-    "extra_forbidden": "is not a known fact (see contract.md section 1 for the list of facts)",
-    "bool_type": "must be true or false (or null when unknown)",
-    "int_type": "must be a whole number (or null when unknown)",
-    "float_type": "must be a number (or null when unknown)",
-    "list_type": "must be a list of modality keys (an empty list means none)",
-    "model_type": "must be an object of facts",
-    "model_attributes_type": "must be an object of facts",
-    "dict_type": "must be an object of facts",
-    "invalid_key": "fact names must be text",
-}
-_PROFILE_KEYS = frozenset({"profile", "profiles"})
-# What each pattern used in the input models asks for, in words.
-_PATTERN_MESSAGES: dict[str, str] = {
-    r"\S": "must not be blank",
-    r"^[A-Za-z0-9][A-Za-z0-9/\-]*$": "may hold only letters, digits, / and - (first a letter or digit)",
-    r"^[0-9 -]*$": "must be 10 digits (spaces and hyphens are ignored)",
-}
-
-
-def error_list(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
-    """Turn a pydantic ValidationError into [{"loc": [...], "msg": "..."}] with readable messages."""
-    whole_profile = exc.title == PatientProfile.__name__
-    errors = []
-    for error in exc.errors(include_url=False):
-        loc = list(prefix) + list(error["loc"])
-        about_facts = whole_profile or any(part in _PROFILE_KEYS for part in loc)
-        errors.append({"loc": loc, "msg": readable_message(error, about_facts=about_facts)})
-    return errors
-
-
-def readable_message(error: Any, *, about_facts: bool = True) -> str:
-    kind = error["type"]
-    template = (_FACT_MESSAGES.get(kind) if about_facts else None) or _MESSAGES.get(kind)
-    if template is None:
-        return str(error["msg"])
-    ctx = {key: _plain(value) for key, value in (error.get("ctx") or {}).items()}
-    fact = next((part for part in reversed(error["loc"]) if isinstance(part, str)), "")
-    unit = fact_unit(fact) if fact in PatientProfile.model_fields else ""
-    ctx["unit"] = f" {unit}" if unit else ""
-    if kind == "literal_error":
-        ctx["choices"] = str(ctx.get("expected", "")).replace("'", "")
-    if kind == "string_pattern_mismatch":
-        return _PATTERN_MESSAGES.get(str(ctx.get("pattern")), template)
-    if kind == "string_too_short" and ctx.get("min_length", 1) > 1:
-        return f"must be at least {ctx['min_length']} characters"
-    return template.format(**ctx)
-
-
-def _plain(value: Any) -> Any:
-    """100.0 -> 100, so that messages read "at most 100 %"."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def has_readable_message(error_type: str) -> bool:
-    return error_type in _MESSAGES
+register_facts(
+    PatientProfile.__name__,
+    {name: fact_unit(name) for name in FACT_NAMES},
+    {"prior_therapies": "must be a list of modality keys (an empty list means none)"},
+)
