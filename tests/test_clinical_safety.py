@@ -60,6 +60,10 @@ def not_checked(verdict: Verdict) -> dict[str, set[str]]:
     return {c.rule.rule_id: set(c.facts) for c in verdict.cautions if c.kind == "not_checked"}
 
 
+def order(result: EvaluationResult) -> list[str]:
+    return [verdict.modality.key for verdict in result.verdicts]
+
+
 def deciding(verdict: Verdict) -> set[str]:
     return {reason.rule.rule_id for reason in verdict.deciding_reasons}
 
@@ -334,9 +338,13 @@ def test_a12_platinum_rechallenge_after_progression_is_flagged() -> None:
 
     after = new(facts)
     assert "pe.rechallenge" in cautions(after.verdict("platinum_etoposide"))
-    # Second-line options are offered: FOLFOX/FOLFIRI and (new) CAPTEM.
+    # Second-line options are offered: FOLFOX/FOLFIRI and (new) CAPTEM, and they are now listed
+    # above platinum-etoposide (order_overrides, verdict (f) override 1); 1.1.1 listed PE first.
     assert after.verdict("folfox_folfiri").status == "candidate"
     assert after.verdict("capecitabine_temozolomide").status == "candidate"
+    assert order(before).index("platinum_etoposide") < order(before).index("folfox_folfiri")
+    assert order(after).index("folfox_folfiri") < order(after).index("platinum_etoposide")
+    assert order(after).index("capecitabine_temozolomide") < order(after).index("platinum_etoposide")
 
 
 # --- A13 --------------------------------------------------------------------------------------
@@ -430,3 +438,13 @@ def test_c1_a_known_ki67_settles_an_unrecorded_grade() -> None:
     after = new(facts)
     for key in ("ssta", "everolimus", "interferon", "prrt_lu177"):
         assert after.verdict(key).status == "candidate", key
+
+
+def test_the_main_options_name_their_guideline_line() -> None:
+    nec = new(probe("a03_colonic_nec_egfr_15", egfr_ml_min=80))
+    line = nec.verdict("platinum_etoposide").guideline_line
+    assert line is not None and line.label.startswith("ENETS 2023 digestive NEC: first line")
+    after_pe = new(probe("a09_a12_colonic_nec_after_pe_ecog3")).verdict("folfox_folfiri").guideline_line
+    assert after_pe is not None and "second line" in after_pe.label
+    si = new(probe("a15_interferon_nhs_si")).verdict("prrt_lu177").guideline_line
+    assert si is not None and si.label.startswith("ENETS 2023 SI-NET / NICE TA539")
