@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -45,3 +46,77 @@ def test_a_stored_answer_reads_back_as_the_same_result(compiled: CompiledRuleSet
 
     assert result_to_dict(rebuilt) == stored
     assert [v.status for v in rebuilt.verdicts] == [option["status"] for option in stored["options"]]
+
+
+# --- contract 1.2: schema version, warnings, guideline lines, stored 1.1 answers ------------------
+
+STORED_1_1_1 = Path(__file__).parent / "data" / "stored_evaluation_kb_1_1_1.json"
+
+
+def stored_1_1_1() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the stored answer without the checksum the service adds, the stored profile)."""
+    data = orjson.loads(STORED_1_1_1.read_bytes())
+    answer = data["result"]
+    answer["ruleset"].pop("checksum")
+    return answer, data["profile"]
+
+
+def test_an_answer_stored_before_contract_1_2_reads_back_exactly_as_it_was_made() -> None:
+    answer, profile = stored_1_1_1()
+
+    rebuilt = result_from_dict(answer, profile)
+
+    assert "schema_version" not in answer and rebuilt.schema_version == 1
+    assert result_to_dict(rebuilt) == answer
+    assert orjson.loads(result_to_json(rebuilt)) == answer
+    assert rebuilt.warnings == () and all(v.guideline_line is None for v in rebuilt.verdicts)
+
+
+def test_a_stored_v1_portal_vein_thrombosis_keeps_the_value_the_rules_saw_then() -> None:
+    answer, profile = stored_1_1_1()
+    assert profile["portal_vein_thrombosis"] is True
+
+    # The pages read the stored profile with today's model, where true reads as "branch".
+    rebuilt = result_from_dict(answer, PatientProfile.model_validate(profile))
+
+    embolisation = rebuilt.verdict("liver_embolisation")
+    values = {name: value for reason in embolisation.reasons for name, value in reason.values.items()}
+    assert values["portal_vein_thrombosis"] is True
+    assert result_to_dict(rebuilt) == answer
+
+
+def test_a_stored_profile_that_1_2_would_refuse_still_reads_back() -> None:
+    answer, profile = stored_1_1_1()
+
+    rebuilt = result_from_dict(answer, {**profile, "who_grade": "G1", "ki67_percent": 30})
+
+    assert rebuilt.profile.who_grade == "G1"
+
+
+def test_a_1_2_answer_has_a_schema_version_warnings_and_a_guideline_line_per_option(
+    compiled: CompiledRuleSet,
+) -> None:
+    result = compiled.evaluate(
+        PatientProfile.model_validate({"primary_site": "pancreas", "bilirubin_umol_l": 1})
+    )
+
+    body = result_to_dict(result)
+
+    assert list(body) == ["schema_version", "ruleset", "warnings", "options"]
+    assert body["schema_version"] == 2
+    assert body["warnings"] == [{"facts": ["bilirubin_umol_l"], "msg": result.warnings[0].msg}]
+    assert all("guideline_line" in option for option in body["options"])
+    assert result_to_json(result) == orjson.dumps(body)
+
+
+def test_warnings_and_guideline_lines_survive_storing_and_reading_back(compiled: CompiledRuleSet) -> None:
+    rng = random.Random(12)
+    for _ in range(200):
+        facts = {**realistic_profile(rng), "bilirubin_umol_l": rng.choice([1, 9])}
+        profile = PatientProfile.model_validate(facts)
+        stored = orjson.loads(result_to_json(compiled.evaluate(profile)))
+
+        rebuilt = result_from_dict(stored, profile)
+
+        assert result_to_dict(rebuilt) == stored
+        assert result_to_json(rebuilt) == orjson.dumps(stored)

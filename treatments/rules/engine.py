@@ -9,6 +9,15 @@ The status of one option follows architecture.md ("Rules as data") and knowledge
 4. an unknown that could change the outcome -> needs_data, naming exactly those facts;
 5. otherwise -> candidate. Cautions never change the status.
 
+A caution whose facts are unknown is dropped, unless it says `if_unknown: note`: then it shows as
+"not checked", naming the facts (as a noted requirement or contraindication does).
+
+Options are ordered by status, then by the knowledge base's display order; an order override of
+the knowledge base may move an option up within its status group (knowledge-base review, verdict
+(f)). Each option also carries the first guideline line whose condition is met (a display aid:
+unknown counts as not met), and the result carries warnings about values that are usually a slip
+of unit (consistency.py).
+
 Rule conditions are compiled into one generated Python function per rule set, so that evaluating a
 profile runs straight-line code instead of walking trees; conditions.unknown_facts (the reference
 interpreter) is only used to name the missing facts of an undecided rule.
@@ -18,6 +27,7 @@ from __future__ import annotations
 
 import json
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,13 +44,15 @@ from .conditions import (
     condition_facts,
     condition_to_data,
     describe,
+    outcome,
     unknown_facts,
     uses_option_status,
 )
+from .consistency import FactWarning, unit_slips
 from .profile import FACT_NAMES, PatientProfile, fact_label
 from .vocabulary import OUTCOMES as OUTCOMES  # re-exported: other modules import these from here
+from .vocabulary import RESULT_SCHEMA_VERSION, STATUSES, CautionType, IfUnknown, OutcomeWord, Status
 from .vocabulary import RULE_KINDS as RULE_KINDS
-from .vocabulary import STATUSES, CautionType, IfUnknown, OutcomeWord, Status
 from .vocabulary import RuleKind as RuleKind
 
 # The display order of statuses, and the names other modules import from here.
@@ -48,6 +60,7 @@ STATUS_ORDER: tuple[Status, ...] = STATUSES
 _STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 OUTCOME_WORDS: dict[Outcome, OutcomeWord] = {True: "met", False: "not_met", None: "unknown"}
 _FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
+_STATUS_STEP = 10_000  # a verdict's rank: its status's rank * _STATUS_STEP + display order
 _DECISION_CACHE_SIZE = 20_000  # per modality; real profiles produce a few hundred outcome patterns
 
 
@@ -75,6 +88,31 @@ class RuleSpec:
     verification: str = "verified"
     verification_note: str = ""
     if_unknown: IfUnknown = "hold"
+
+
+@dataclass(frozen=True, slots=True)
+class GuidelineLine:
+    """Where a modality stands in a guideline's sequence in a setting: shown, never decisive."""
+
+    modality: str
+    condition: Condition
+    label: str
+    source: str
+    json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)  # see serialize.py
+
+
+# `before` of an order override that moves an option to the top of its status group.
+BEFORE_ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOverride:
+    """Show `modality` just above `before` (or first, BEFORE_ALL) in its status group when met."""
+
+    modality: str
+    condition: Condition
+    before: str
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +178,7 @@ class Verdict:
         "cautions",
         "facts",
         "rank",
+        "guideline_line",
     )
 
     def __init__(
@@ -153,6 +192,7 @@ class Verdict:
         cautions: tuple[Caution, ...],
         facts: Mapping[str, Any],
         rank: int = 0,
+        guideline_line: GuidelineLine | None = None,
     ):
         self.modality = modality
         self.status = status
@@ -163,6 +203,7 @@ class Verdict:
         self.cautions = cautions
         self.facts = facts
         self.rank = rank
+        self.guideline_line = guideline_line
 
     def __repr__(self) -> str:
         return f"<Verdict {self.modality.key}: {self.status}>"
@@ -192,6 +233,10 @@ class EvaluationResult:
     ruleset: RuleSetInfo
     profile: PatientProfile
     verdicts: tuple[Verdict, ...]
+    warnings: tuple[FactWarning, ...] = ()
+    # The shape of the stored answer this result was read from (serialize.py); 1 = before contract
+    # 1.2, so that an old evaluation is shown, and written back, exactly as it was made.
+    schema_version: int = RESULT_SCHEMA_VERSION
 
     def verdict(self, modality: str) -> Verdict:
         return next(verdict for verdict in self.verdicts if verdict.modality.key == modality)
@@ -219,13 +264,22 @@ class _Plan:
     trial_only: tuple[int, ...]
     cautions: tuple[int, ...]
     needs_statuses: bool
+    # (slot in the first pass's values, line): this modality's guideline lines, in order
+    lines: tuple[tuple[int, GuidelineLine], ...] = ()
     decisions: dict[tuple[Outcome, ...], _Decision] = field(default_factory=dict, compare=False)
 
 
 class CompiledRuleSet:
     """A rule set ready to evaluate: built once per published version and shared by every request."""
 
-    def __init__(self, info: RuleSetInfo, modalities: Iterable[ModalitySpec], rules: Iterable[RuleSpec]):
+    def __init__(
+        self,
+        info: RuleSetInfo,
+        modalities: Iterable[ModalitySpec],
+        rules: Iterable[RuleSpec],
+        guideline_lines: Iterable[GuidelineLine] = (),
+        order_overrides: Iterable[OrderOverride] = (),
+    ):
         self.info = info
         self.modalities: tuple[ModalitySpec, ...] = tuple(sorted(modalities, key=lambda m: m.display_order))
         by_modality: dict[str, list[RuleSpec]] = {m.key: [] for m in self.modalities}
@@ -235,7 +289,13 @@ class CompiledRuleSet:
             by_modality[rule.modality].append(rule)
         first, second = _Codegen(), _Codegen()
         self.names = {m.key: m.name for m in self.modalities}
-        plans = [self._plan(m, by_modality[m.key], first, second, self.names) for m in self.modalities]
+        lines = _by_modality(guideline_lines, by_modality, "guideline line")
+        plans = [
+            self._plan(m, by_modality[m.key], first, second, self.names, lines[m.key])
+            for m in self.modalities
+        ]
+        self._overrides = _by_modality(order_overrides, by_modality, "order override")
+        self._orders = {m.key: m.display_order for m in self.modalities}
         self._first_pass = [plan for plan in plans if not plan.needs_statuses]
         self._second_pass = [plan for plan in plans if plan.needs_statuses]
         self._evaluate_first = first.build()
@@ -249,6 +309,7 @@ class CompiledRuleSet:
         first: _Codegen,
         second: _Codegen,
         names: dict[str, str],
+        lines: list[GuidelineLine],
     ) -> _Plan:
         if not any(spec.kind == "indication" for spec in specs):
             raise RuleSetError(f"modality {modality.key} has no indication rule")
@@ -274,23 +335,51 @@ class CompiledRuleSet:
             requirements=positions("requirement"),
             contraindications=positions("contraindication"),
             held=positions("requirement", "contraindication", if_unknown="hold"),
-            noted=positions("requirement", "contraindication", if_unknown="note"),
+            noted=positions("requirement", "contraindication", "caution", if_unknown="note"),
             trial_only=positions("trial_only"),
             cautions=positions("caution"),
             needs_statuses=needs_statuses,
+            lines=tuple((first.add(line.condition), line) for line in lines),
         )
 
     def evaluate(self, profile: PatientProfile) -> EvaluationResult:
         """One verdict per modality, candidates first, then by the knowledge base's display order."""
         facts = profile.__dict__
         values = self._evaluate_first(facts, frozenset())
-        verdicts = [_verdict(plan, plan.pick(values), facts) for plan in self._first_pass]
+        verdicts = [_verdict(plan, plan.pick(values), facts, values) for plan in self._first_pass]
         if self._second_pass:
             statuses = frozenset(verdict.status for verdict in verdicts)
-            values = self._evaluate_second(facts, statuses)
-            verdicts.extend(_verdict(plan, plan.pick(values), facts, statuses) for plan in self._second_pass)
-        verdicts.sort(key=_rank)
-        return EvaluationResult(self.info, profile, tuple(verdicts))
+            second = self._evaluate_second(facts, statuses)
+            verdicts.extend(
+                _verdict(plan, plan.pick(second), facts, values, statuses) for plan in self._second_pass
+            )
+        verdicts.sort(key=self._order_key(verdicts, facts) if self._overrides else _rank)
+        return EvaluationResult(self.info, profile, tuple(verdicts), unit_slips(facts))
+
+    def _order_key(
+        self, verdicts: list[Verdict], facts: Mapping[str, Any]
+    ) -> Callable[[Verdict], tuple[int, float, int]]:
+        """Status first, then the display order, moved up where an order override is met."""
+        counts = Counter(verdict.status for verdict in verdicts)
+        moved: dict[str, float] = {}
+        for verdict in verdicts:
+            key = verdict.modality.key
+            # The statuses of the *other* options, as for option_status in rules.
+            others = frozenset(status for status, n in counts.items() if n > (status == verdict.status))
+            for override in self._overrides.get(key, ()):
+                if outcome(override.condition, facts, others) is True:  # unknown: the usual order
+                    moved[key] = self._position_before(override.before)
+                    break
+
+        def order_key(verdict: Verdict) -> tuple[int, float, int]:
+            own = verdict.modality.display_order
+            return verdict.rank // _STATUS_STEP, moved.get(verdict.modality.key, own), own
+
+        return order_key
+
+    def _position_before(self, before: str) -> float:
+        # Just above `before`; ties between options moved to the same place keep their own order.
+        return 0.0 if before == BEFORE_ALL else self._orders.get(before, 0) - 0.5
 
 
 def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
@@ -318,6 +407,17 @@ def _rank(verdict: Verdict) -> int:
     return verdict.rank
 
 
+def _by_modality(
+    items: Iterable[GuidelineLine] | Iterable[OrderOverride], known: Mapping[str, Any], what: str
+) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {key: [] for key in known}
+    for item in items:
+        if item.modality not in grouped:
+            raise RuleSetError(f"{what} for unknown modality {item.modality!r}")
+        grouped[item.modality].append(item)
+    return grouped
+
+
 class _Decision(NamedTuple):
     """What a modality's rule outcomes decide. It depends on the outcomes alone, so it is cached."""
 
@@ -329,7 +429,11 @@ class _Decision(NamedTuple):
 
 
 def _verdict(
-    plan: _Plan, out: tuple[Outcome, ...], facts: Mapping[str, Any], statuses: frozenset[str] = frozenset()
+    plan: _Plan,
+    out: tuple[Outcome, ...],
+    facts: Mapping[str, Any],
+    first: Sequence[Outcome],
+    statuses: frozenset[str] = frozenset(),
 ) -> Verdict:
     decision = plan.decisions.get(out)
     if decision is None:
@@ -350,6 +454,7 @@ def _verdict(
         cautions,
         facts,
         decision.rank,
+        next((line for slot, line in plan.lines if first[slot] is True), None) if plan.lines else None,
     )
 
 
@@ -391,7 +496,7 @@ def _decision(
     undecided: Iterable[int] = (),
     cautions: tuple[Caution, ...] = (),
 ) -> _Decision:
-    rank = _STATUS_RANK[status] * 10_000 + plan.modality.display_order
+    rank = _STATUS_RANK[status] * _STATUS_STEP + plan.modality.display_order
     return _Decision(status, frozenset(decisive), tuple(sorted(undecided)), cautions, rank)
 
 
