@@ -448,3 +448,12 @@ def test_the_main_options_name_their_guideline_line() -> None:
     assert after_pe is not None and "second line" in after_pe.label
     si = new(probe("a15_interferon_nhs_si")).verdict("prrt_lu177").guideline_line
     assert si is not None and si.label.startswith("ENETS 2023 SI-NET / NICE TA539")
+
+
+def test_g_a_ki67_typed_as_a_fraction_is_warned_about() -> None:
+    """Verdict (g): Ki-67 0.15 with G2 passes the transplant Ki-67 rule; only the warning catches it."""
+    result = new(probe("g_ki67_entered_as_fraction"))
+    assert result.verdict("liver_transplant").status == "candidate"
+    assert any("ki67_percent" in warning.facts for warning in result.warnings)
+    corrected = new(probe("g_ki67_entered_as_fraction", ki67_percent=15))
+    assert corrected.verdict("liver_transplant").status == "not_suitable"
