@@ -73,8 +73,7 @@ def test_loading_the_real_knowledge_base_publishes_it(knowledge_base: Any) -> No
     out, _ = load()
     assert (
         f"Published rule set {knowledge_base.version} ({len(knowledge_base.modalities)} modalities, "
-        f"{len(knowledge_base.rules)} rules)"
-        in out
+        f"{len(knowledge_base.rules)} rules)" in out
     )
     rule_set = RuleSet.objects.get()
     assert (rule_set.version, rule_set.status) == (knowledge_base.version, RuleSet.Status.PUBLISHED)
