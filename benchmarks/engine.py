@@ -173,7 +173,9 @@ def main() -> None:
         for verdict in ruleset.evaluate(PatientProfile.model_validate(raw)).verdicts:
             statuses[verdict.status] = statuses.get(verdict.status, 0) + 1
     total = sum(statuses.values())
-    rules = f"{len(ruleset.modalities)} modalities, {ruleset.rule_count} rules"
+    lines, overrides = len(knowledge_base.guideline_lines), len(knowledge_base.order_overrides)
+    aids = f"{lines} guideline lines, {overrides} order overrides"
+    rules = f"{len(ruleset.modalities)} modalities, {ruleset.rule_count} rules, {aids}"
     print(f"knowledge base {knowledge_base.version}: {rules}")
     print(f"profiles: {len(raw_profiles)} realistic referrals (seed {args.seed}), one process, one core")
     print(
@@ -182,7 +184,10 @@ def main() -> None:
     for mode in modes:
         rate, timings = best_rate(mode, raw_profiles, ruleset, args.repeat)
         runs = ", ".join(f"{t:.2f}" for t in timings)
-        print(f"{mode:<9} {rate:>9,.0f} profiles/s  ({1e6 / rate:5.1f} µs each; runs {runs} s)")
+        print(
+            f"{mode:<9} {rate:>9,.0f} profiles/s  ({1e6 / rate:5.1f} µs each; runs {runs} s) "
+            f"against {ruleset.rule_count} rules"
+        )
         print(f"          {MODES[mode]}")
 
     tracemalloc.start()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import operator
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -264,8 +263,10 @@ class _Plan:
     trial_only: tuple[int, ...]
     cautions: tuple[int, ...]
     needs_statuses: bool
-    # (slot in the first pass's values, line): this modality's guideline lines, in order
-    lines: tuple[tuple[int, GuidelineLine], ...] = ()
+    # This modality's guideline lines, and the slot of the first pass's values that holds the
+    # index of the first one met (None: none met); -1 when the modality has no lines.
+    lines: tuple[GuidelineLine, ...] = ()
+    line_slot: int = -1
     decisions: dict[tuple[Outcome, ...], _Decision] = field(default_factory=dict, compare=False)
 
 
@@ -294,8 +295,22 @@ class CompiledRuleSet:
             self._plan(m, by_modality[m.key], first, second, self.names, lines[m.key])
             for m in self.modalities
         ]
-        self._overrides = _by_modality(order_overrides, by_modality, "order override")
+        overrides = _by_modality(order_overrides, by_modality, "order override")
+        # (override, its slot in the first pass, or -1 when it looks at other options' statuses
+        # and is decided after all verdicts, by the reference interpreter)
+        self._overrides = {
+            key: [
+                (item, -1 if uses_option_status(item.condition) else first.add(item.condition))
+                for item in items
+            ]
+            for key, items in overrides.items()
+            if items
+        }
         self._orders = {m.key: m.display_order for m in self.modalities}
+        self._status_outcomes: dict[tuple[int, frozenset[str]], Outcome] = {}
+        self._fact_free = {
+            id(item) for items in overrides.values() for item in items if not condition_facts(item.condition)
+        }
         self._first_pass = [plan for plan in plans if not plan.needs_statuses]
         self._second_pass = [plan for plan in plans if plan.needs_statuses]
         self._evaluate_first = first.build()
@@ -339,7 +354,8 @@ class CompiledRuleSet:
             trial_only=positions("trial_only"),
             cautions=positions("caution"),
             needs_statuses=needs_statuses,
-            lines=tuple((first.add(line.condition), line) for line in lines),
+            lines=tuple(lines),
+            line_slot=first.add_first_met([line.condition for line in lines]) if lines else -1,
         )
 
     def evaluate(self, profile: PatientProfile) -> EvaluationResult:
@@ -353,29 +369,36 @@ class CompiledRuleSet:
             verdicts.extend(
                 _verdict(plan, plan.pick(second), facts, values, statuses) for plan in self._second_pass
             )
-        verdicts.sort(key=self._order_key(verdicts, facts) if self._overrides else _rank)
+        moved = self._moved(verdicts, facts, values) if self._overrides else None
+        verdicts.sort(key=_moved_order(moved) if moved else _rank)
         return EvaluationResult(self.info, profile, tuple(verdicts), unit_slips(facts))
 
-    def _order_key(
-        self, verdicts: list[Verdict], facts: Mapping[str, Any]
-    ) -> Callable[[Verdict], tuple[int, float, int]]:
-        """Status first, then the display order, moved up where an order override is met."""
-        counts = Counter(verdict.status for verdict in verdicts)
+    def _moved(
+        self, verdicts: list[Verdict], facts: Mapping[str, Any], first: Sequence[Outcome]
+    ) -> dict[str, float]:
+        """The options an order override moves, with the display position it moves them to."""
         moved: dict[str, float] = {}
         for verdict in verdicts:
-            key = verdict.modality.key
-            # The statuses of the *other* options, as for option_status in rules.
-            others = frozenset(status for status, n in counts.items() if n > (status == verdict.status))
-            for override in self._overrides.get(key, ()):
-                if outcome(override.condition, facts, others) is True:  # unknown: the usual order
-                    moved[key] = self._position_before(override.before)
+            for override, slot in self._overrides.get(verdict.modality.key, ()):
+                if slot >= 0:
+                    met = first[slot]
+                else:
+                    met = self._status_outcome(override, facts, _other_statuses(verdicts, verdict))
+                if met is True:  # unknown: the usual order
+                    moved[verdict.modality.key] = self._position_before(override.before)
                     break
+        return moved
 
-        def order_key(verdict: Verdict) -> tuple[int, float, int]:
-            own = verdict.modality.display_order
-            return verdict.rank // _STATUS_STEP, moved.get(verdict.modality.key, own), own
-
-        return order_key
+    def _status_outcome(
+        self, override: OrderOverride, facts: Mapping[str, Any], others: frozenset[str]
+    ) -> Outcome:
+        """The outcome of an override on other options' statuses (cached when it looks at no fact)."""
+        if id(override) not in self._fact_free:
+            return outcome(override.condition, facts, others)
+        key = (id(override), others)
+        if key not in self._status_outcomes:  # at most 2**5 status sets per override
+            self._status_outcomes[key] = outcome(override.condition, facts, others)
+        return self._status_outcomes[key]
 
     def _position_before(self, before: str) -> float:
         # Just above `before`; ties between options moved to the same place keep their own order.
@@ -405,6 +428,21 @@ def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
 
 def _rank(verdict: Verdict) -> int:
     return verdict.rank
+
+
+def _other_statuses(verdicts: list[Verdict], own: Verdict) -> frozenset[str]:
+    """The statuses of the *other* options, as option_status in rules sees them."""
+    return frozenset(verdict.status for verdict in verdicts if verdict is not own)
+
+
+def _moved_order(moved: dict[str, float]) -> Callable[[Verdict], tuple[int, float, int]]:
+    """Status first, then the display order, with the moved options at their new position."""
+
+    def order_key(verdict: Verdict) -> tuple[int, float, int]:
+        own = verdict.modality.display_order
+        return verdict.rank // _STATUS_STEP, moved.get(verdict.modality.key, own), own
+
+    return order_key
 
 
 def _by_modality(
@@ -454,8 +492,16 @@ def _verdict(
         cautions,
         facts,
         decision.rank,
-        next((line for slot, line in plan.lines if first[slot] is True), None) if plan.lines else None,
+        _guideline_line(plan, first),
     )
+
+
+def _guideline_line(plan: _Plan, first: Sequence[Outcome]) -> GuidelineLine | None:
+    if plan.line_slot < 0:
+        return None
+    # The slot holds an index (see _Codegen.add_first_met), not an outcome: an int, never a bool.
+    index = first[plan.line_slot]
+    return None if index is None else plan.lines[index]
 
 
 def _name_unchecked(caution: Caution, facts: Mapping[str, Any], statuses: frozenset[str]) -> Caution:
@@ -547,6 +593,13 @@ class _Codegen:
 
     def add(self, condition: Condition) -> int:
         self._results.append(self._node(condition))
+        return len(self._results) - 1
+
+    def add_first_met(self, conditions: Sequence[Condition]) -> int:
+        """A slot holding the index of the first condition that is met (None if none is)."""
+        nodes = [self._node(condition) for condition in conditions]
+        choices = " else ".join(f"{index} if {node} is True" for index, node in enumerate(nodes))
+        self._results.append(f"({choices} else None)")
         return len(self._results) - 1
 
     def build(self) -> Callable[[Mapping[str, Any], frozenset[str]], tuple[Outcome, ...]]:
