@@ -14,7 +14,8 @@ import yaml
 
 from treatments.rules.engine import CompiledRuleSet
 from treatments.rules.profile import PatientProfile
-from treatments.rules.serialize import result_from_dict, result_to_dict, result_to_json
+from treatments.rules.serialize import as_contract_1_1, result_from_dict, result_to_dict, result_to_json
+from treatments.rules.vocabulary import MODALITY_KEYS_V1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from engine import realistic_profile  # noqa: E402
@@ -120,3 +121,24 @@ def test_warnings_and_guideline_lines_survive_storing_and_reading_back(compiled:
 
         assert result_to_dict(rebuilt) == stored
         assert result_to_json(rebuilt) == orjson.dumps(stored)
+
+
+def test_the_v1_view_of_a_result_has_the_v1_shape_modalities_and_boolean_portal_vein_thrombosis(
+    compiled: CompiledRuleSet,
+) -> None:
+    answer, stored_profile = stored_1_1_1()
+    profile = PatientProfile.model_validate({**stored_profile, "bilirubin_umol_l": 1})
+    result = compiled.evaluate(profile)
+
+    v1 = as_contract_1_1(result)
+    body = result_to_dict(v1)
+
+    assert list(body) == ["ruleset", "options"]
+    assert {option["modality"] for option in body["options"]} <= set(MODALITY_KEYS_V1)
+    assert all("guideline_line" not in option for option in body["options"])
+    values = [reason["values"] for option in body["options"] for reason in option["reasons"]]
+    assert {v["portal_vein_thrombosis"] for v in values if "portal_vein_thrombosis" in v} == {True}
+    assert result_to_json(v1) == orjson.dumps(body)
+    assert [o["modality"] for o in body["options"]] == [
+        v.modality.key for v in result.verdicts if v.modality.key in MODALITY_KEYS_V1
+    ]

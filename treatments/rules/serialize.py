@@ -9,6 +9,7 @@ option's "guideline_line". A result read from a version-1 snapshot is written ba
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from itertools import chain
 from typing import Any
@@ -28,7 +29,8 @@ from .engine import (
     RuleSpec,
     Verdict,
 )
-from .profile import PatientProfile
+from .profile import V1_BOOLEAN_VALUES, PatientProfile
+from .vocabulary import MODALITY_KEYS_V1
 
 _OUTCOMES = OUTCOME_WORDS
 
@@ -250,6 +252,44 @@ def caution_to_dict(caution: Caution) -> dict[str, Any]:
         "facts": list(caution.facts),
         "text": caution.text,
     }
+
+
+# --- contract 1.1, as /api/v1/ published it ------------------------------------------------------
+
+
+def as_contract_1_1(result: EvaluationResult) -> EvaluationResult:
+    """The result in the shape /api/v1/ published: the 15 v1 modalities, no schema_version,
+    warnings or guideline lines, and facts that were booleans in 1.1 as booleans in the reasons'
+    values. Missing facts and cautions may still name 1.2 facts: hiding them would turn unknown
+    into silence, so the API edge must decide how v1 shows them."""
+    facts = _v1_values(result.verdicts[0].facts) if result.verdicts else {}
+    verdicts = tuple(
+        _with_facts(verdict, facts) for verdict in result.verdicts if verdict.modality.key in MODALITY_KEYS_V1
+    )
+    return replace(result, verdicts=verdicts, warnings=(), schema_version=1)
+
+
+def _v1_values(facts: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(facts)
+    for name, meaning in V1_BOOLEAN_VALUES.items():
+        if values.get(name) is not None:
+            values[name] = values[name] != meaning[False]
+    return values
+
+
+def _with_facts(verdict: Verdict, facts: Mapping[str, Any]) -> Verdict:
+    return Verdict(
+        verdict.modality,
+        verdict.status,
+        verdict.rules,
+        verdict.outcomes,
+        verdict.decisive,
+        verdict.missing_facts,
+        verdict.cautions,
+        facts,
+        verdict.rank,
+        verdict.guideline_line,
+    )
 
 
 # --- back from the contract form ------------------------------------------------------------------
