@@ -18,9 +18,12 @@ from treatments.rules.profile import (
     error_list,
     fact_choices,
     fact_kind,
+    facts_fingerprint,
     has_readable_message,
     value_label,
 )
+
+FINGERPRINT_BEFORE_1_2 = "3141441a4db9f1a0f5e0748406e1276c75c2317f63013fbb0058bcd5846b1b34"
 
 # contract.md section 1, in its order.
 CONTRACT_FACTS = (
@@ -501,3 +504,18 @@ def test_the_same_value_reads_by_its_fact_where_it_means_different_things() -> N
     assert value_label("none", "portal_vein_thrombosis") == "None"
     assert value_label("men1") == "MEN1"
     assert value_label("typical_carcinoid") == "Typical carcinoid"
+
+
+def test_the_fingerprint_ignores_the_order_of_prior_therapies_and_of_their_details() -> None:
+    details = [{"modality": "ssta", "best_response": "stable"}, {"modality": "everolimus", "pfs_months": 9}]
+    one = {"prior_therapies": ["ssta", "everolimus"], "prior_therapy_details": details}
+    other = {"prior_therapies": ["everolimus", "ssta"], "prior_therapy_details": details[::-1]}
+
+    assert facts_fingerprint(one) == facts_fingerprint(other)
+    assert facts_fingerprint(one) != facts_fingerprint({**one, "prior_therapy_details": details[:1]})
+
+
+def test_the_fingerprint_of_a_profile_stored_before_1_2_is_what_it_was() -> None:
+    # Computed by the code before contract 1.2: stored evaluations are compared with it.
+    stored = {"prior_therapies": ["ssta", "everolimus"], "portal_vein_thrombosis": True, "ecog": 1}
+    assert facts_fingerprint(stored) == FINGERPRINT_BEFORE_1_2
