@@ -60,6 +60,8 @@ def realistic_profile(rng: random.Random) -> dict[str, Any]:
     )
     extent = rng.choices(["localised", "locoregional", "metastatic"], [2, 2, 6])[0]
     liver = extent == "metastatic" and rng.random() < 0.75
+    sstr = rng.choices(["positive", "negative"], [8, 2])[0]
+    sex = rng.choice(["female", "male"])
     profile: dict[str, Any] = {
         "primary_site": rng.choice(SITES),
         "differentiation": "poorly" if poorly else "well",
@@ -75,9 +77,10 @@ def realistic_profile(rng: random.Random) -> dict[str, Any]:
         "liver_tumour_burden_percent": round(rng.uniform(1, 70), 0) if liver else 0,
         "liver_dominant_disease": liver and rng.random() < 0.6,
         "extrahepatic_disease": rng.random() < 0.4,
-        "portal_vein_thrombosis": rng.random() < 0.05,
-        "sstr_imaging": rng.choices(["positive", "negative"], [8, 2])[0],
-        "krenning_score": rng.randint(1, 4),
+        "portal_vein_thrombosis": rng.choices(["none", "branch", "main"], [95, 3, 2])[0],
+        "sstr_imaging": sstr,
+        # Uptake at least that of the liver (Krenning >= 2) is what makes SSTR imaging positive.
+        "krenning_score": rng.randint(2, 4) if sstr == "positive" else rng.randint(0, 1),
         "functional_syndrome": rng.choices(
             ["none", "carcinoid_syndrome", "insulinoma", "gastrinoma", "vipoma"], [14, 4, 1, 1, 1]
         )[0],
@@ -91,6 +94,13 @@ def realistic_profile(rng: random.Random) -> dict[str, Any]:
         "neutrophils_10e9_l": round(rng.uniform(1.0, 8.0), 1),
         "bilirubin_umol_l": round(rng.uniform(3, 50), 0),
         "pregnant": False if rng.random() < 0.7 else None,
+        "sex": sex,
+        "childbearing_potential": sex == "female" and rng.random() < 0.3,
+        "dpd_status": rng.choices(["normal", "partial_deficiency", None], [7, 1, 4])[0],
+        "biliary_enteric_anastomosis": rng.random() < 0.1 if rng.random() < 0.6 else None,
+        "syndrome_refractory": rng.random() < 0.3 if rng.random() < 0.5 else None,
+        "months_since_diagnosis": round(rng.uniform(0, 120), 0),
+        "haemoglobin_g_l": round(rng.uniform(80, 160), 0),
         "funding": rng.choices(["nhs", "private"], [9, 1])[0],
     }
     # Real referrals arrive with gaps: drop a few facts at random (they become unknown).
@@ -163,7 +173,9 @@ def main() -> None:
         for verdict in ruleset.evaluate(PatientProfile.model_validate(raw)).verdicts:
             statuses[verdict.status] = statuses.get(verdict.status, 0) + 1
     total = sum(statuses.values())
-    rules = f"{len(ruleset.modalities)} modalities, {ruleset.rule_count} rules"
+    lines, overrides = len(knowledge_base.guideline_lines), len(knowledge_base.order_overrides)
+    aids = f"{lines} guideline lines, {overrides} order overrides"
+    rules = f"{len(ruleset.modalities)} modalities, {ruleset.rule_count} rules, {aids}"
     print(f"knowledge base {knowledge_base.version}: {rules}")
     print(f"profiles: {len(raw_profiles)} realistic referrals (seed {args.seed}), one process, one core")
     print(
@@ -172,7 +184,10 @@ def main() -> None:
     for mode in modes:
         rate, timings = best_rate(mode, raw_profiles, ruleset, args.repeat)
         runs = ", ".join(f"{t:.2f}" for t in timings)
-        print(f"{mode:<9} {rate:>9,.0f} profiles/s  ({1e6 / rate:5.1f} µs each; runs {runs} s)")
+        print(
+            f"{mode:<9} {rate:>9,.0f} profiles/s  ({1e6 / rate:5.1f} µs each; runs {runs} s) "
+            f"against {ruleset.rule_count} rules"
+        )
         print(f"          {MODES[mode]}")
 
     tracemalloc.start()

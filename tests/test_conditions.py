@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from treatments.rules.conditions import (
     STATUSES,
     condition_errors,
+    condition_to_data,
     describe,
     outcome,
     parse_condition,
@@ -456,6 +457,8 @@ LEAF_CASES = [
     *[("pregnant", op, value) for op in ("eq", "ne") for value in (True, False)],
     ("prior_therapies", "contains", "ssta"),
     *[(fact, "is_known", value) for fact in FACT_VALUES for value in (True, False)],
+    # A 1.1 rule on the boolean portal-vein thrombosis, and its 1.2 form.
+    *[("portal_vein_thrombosis", op, value) for op in ("eq", "ne") for value in (True, False, "main")],
 ]
 
 
@@ -475,6 +478,7 @@ def test_each_compiled_comparison_agrees_with_the_reference_at_every_boundary(
         "resectable": [True, False],
         "prior_therapies": [[], ["ssta"], ["everolimus"], ["everolimus", "ssta"]],
         "funding": ["nhs", "private"],
+        "portal_vein_thrombosis": [True, False, "none", "branch", "main"],
     }[fact]
     for sample in [None, *samples]:
         profile = PatientProfile.model_validate({fact: sample})
@@ -513,7 +517,7 @@ def generated_rules(draw: st.DrawFn) -> list[RuleSpec]:
     rules = []
     for n in range(count):
         kind = "indication" if n == 0 else draw(KINDS)
-        barrier = kind in ("requirement", "contraindication")
+        barrier = kind in ("requirement", "contraindication", "caution")
         if_unknown: Literal["hold", "note"] = draw(st.sampled_from(["hold", "note"])) if barrier else "hold"
         condition = parse_condition(draw(CONDITIONS))
         spec = RuleSpec(
@@ -560,3 +564,52 @@ def test_learning_a_fact_that_is_not_named_never_changes_the_outcome(
         # A known outcome never changes, whatever else is learnt.
         everything = {**before, **{n: v for n, v in completion.items() if before[n] is None}}
         assert outcome(condition, everything, statuses) is result
+
+
+# --- contract 1.2 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "value", "met"),
+    [
+        ({"eq": True}, "branch", True),
+        ({"eq": True}, "main", True),
+        ({"eq": True}, "none", False),
+        ({"eq": False}, "none", True),
+        ({"ne": True}, "main", False),
+        ({"ne": False}, "branch", True),
+    ],
+)
+def test_a_1_1_comparison_of_portal_vein_thrombosis_with_true_or_false_means_any_or_no_thrombosis(
+    written: dict[str, Any], value: str, met: bool
+) -> None:
+    condition = parse_condition({"fact": "portal_vein_thrombosis", **written})
+
+    assert outcome(condition, facts(portal_vein_thrombosis=value)) is met
+    assert outcome(condition, facts()) is None  # unknown stays unknown
+
+
+def test_a_1_1_comparison_keeps_its_written_form_and_reads_in_1_2_words() -> None:
+    condition = parse_condition({"fact": "portal_vein_thrombosis", "eq": True})
+
+    assert condition_to_data(condition) == {"fact": "portal_vein_thrombosis", "eq": True}
+    assert describe(condition) == "Portal vein thrombosis is one of (branch only, main portal vein)"
+
+
+def test_a_value_reads_by_its_fact_in_a_description() -> None:
+    assert describe(parse_condition({"fact": "functional_syndrome", "eq": "none"})) == (
+        "Functional syndrome is none (non-functioning)"
+    )
+    assert (
+        describe(parse_condition({"fact": "hereditary_syndrome", "eq": "men1"}))
+        == "Hereditary syndrome is MEN1"
+    )
+
+
+def test_details_of_prior_therapies_cannot_be_used_in_a_condition() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_condition({"fact": "prior_therapy_details", "is_known": True})
+
+    assert condition_errors(caught.value) == [
+        ("when", "'prior_therapy_details' cannot be used in a rule condition")
+    ]

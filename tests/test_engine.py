@@ -25,7 +25,7 @@ from treatments.rules.engine import (
     RuleSpec,
     Verdict,
 )
-from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS, PatientProfile, fact_label
+from treatments.rules.profile import FACT_NAMES, PatientProfile, fact_label
 from treatments.rules.serialize import reason_to_dict, result_to_dict
 
 # Conditions, named for what they say.
@@ -482,7 +482,17 @@ def test_a_rule_of_a_modality_that_is_not_in_the_rule_set_is_refused() -> None:
 
 # --- the contract shape ---------------------------------------------------------------------------
 
-OPTION_KEYS = {"modality", "name", "category", "status", "intent", "reasons", "missing_facts", "cautions"}
+OPTION_KEYS = {
+    "modality",
+    "name",
+    "category",
+    "status",
+    "intent",
+    "reasons",
+    "missing_facts",
+    "cautions",
+    "guideline_line",
+}
 REASON_KEYS = {
     "rule_id",
     "kind",
@@ -513,9 +523,12 @@ def test_result_to_dict_gives_exactly_the_contract_shape() -> None:
     result = compiled.evaluate(PatientProfile.model_validate(profile))
     body = result_to_dict(result)
     assert json.loads(json.dumps(body)) == body
+    assert list(body) == ["schema_version", "ruleset", "warnings", "options"]
+    assert (body["schema_version"], body["warnings"]) == (2, [])
     assert body["ruleset"] == {"version": "2.0.0", "published_at": "2025-03-01T09:30:00Z"}
     (option,) = body["options"]
     assert set(option) == OPTION_KEYS
+    assert option["guideline_line"] is None
     assert (option["modality"], option["name"], option["category"]) == ("ssta", "Ssta", "chemotherapy")
     assert (option["status"], option["intent"], option["missing_facts"]) == (
         "trial_only",
@@ -585,7 +598,7 @@ def test_every_option_of_the_knowledge_base_explains_every_one_of_its_rules(
     compiled: CompiledRuleSet, knowledge_base: KnowledgeBase
 ) -> None:
     result = compiled.evaluate(PatientProfile.model_validate(CONTRACT_CHECK_PROFILE))
-    assert sorted(result.statuses()) == sorted(MODALITY_KEYS)
+    assert sorted(result.statuses()) == sorted(modality.key for modality in knowledge_base.modalities)
     for found in result.verdicts:
         expected = [spec.rule_id for spec in knowledge_base.rules if spec.modality == found.modality.key]
         assert [reason.rule.rule_id for reason in found.reasons] == expected, found.modality.key

@@ -3,16 +3,21 @@ knowledge-base.md, rule by rule (see tests/golden/README.md)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from treatments.rules.document import load_file
 from treatments.rules.engine import STATUS_ORDER, CompiledRuleSet
 from treatments.rules.profile import MODALITY_KEYS, PatientProfile
 
 GOLDEN = Path(__file__).parent / "golden"
+KNOWLEDGE_BASE = Path(__file__).parent.parent / "fixtures" / "knowledge_base.yaml"
+KNOWLEDGE_BASE_1_1_1 = Path(__file__).parent / "data" / "knowledge_base_1.1.1.yaml"
+FIRST_1_2_CASE = 46  # cases 46 onwards were written for knowledge base 1.2.0 (see golden/README.md)
 CASES = sorted(GOLDEN.glob("*.yaml"))
 
 
@@ -45,3 +50,27 @@ def test_golden_case(path: Path, compiled: CompiledRuleSet) -> None:
     assert not wrong, f"{case['title']}: {wrong}"
     for modality, facts in (case.get("missing_facts") or {}).items():
         assert set(result.verdict(modality).missing_facts) == set(facts), modality
+
+
+RULE_ID = re.compile(
+    r"\b(?:common|surg_cur|surg_debulk|ssta|evero|suni|captem|stz|pe|folf|ifn|prrt|embo|abl|olt|trial|tel|cabo|as|er|bsc)\.[a-z0-9_]+\b"
+)
+
+
+def _rule_ids(path: Path) -> set[str]:
+    return {rule.rule_id for rule in load_file(path).rules}
+
+
+def test_the_rule_ids_a_case_names_exist() -> None:
+    """A case's `why` names real rules: those of 1.2.0, or (for history notes) of 1.1.1."""
+    known = _rule_ids(KNOWLEDGE_BASE) | _rule_ids(KNOWLEDGE_BASE_1_1_1)
+    for path in CASES:
+        named = set(RULE_ID.findall(load(path).get("why", "")))
+        assert named <= known, (path.name, sorted(named - known))
+
+
+def test_every_case_written_for_1_2_names_the_rules_it_exercises() -> None:
+    current = _rule_ids(KNOWLEDGE_BASE)
+    for path in CASES:
+        if int(path.name[:2]) >= FIRST_1_2_CASE:
+            assert set(RULE_ID.findall(load(path)["why"])) & current, path.name

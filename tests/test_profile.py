@@ -10,14 +10,20 @@ import pytest
 from pydantic import ValidationError
 
 from treatments.rules.profile import (
+    ADVANCED_GROUPS,
     FACT_NAMES,
+    GROUPS,
     MODALITY_KEYS,
     PatientProfile,
     error_list,
     fact_choices,
     fact_kind,
+    facts_fingerprint,
     has_readable_message,
+    value_label,
 )
+
+FINGERPRINT_BEFORE_1_2 = "3141441a4db9f1a0f5e0748406e1276c75c2317f63013fbb0058bcd5846b1b34"
 
 # contract.md section 1, in its order.
 CONTRACT_FACTS = (
@@ -49,6 +55,20 @@ CONTRACT_FACTS = (
     "neutrophils_10e9_l",
     "bilirubin_umol_l",
     "pregnant",
+    "sex",
+    "childbearing_potential",
+    "breastfeeding",
+    "dpd_status",
+    "biliary_enteric_anastomosis",
+    "syndrome_refractory",
+    "bowel_movements_per_day",
+    "lung_histology",
+    "gastric_net_type",
+    "primary_tumour_size_mm",
+    "hereditary_syndrome",
+    "months_since_diagnosis",
+    "haemoglobin_g_l",
+    "prior_therapy_details",
     "funding",
 )
 CONTRACT_ENUMS = {
@@ -79,9 +99,16 @@ CONTRACT_ENUMS = {
         "gastrinoma",
         "glucagonoma",
         "vipoma",
+        "catecholamine_excess",
         "other",
     ),
     "disease_status": ("progressive", "stable", "new_diagnosis"),
+    "portal_vein_thrombosis": ("none", "branch", "main"),
+    "sex": ("female", "male"),
+    "dpd_status": ("normal", "partial_deficiency", "complete_deficiency"),
+    "lung_histology": ("typical_carcinoid", "atypical_carcinoid", "large_cell_nec", "small_cell"),
+    "gastric_net_type": ("type_1", "type_2", "type_3"),
+    "hereditary_syndrome": ("none", "men1", "vhl", "nf1", "tsc", "sdhx", "other"),
     "funding": ("nhs", "private"),
 }
 # The lower bound each numeric fact has in the contract.
@@ -97,6 +124,10 @@ CONTRACT_LOWER_BOUNDS = {
     "platelets_10e9_l": annotated_types.Ge(0),
     "neutrophils_10e9_l": annotated_types.Ge(0),
     "bilirubin_umol_l": annotated_types.Ge(0),
+    "bowel_movements_per_day": annotated_types.Ge(0),
+    "primary_tumour_size_mm": annotated_types.Gt(0),
+    "months_since_diagnosis": annotated_types.Ge(0),
+    "haemoglobin_g_l": annotated_types.Ge(20),
 }
 VALID = {
     "primary_site": "pancreas",
@@ -113,7 +144,7 @@ VALID = {
     "liver_tumour_burden_percent": 30,
     "liver_dominant_disease": True,
     "extrahepatic_disease": False,
-    "portal_vein_thrombosis": False,
+    "portal_vein_thrombosis": "none",
     "sstr_imaging": "positive",
     "krenning_score": 3,
     "functional_syndrome": "carcinoid_syndrome",
@@ -127,8 +158,44 @@ VALID = {
     "neutrophils_10e9_l": 3.4,
     "bilirubin_umol_l": 9,
     "pregnant": False,
+    "sex": "female",
+    "childbearing_potential": True,
+    "breastfeeding": False,
+    "dpd_status": "normal",
+    "biliary_enteric_anastomosis": False,
+    "syndrome_refractory": True,
+    "bowel_movements_per_day": 6,
+    "lung_histology": "typical_carcinoid",
+    "gastric_net_type": "type_1",
+    "primary_tumour_size_mm": 18.5,
+    "hereditary_syndrome": "none",
+    "months_since_diagnosis": 7.5,
+    "haemoglobin_g_l": 128,
+    "prior_therapy_details": [
+        {
+            "modality": "ssta",
+            "best_response": "stable",
+            "progressed_on_treatment": True,
+            "months_since_last_dose": 1,
+            "pfs_months": 14.5,
+        }
+    ],
     "funding": "private",
 }
+
+
+def alone(fact: str, value: Any) -> dict[str, Any]:
+    """A profile with one fact (details of prior therapies need the therapies they detail)."""
+    if fact == "prior_therapy_details":
+        return {"prior_therapies": VALID["prior_therapies"], fact: value}
+    return {fact: value}
+
+
+def plain(value: Any) -> Any:
+    """A fact's value as data (details of prior therapies are objects)."""
+    if isinstance(value, list):
+        return [item.model_dump() if hasattr(item, "model_dump") else item for item in value]
+    return value
 
 
 def errors(data: Any, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
@@ -156,7 +223,7 @@ def test_the_profile_has_exactly_the_facts_of_the_contract_in_its_order() -> Non
 
 @pytest.mark.parametrize("fact", CONTRACT_FACTS)
 def test_every_fact_takes_a_valid_value(fact: str) -> None:
-    assert getattr(PatientProfile.model_validate({fact: VALID[fact]}), fact) == VALID[fact]
+    assert plain(getattr(PatientProfile.model_validate(alone(fact, VALID[fact])), fact)) == VALID[fact]
 
 
 @pytest.mark.parametrize("fact", [fact for fact in CONTRACT_FACTS if fact != "funding"])
@@ -355,6 +422,10 @@ BAD_PYTHON_INPUTS: list[Any] = [
     {"prior_therapies": ("ssta",)},
     {"prior_therapies": [1, "ssta", None]},
     {"funding": 0},
+    {"prior_therapies": ["ssta"], "prior_therapy_details": [{"best_response": "stable"}]},
+    {"prior_therapies": ["ssta"], "prior_therapy_details": [{"modality": "ssta", "pfs_months": -1}]},
+    {"prior_therapies": ["ssta"], "prior_therapy_details": [{"modality": "ssta", "colour": "red"}]},
+    {"who_grade": "G1", "ki67_percent": 30},
 ]
 BAD_JSON_INPUTS = [
     "",
@@ -393,4 +464,58 @@ def test_no_message_repeats_pydantics_own_wording() -> None:
             PatientProfile.model_validate(data)
         except ValidationError as exc:
             for error, readable in zip(exc.errors(), error_list(exc), strict=True):
-                assert readable["msg"] != error["msg"], error
+                if error["type"] != "inconsistent_facts":  # our own words already
+                    assert readable["msg"] != error["msg"], error
+
+
+# --- contract 1.2 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"), [(True, "branch"), (False, "none"), ("main", "main"), (None, None)]
+)
+def test_a_v1_boolean_portal_vein_thrombosis_reads_as_the_1_2_value(sent: Any, read: Any) -> None:
+    # v1 "true" did not say main or branch: it keeps the 1.1 caution and never the main-PVT
+    # contraindication (knowledge-base review A7).
+    assert PatientProfile.model_validate({"portal_vein_thrombosis": sent}).portal_vein_thrombosis == read
+
+
+def test_the_v1_reading_of_portal_vein_thrombosis_is_written_in_its_description() -> None:
+    description = PatientProfile.model_fields["portal_vein_thrombosis"].description or ""
+    assert "true reads as 'branch'" in description and "false as 'none'" in description
+
+
+def test_rarely_needed_facts_sit_in_groups_a_form_can_fold_and_say_so() -> None:
+    assert ADVANCED_GROUPS <= {key for key, _ in GROUPS}
+    for name in CONTRACT_FACTS:
+        extra = PatientProfile.model_fields[name].json_schema_extra
+        assert isinstance(extra, dict)
+        assert extra["advanced"] is (extra["group"] in ADVANCED_GROUPS), name
+    assert "tumour" not in ADVANCED_GROUPS and "fitness" not in ADVANCED_GROUPS
+
+
+def test_details_of_prior_therapies_are_records_not_a_list_of_keys() -> None:
+    assert fact_kind("prior_therapy_details") == "records"
+    assert fact_kind("prior_therapies") == "list"
+
+
+def test_the_same_value_reads_by_its_fact_where_it_means_different_things() -> None:
+    assert value_label("none", "functional_syndrome") == "None (non-functioning)"
+    assert value_label("none", "portal_vein_thrombosis") == "None"
+    assert value_label("men1") == "MEN1"
+    assert value_label("typical_carcinoid") == "Typical carcinoid"
+
+
+def test_the_fingerprint_ignores_the_order_of_prior_therapies_and_of_their_details() -> None:
+    details = [{"modality": "ssta", "best_response": "stable"}, {"modality": "everolimus", "pfs_months": 9}]
+    one = {"prior_therapies": ["ssta", "everolimus"], "prior_therapy_details": details}
+    other = {"prior_therapies": ["everolimus", "ssta"], "prior_therapy_details": details[::-1]}
+
+    assert facts_fingerprint(one) == facts_fingerprint(other)
+    assert facts_fingerprint(one) != facts_fingerprint({**one, "prior_therapy_details": details[:1]})
+
+
+def test_the_fingerprint_of_a_profile_stored_before_1_2_is_what_it_was() -> None:
+    # Computed by the code before contract 1.2: stored evaluations are compared with it.
+    stored = {"prior_therapies": ["ssta", "everolimus"], "portal_vein_thrombosis": True, "ecog": 1}
+    assert facts_fingerprint(stored) == FINGERPRINT_BEFORE_1_2

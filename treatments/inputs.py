@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .models import Case, Review, nhs_number_is_valid
+from .rules.errors import register_pattern_message
 from .rules.profile import ModalityKey, PatientProfile
 
 _STRICT = ConfigDict(extra="forbid")
@@ -27,6 +28,9 @@ assert set(Case.Status.values) == {"draft", "ready", "discussed", "closed"}
 assert set(Review.ReasonCode.values) == set(ReasonCode.__args__)  # type: ignore[attr-defined]
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/\-]*$"
+register_pattern_message(
+    REFERENCE_PATTERN, "may hold only letters, digits, / and - (first a letter or digit)"
+)
 
 
 def normalise_nhs_number(value: Any) -> Any:

@@ -25,10 +25,18 @@ from pydantic import (
     model_validator,
 )
 
-from .profile import FACT_NAMES, fact_choices, fact_kind, fact_label, fact_unit, value_label
+from .profile import (
+    FACT_NAMES,
+    V1_BOOLEAN_VALUES,
+    fact_choices,
+    fact_kind,
+    fact_label,
+    fact_unit,
+    value_label,
+)
+from .vocabulary import STATUSES as STATUSES  # re-exported: the API schema settings import it here
+from .vocabulary import Status as Status
 
-STATUSES: tuple[str, ...] = ("candidate", "trial_only", "needs_data", "not_suitable", "not_indicated")
-Status = Literal["candidate", "trial_only", "needs_data", "not_suitable", "not_indicated"]
 Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains", "is_known"]
 OPS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains", "is_known")
 
@@ -39,6 +47,8 @@ _OPS_BY_KIND: dict[str, frozenset[str]] = {
     "int": frozenset({"eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "is_known"}),
     "number": frozenset({"lt", "le", "gt", "ge", "is_known"}),
     "list": frozenset({"contains", "is_known"}),
+    # Details of prior therapies are for people to read; no rule looks into them (yet).
+    "records": frozenset(),
 }
 
 Outcome = bool | None
@@ -54,6 +64,10 @@ class Compare(BaseModel):
     fact: str
     op: Op
     value: Any
+    # A comparison written for contract 1.1 (`portal_vein_thrombosis eq true`) is evaluated in its
+    # 1.2 meaning but kept as written, so that the content and checksum of a 1.1 rule set stay as
+    # they were published.
+    written: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -75,6 +89,8 @@ class Compare(BaseModel):
         if self.fact not in FACT_NAMES:
             raise ValueError(f"'{self.fact}' is not a fact of the contract")
         kind = fact_kind(self.fact)
+        if not _OPS_BY_KIND[kind]:
+            raise ValueError(f"'{self.fact}' cannot be used in a rule condition")
         if self.op not in _OPS_BY_KIND[kind]:
             allowed = ", ".join(sorted(_OPS_BY_KIND[kind]))
             raise ValueError(
@@ -84,6 +100,8 @@ class Compare(BaseModel):
             if not isinstance(self.value, bool):
                 raise ValueError("is_known takes true or false")
             return self
+        if self.fact in V1_BOOLEAN_VALUES and isinstance(self.value, bool) and self.op in ("eq", "ne"):
+            self._read_as_1_2()
         values = self.value if self.op in ("in", "not_in") else [self.value]
         if self.op in ("in", "not_in"):
             if not isinstance(self.value, list | tuple) or not self.value:
@@ -93,8 +111,19 @@ class Compare(BaseModel):
             _check_value(self.fact, kind, value)
         return self
 
+    def _read_as_1_2(self) -> None:
+        """`eq true` on a fact that was boolean in 1.1 means "any value but the one false stands for"."""
+        false_value = V1_BOOLEAN_VALUES[self.fact][False]
+        present = tuple(value for value in fact_choices(self.fact) or () if value != false_value)
+        written = {"fact": self.fact, self.op: self.value}
+        op, value = ("in", present) if self.value is (self.op == "eq") else ("eq", false_value)
+        for name, new in (("op", op), ("value", value), ("written", written)):
+            object.__setattr__(self, name, new)
+
     @model_serializer
     def _to_compact(self) -> dict[str, Any]:
+        if self.written is not None:
+            return dict(self.written)
         value = list(self.value) if isinstance(self.value, tuple) else self.value
         return {"fact": self.fact, self.op: value}
 
@@ -328,20 +357,20 @@ def _describe_compare(node: Compare, names: Mapping[str, str]) -> str:
     if node.op == "contains":
         return f"{label} include {names.get(node.value, display_value(node.value))}"
     if node.op in ("in", "not_in"):
-        values = ", ".join(_value_words(value) for value in node.value)
+        values = ", ".join(_value_words(value, node.fact) for value in node.value)
         return f"{label} is {'one of' if node.op == 'in' else 'none of'} ({values})"
     if node.op in _WORDS:
         suffix = f" {unit}" if unit else ""
         return f"{label} {_WORDS[node.op]} {display_value(node.value)}{suffix}"
     verb = "is" if node.op == "eq" else "is not"
-    return f"{label} {verb} {_value_words(node.value)}"
+    return f"{label} {verb} {_value_words(node.value, node.fact)}"
 
 
-def _value_words(value: Any) -> str:
+def _value_words(value: Any, fact: str) -> str:
     """A value inside a sentence: enumerated values by their label, lower-cased unless an acronym."""
     if not isinstance(value, str):
         return display_value(value)
-    label = value_label(value)
+    label = value_label(value, fact)
     return label[0].lower() + label[1:] if label[1:2].islower() else label
 
 

@@ -3,6 +3,28 @@
 Pure Python: the loader command, the tests and the benchmark all use it. Validation is complete
 before anything is published, and every problem names the file, the modality, the rule id and the
 field, so that a rule author can find it.
+
+Keys of a rule (see fixtures/README.md for the condition grammar): id, kind, title, when, reason,
+source, evidence, verification, verification_note and if_unknown. `if_unknown: note` is allowed on
+requirements, contraindications and (contract 1.2) cautions: an unknown fact then shows as a
+"not checked" caution naming it, instead of holding the option at needs_data (requirements,
+contraindications) or being dropped silently (cautions).
+
+Keys of a modality added for contract 1.2, both optional and both display aids that never change a
+status:
+
+    guideline_lines:              # the first line whose `when` is met is shown on the option
+      - when: {all: [{fact: primary_site, eq: pancreas}, {fact: disease_status, eq: progressive}]}
+        label: "ENETS 2023 pNET: ..."          # at most 120 characters
+        source: "ENETS 2023 pNET guidance ..."
+    order_overrides:              # move the option up within its status group when `when` is met
+      - when: {fact: prior_therapies, contains: platinum_etoposide}
+        before: platinum_etoposide             # a modality key of this file, or `all` (= first)
+        why: "NEC second line after platinum (review verdict (f), override 1)"
+
+A guideline line's `when` may use only facts (it describes the patient's setting); an order
+override's `when` may also use `option_status` (the statuses of the other options). Unknown counts
+as not met for both. Conditions take sets and `$modality` as rules do.
 """
 
 from __future__ import annotations
@@ -10,42 +32,40 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from .conditions import condition_errors, condition_to_data, parse_condition
-from .engine import CompiledRuleSet, ModalitySpec, RuleKind, RuleSetInfo, RuleSpec
-from .profile import MODALITY_KEYS, ModalityKey
+from .conditions import Condition, condition_errors, condition_to_data, parse_condition, uses_option_status
+from .engine import (
+    BEFORE_ALL,
+    CompiledRuleSet,
+    GuidelineLine,
+    ModalitySpec,
+    OrderOverride,
+    RuleKind,
+    RuleSetInfo,
+    RuleSpec,
+)
+from .vocabulary import CATEGORY_LABELS as CATEGORY_LABELS  # re-exported for models, forms, views
+from .vocabulary import (
+    MODALITY_CATEGORIES,
+    MODALITY_KEYS,
+    MODALITY_KEYS_V1,
+    RULE_ID_PATTERN,
+    RULE_TITLE_MAX_LENGTH,
+    IfUnknown,
+    ModalityKey,
+)
+from .vocabulary import VERIFICATIONS as VERIFICATIONS
+from .vocabulary import Category as Category
+from .vocabulary import Intent as Intent
+from .vocabulary import Verification as Verification
 
-Category = Literal[
-    "surgery",
-    "somatostatin_analogue",
-    "targeted_therapy",
-    "chemotherapy",
-    "immunotherapy",
-    "radionuclide_therapy",
-    "liver_directed",
-    "clinical_trial",
-]
-CATEGORY_LABELS: dict[str, str] = {
-    "surgery": "Surgery",
-    "somatostatin_analogue": "Somatostatin analogues",
-    "targeted_therapy": "Targeted therapy",
-    "chemotherapy": "Chemotherapy",
-    "immunotherapy": "Immunotherapy",
-    "radionuclide_therapy": "Radionuclide therapy",
-    "liver_directed": "Liver-directed therapy",
-    "clinical_trial": "Clinical trials",
-}
-Intent = Literal["curative", "cytoreductive", "symptom_control", "antiproliferative"]
-Verification = Literal["verified", "recall", "to_be_confirmed", "judgement"]
-VERIFICATIONS: tuple[str, ...] = get_args(Verification)
-RULE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 SELF = "$modality"
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -64,20 +84,40 @@ class RuleDoc(BaseModel):
     evidence: str = Text
     verification: Verification
     verification_note: str = ""
-    if_unknown: Literal["hold", "note"] = "hold"
+    if_unknown: IfUnknown = "hold"
 
     @field_validator("if_unknown")
     @classmethod
     def _note_only_for_barriers(cls, value: str, info: ValidationInfo) -> str:
         # A field validator, not a model validator, so that the problem names the field.
         kind = info.data.get("kind")  # absent when the kind itself is wrong
-        if value == "note" and kind is not None and kind not in ("requirement", "contraindication"):
-            raise ValueError("if_unknown: note is only for requirements and contraindications")
+        if (
+            value == "note"
+            and kind is not None
+            and kind not in ("requirement", "contraindication", "caution")
+        ):
+            raise ValueError("if_unknown: note is only for requirements, contraindications and cautions")
         return value
 
 
 class CommonRuleDoc(RuleDoc):
     applies_to: list[ModalityKey] = Field(min_length=1)
+
+
+class GuidelineLineDoc(BaseModel):
+    model_config = _STRICT
+
+    when: Any
+    label: str = Field(min_length=1, max_length=RULE_TITLE_MAX_LENGTH)
+    source: str = Text
+
+
+class OrderOverrideDoc(BaseModel):
+    model_config = _STRICT
+
+    when: Any
+    before: str = Text
+    why: str = Text
 
 
 class ModalityDoc(BaseModel):
@@ -93,6 +133,8 @@ class ModalityDoc(BaseModel):
     hospital_page: str = ""
     notes: str = ""
     rules: list[RuleDoc] = Field(default_factory=list)
+    guideline_lines: list[GuidelineLineDoc] = Field(default_factory=list)
+    order_overrides: list[OrderOverrideDoc] = Field(default_factory=list)
 
 
 class KnowledgeBaseDoc(BaseModel):
@@ -150,13 +192,19 @@ class KnowledgeBase:
     modalities: tuple[ModalityDoc, ...]
     rules: tuple[RuleSpec, ...]
     content: dict[str, Any]
+    guideline_lines: tuple[GuidelineLine, ...] = ()
+    order_overrides: tuple[OrderOverride, ...] = ()
 
     def modality_specs(self) -> tuple[ModalitySpec, ...]:
         return tuple(modality_spec(doc) for doc in self.modalities)
 
     def compile(self) -> CompiledRuleSet:
         return CompiledRuleSet(
-            RuleSetInfo(self.version, None, self.checksum), self.modality_specs(), self.rules
+            RuleSetInfo(self.version, None, self.checksum),
+            self.modality_specs(),
+            self.rules,
+            self.guideline_lines,
+            self.order_overrides,
         )
 
 
@@ -219,13 +267,65 @@ def _build(doc: KnowledgeBaseDoc, filename: str) -> KnowledgeBase:
         if not any(rule.kind == "indication" for rule in modality.rules):
             message = "a modality needs at least one indication rule"
             problems.append(Problem(filename, message, modality.key, field="rules"))
+    lines, overrides = _display_aids(doc, filename, problems)
     if problems:
         raise KnowledgeBaseError(problems)
-    content = _content(doc, rules)
+    content = _content(doc, rules, lines, overrides)
     checksum = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return KnowledgeBase(
-        doc.version, doc.title, doc.notes, checksum, tuple(doc.modalities), tuple(rules), content
+        doc.version,
+        doc.title,
+        doc.notes,
+        checksum,
+        tuple(doc.modalities),
+        tuple(rules),
+        content,
+        tuple(lines),
+        tuple(overrides),
     )
+
+
+def _display_aids(
+    doc: KnowledgeBaseDoc, filename: str, problems: list[Problem]
+) -> tuple[list[GuidelineLine], list[OrderOverride]]:
+    """The guideline lines and order overrides of every modality, validated."""
+    keys = {modality.key for modality in doc.modalities}
+    lines: list[GuidelineLine] = []
+    overrides: list[OrderOverride] = []
+    for modality in doc.modalities:
+        key = modality.key
+        for n, line in enumerate(modality.guideline_lines):
+            where = f"guideline_lines[{n}]"
+            condition = _aid_condition(line.when, key, doc.sets, (filename, key, where), problems)
+            if condition is not None and uses_option_status(condition):
+                message = "a guideline line describes the patient's setting: use facts, not option_status"
+                problems.append(Problem(filename, message, key, field=f"{where}.when"))
+            elif condition is not None:
+                lines.append(GuidelineLine(key, condition, line.label, line.source))
+        for n, override in enumerate(modality.order_overrides):
+            where = f"order_overrides[{n}]"
+            if override.before not in keys | {BEFORE_ALL} or override.before == key:
+                message = f"before must be another modality of this file or {BEFORE_ALL!r}"
+                problems.append(Problem(filename, message, key, field=f"{where}.before"))
+            condition = _aid_condition(override.when, key, doc.sets, (filename, key, where), problems)
+            if condition is not None:
+                overrides.append(OrderOverride(key, condition, override.before, override.why))
+    return lines, overrides
+
+
+def _aid_condition(
+    when: Any, modality: str, sets: dict[str, list[str]], where: tuple[str, str, str], problems: list[Problem]
+) -> Condition | None:
+    filename, key, field = where
+    try:
+        return parse_condition(_resolve(when, modality, sets))
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+        if isinstance(exc, ValidationError):
+            for path, message in condition_errors(exc):
+                problems.append(Problem(filename, message, key, field=f"{field}.{path}"))
+        else:
+            problems.append(Problem(filename, str(exc), key, field=f"{field}.when"))
+        return None
 
 
 def _check_sets(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
@@ -241,10 +341,15 @@ def _check_sets(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
 def _check_modalities(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
     problems = []
     keys = [modality.key for modality in doc.modalities]
-    for key in sorted(set(MODALITY_KEYS) - set(keys)):
+    for key in sorted(set(_required_keys(keys)) - set(keys)):
         problems.append(
             Problem(filename, "modality is missing (every contract modality key must be present)", key)
         )
+    for modality in doc.modalities:
+        expected = MODALITY_CATEGORIES[modality.key]
+        if modality.category != expected:
+            message = f"the category of {modality.key} is {expected!r} (vocabulary.MODALITY_CATEGORIES)"
+            problems.append(Problem(filename, message, modality.key, field="category"))
     for key in sorted({key for key in keys if keys.count(key) > 1}):
         problems.append(Problem(filename, "modality appears more than once", key))
     orders = [modality.display_order for modality in doc.modalities]
@@ -254,6 +359,16 @@ def _check_modalities(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
                 Problem(filename, "display_order must be unique", modality.key, field="display_order")
             )
     return problems
+
+
+def _required_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    """The contract keys a knowledge base must describe.
+
+    A 1.1 knowledge base (no 1.2 modality at all) still loads, so that stored rule sets and the
+    data of 1.1.1 keep working; one that describes any 1.2 modality must describe them all.
+    """
+    written_for_1_2 = any(key not in MODALITY_KEYS_V1 for key in keys)
+    return MODALITY_KEYS if written_for_1_2 else MODALITY_KEYS_V1
 
 
 def _rule_spec(
@@ -326,13 +441,22 @@ def _locate(filename: str, data: Mapping[str, Any], error: Any) -> Problem:
     return Problem(filename, message, modality, rule_id, field)
 
 
-def _content(doc: KnowledgeBaseDoc, rules: list[RuleSpec]) -> dict[str, Any]:
-    """The normalised content: what the checksum covers and what a rule set stores."""
+def _content(
+    doc: KnowledgeBaseDoc,
+    rules: list[RuleSpec],
+    lines: list[GuidelineLine],
+    overrides: list[OrderOverride],
+) -> dict[str, Any]:
+    """The normalised content: what the checksum covers and what a rule set stores.
+
+    The display aids of 1.2 are written only when a modality has some, so that a 1.1 file keeps
+    the checksum it was published with.
+    """
     return {
         "version": doc.version,
         "title": doc.title,
         "notes": doc.notes,
-        "modalities": [modality.model_dump(exclude={"rules"}) for modality in doc.modalities],
+        "modalities": [_modality_content(modality, lines, overrides) for modality in doc.modalities],
         "rules": [
             {
                 "rule_id": rule.rule_id,
@@ -350,3 +474,41 @@ def _content(doc: KnowledgeBaseDoc, rules: list[RuleSpec]) -> dict[str, Any]:
             for rule in rules
         ],
     }
+
+
+def _modality_content(
+    doc: ModalityDoc, lines: list[GuidelineLine], overrides: list[OrderOverride]
+) -> dict[str, Any]:
+    content = doc.model_dump(exclude={"rules", "guideline_lines", "order_overrides"})
+    own_lines = [line for line in lines if line.modality == doc.key]
+    own_overrides = [override for override in overrides if override.modality == doc.key]
+    if own_lines:
+        content["guideline_lines"] = [
+            {"when": condition_to_data(line.condition), "label": line.label, "source": line.source}
+            for line in own_lines
+        ]
+    if own_overrides:
+        content["order_overrides"] = [
+            {"when": condition_to_data(item.condition), "before": item.before, "why": item.why}
+            for item in own_overrides
+        ]
+    return content
+
+
+def display_aids_from_content(
+    content: Mapping[str, Any],
+) -> tuple[tuple[GuidelineLine, ...], tuple[OrderOverride, ...]]:
+    """The guideline lines and order overrides of a stored rule set's content (RuleSet.content).
+
+    For building a CompiledRuleSet from the database: the rule rows hold the rules, the content
+    holds these (already validated and resolved when the file was loaded).
+    """
+    lines: list[GuidelineLine] = []
+    overrides: list[OrderOverride] = []
+    for modality in content.get("modalities", ()):
+        key = modality["key"]
+        for line in modality.get("guideline_lines", ()):
+            lines.append(GuidelineLine(key, parse_condition(line["when"]), line["label"], line["source"]))
+        for item in modality.get("order_overrides", ()):
+            overrides.append(OrderOverride(key, parse_condition(item["when"]), item["before"], item["why"]))
+    return tuple(lines), tuple(overrides)

@@ -9,6 +9,15 @@ The status of one option follows architecture.md ("Rules as data") and knowledge
 4. an unknown that could change the outcome -> needs_data, naming exactly those facts;
 5. otherwise -> candidate. Cautions never change the status.
 
+A caution whose facts are unknown is dropped, unless it says `if_unknown: note`: then it shows as
+"not checked", naming the facts (as a noted requirement or contraindication does).
+
+Options are ordered by status, then by the knowledge base's display order; an order override of
+the knowledge base may move an option up within its status group (knowledge-base review, verdict
+(f)). Each option also carries the first guideline line whose condition is met (a display aid:
+unknown counts as not met), and the result carries warnings about values that are usually a slip
+of unit (consistency.py).
+
 Rule conditions are compiled into one generated Python function per rule set, so that evaluating a
 profile runs straight-line code instead of walking trees; conditions.unknown_facts (the reference
 interpreter) is only used to name the missing facts of an undecided rule.
@@ -21,7 +30,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from .conditions import (
     AllOf,
@@ -34,18 +43,23 @@ from .conditions import (
     condition_facts,
     condition_to_data,
     describe,
+    outcome,
     unknown_facts,
     uses_option_status,
 )
+from .consistency import FactWarning, unit_slips
 from .profile import FACT_NAMES, PatientProfile, fact_label
+from .vocabulary import OUTCOMES as OUTCOMES  # re-exported: other modules import these from here
+from .vocabulary import RESULT_SCHEMA_VERSION, STATUSES, CautionType, IfUnknown, OutcomeWord, Status
+from .vocabulary import RULE_KINDS as RULE_KINDS
+from .vocabulary import RuleKind as RuleKind
 
-RuleKind = Literal["indication", "requirement", "contraindication", "trial_only", "caution"]
-RULE_KINDS: tuple[str, ...] = ("indication", "requirement", "contraindication", "trial_only", "caution")
-STATUS_ORDER: tuple[str, ...] = ("candidate", "trial_only", "needs_data", "not_suitable", "not_indicated")
-_STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
-OUTCOME_WORDS = {True: "met", False: "not_met", None: "unknown"}
-OUTCOMES: tuple[str, ...] = ("met", "not_met", "unknown")
+# The display order of statuses, and the names other modules import from here.
+STATUS_ORDER: tuple[Status, ...] = STATUSES
+_STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+OUTCOME_WORDS: dict[Outcome, OutcomeWord] = {True: "met", False: "not_met", None: "unknown"}
 _FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
+_STATUS_STEP = 10_000  # a verdict's rank: its status's rank * _STATUS_STEP + display order
 _DECISION_CACHE_SIZE = 20_000  # per modality; real profiles produce a few hundred outcome patterns
 
 
@@ -72,7 +86,32 @@ class RuleSpec:
     evidence: str
     verification: str = "verified"
     verification_note: str = ""
-    if_unknown: Literal["hold", "note"] = "hold"
+    if_unknown: IfUnknown = "hold"
+
+
+@dataclass(frozen=True, slots=True)
+class GuidelineLine:
+    """Where a modality stands in a guideline's sequence in a setting: shown, never decisive."""
+
+    modality: str
+    condition: Condition
+    label: str
+    source: str
+    json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)  # see serialize.py
+
+
+# `before` of an order override that moves an option to the top of its status group.
+BEFORE_ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOverride:
+    """Show `modality` just above `before` (or first, BEFORE_ALL) in its status group when met."""
+
+    modality: str
+    condition: Condition
+    before: str
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +149,7 @@ class Reason:
 @dataclass(frozen=True, slots=True)
 class Caution:
     rule: CompiledRule
-    kind: Literal["caution", "not_checked"]
+    kind: CautionType
     facts: tuple[str, ...] = ()
 
     @property
@@ -138,6 +177,7 @@ class Verdict:
         "cautions",
         "facts",
         "rank",
+        "guideline_line",
     )
 
     def __init__(
@@ -151,6 +191,7 @@ class Verdict:
         cautions: tuple[Caution, ...],
         facts: Mapping[str, Any],
         rank: int = 0,
+        guideline_line: GuidelineLine | None = None,
     ):
         self.modality = modality
         self.status = status
@@ -161,6 +202,7 @@ class Verdict:
         self.cautions = cautions
         self.facts = facts
         self.rank = rank
+        self.guideline_line = guideline_line
 
     def __repr__(self) -> str:
         return f"<Verdict {self.modality.key}: {self.status}>"
@@ -190,6 +232,10 @@ class EvaluationResult:
     ruleset: RuleSetInfo
     profile: PatientProfile
     verdicts: tuple[Verdict, ...]
+    warnings: tuple[FactWarning, ...] = ()
+    # The shape of the stored answer this result was read from (serialize.py); 1 = before contract
+    # 1.2, so that an old evaluation is shown, and written back, exactly as it was made.
+    schema_version: int = RESULT_SCHEMA_VERSION
 
     def verdict(self, modality: str) -> Verdict:
         return next(verdict for verdict in self.verdicts if verdict.modality.key == modality)
@@ -217,13 +263,24 @@ class _Plan:
     trial_only: tuple[int, ...]
     cautions: tuple[int, ...]
     needs_statuses: bool
+    # This modality's guideline lines, and the slot of the first pass's values that holds the
+    # index of the first one met (None: none met); -1 when the modality has no lines.
+    lines: tuple[GuidelineLine, ...] = ()
+    line_slot: int = -1
     decisions: dict[tuple[Outcome, ...], _Decision] = field(default_factory=dict, compare=False)
 
 
 class CompiledRuleSet:
     """A rule set ready to evaluate: built once per published version and shared by every request."""
 
-    def __init__(self, info: RuleSetInfo, modalities: Iterable[ModalitySpec], rules: Iterable[RuleSpec]):
+    def __init__(
+        self,
+        info: RuleSetInfo,
+        modalities: Iterable[ModalitySpec],
+        rules: Iterable[RuleSpec],
+        guideline_lines: Iterable[GuidelineLine] = (),
+        order_overrides: Iterable[OrderOverride] = (),
+    ):
         self.info = info
         self.modalities: tuple[ModalitySpec, ...] = tuple(sorted(modalities, key=lambda m: m.display_order))
         by_modality: dict[str, list[RuleSpec]] = {m.key: [] for m in self.modalities}
@@ -233,7 +290,27 @@ class CompiledRuleSet:
             by_modality[rule.modality].append(rule)
         first, second = _Codegen(), _Codegen()
         self.names = {m.key: m.name for m in self.modalities}
-        plans = [self._plan(m, by_modality[m.key], first, second, self.names) for m in self.modalities]
+        lines = _by_modality(guideline_lines, by_modality, "guideline line")
+        plans = [
+            self._plan(m, by_modality[m.key], first, second, self.names, lines[m.key])
+            for m in self.modalities
+        ]
+        overrides = _by_modality(order_overrides, by_modality, "order override")
+        # (override, its slot in the first pass, or -1 when it looks at other options' statuses
+        # and is decided after all verdicts, by the reference interpreter)
+        self._overrides = {
+            key: [
+                (item, -1 if uses_option_status(item.condition) else first.add(item.condition))
+                for item in items
+            ]
+            for key, items in overrides.items()
+            if items
+        }
+        self._orders = {m.key: m.display_order for m in self.modalities}
+        self._status_outcomes: dict[tuple[int, frozenset[str]], Outcome] = {}
+        self._fact_free = {
+            id(item) for items in overrides.values() for item in items if not condition_facts(item.condition)
+        }
         self._first_pass = [plan for plan in plans if not plan.needs_statuses]
         self._second_pass = [plan for plan in plans if plan.needs_statuses]
         self._evaluate_first = first.build()
@@ -247,6 +324,7 @@ class CompiledRuleSet:
         first: _Codegen,
         second: _Codegen,
         names: dict[str, str],
+        lines: list[GuidelineLine],
     ) -> _Plan:
         if not any(spec.kind == "indication" for spec in specs):
             raise RuleSetError(f"modality {modality.key} has no indication rule")
@@ -272,23 +350,59 @@ class CompiledRuleSet:
             requirements=positions("requirement"),
             contraindications=positions("contraindication"),
             held=positions("requirement", "contraindication", if_unknown="hold"),
-            noted=positions("requirement", "contraindication", if_unknown="note"),
+            noted=positions("requirement", "contraindication", "caution", if_unknown="note"),
             trial_only=positions("trial_only"),
             cautions=positions("caution"),
             needs_statuses=needs_statuses,
+            lines=tuple(lines),
+            line_slot=first.add_first_met([line.condition for line in lines]) if lines else -1,
         )
 
     def evaluate(self, profile: PatientProfile) -> EvaluationResult:
         """One verdict per modality, candidates first, then by the knowledge base's display order."""
         facts = profile.__dict__
         values = self._evaluate_first(facts, frozenset())
-        verdicts = [_verdict(plan, plan.pick(values), facts) for plan in self._first_pass]
+        verdicts = [_verdict(plan, plan.pick(values), facts, values) for plan in self._first_pass]
         if self._second_pass:
             statuses = frozenset(verdict.status for verdict in verdicts)
-            values = self._evaluate_second(facts, statuses)
-            verdicts.extend(_verdict(plan, plan.pick(values), facts, statuses) for plan in self._second_pass)
-        verdicts.sort(key=_rank)
-        return EvaluationResult(self.info, profile, tuple(verdicts))
+            second = self._evaluate_second(facts, statuses)
+            verdicts.extend(
+                _verdict(plan, plan.pick(second), facts, values, statuses) for plan in self._second_pass
+            )
+        moved = self._moved(verdicts, facts, values) if self._overrides else None
+        verdicts.sort(key=_moved_order(moved) if moved else _rank)
+        return EvaluationResult(self.info, profile, tuple(verdicts), unit_slips(facts))
+
+    def _moved(
+        self, verdicts: list[Verdict], facts: Mapping[str, Any], first: Sequence[Outcome]
+    ) -> dict[str, float]:
+        """The options an order override moves, with the display position it moves them to."""
+        moved: dict[str, float] = {}
+        for verdict in verdicts:
+            for override, slot in self._overrides.get(verdict.modality.key, ()):
+                if slot >= 0:
+                    met = first[slot]
+                else:
+                    met = self._status_outcome(override, facts, _other_statuses(verdicts, verdict))
+                if met is True:  # unknown: the usual order
+                    moved[verdict.modality.key] = self._position_before(override.before)
+                    break
+        return moved
+
+    def _status_outcome(
+        self, override: OrderOverride, facts: Mapping[str, Any], others: frozenset[str]
+    ) -> Outcome:
+        """The outcome of an override on other options' statuses (cached when it looks at no fact)."""
+        if id(override) not in self._fact_free:
+            return outcome(override.condition, facts, others)
+        key = (id(override), others)
+        if key not in self._status_outcomes:  # at most 2**5 status sets per override
+            self._status_outcomes[key] = outcome(override.condition, facts, others)
+        return self._status_outcomes[key]
+
+    def _position_before(self, before: str) -> float:
+        # Just above `before`; ties between options moved to the same place keep their own order.
+        return 0.0 if before == BEFORE_ALL else self._orders.get(before, 0) - 0.5
 
 
 def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
@@ -316,6 +430,32 @@ def _rank(verdict: Verdict) -> int:
     return verdict.rank
 
 
+def _other_statuses(verdicts: list[Verdict], own: Verdict) -> frozenset[str]:
+    """The statuses of the *other* options, as option_status in rules sees them."""
+    return frozenset(verdict.status for verdict in verdicts if verdict is not own)
+
+
+def _moved_order(moved: dict[str, float]) -> Callable[[Verdict], tuple[int, float, int]]:
+    """Status first, then the display order, with the moved options at their new position."""
+
+    def order_key(verdict: Verdict) -> tuple[int, float, int]:
+        own = verdict.modality.display_order
+        return verdict.rank // _STATUS_STEP, moved.get(verdict.modality.key, own), own
+
+    return order_key
+
+
+def _by_modality(
+    items: Iterable[GuidelineLine] | Iterable[OrderOverride], known: Mapping[str, Any], what: str
+) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {key: [] for key in known}
+    for item in items:
+        if item.modality not in grouped:
+            raise RuleSetError(f"{what} for unknown modality {item.modality!r}")
+        grouped[item.modality].append(item)
+    return grouped
+
+
 class _Decision(NamedTuple):
     """What a modality's rule outcomes decide. It depends on the outcomes alone, so it is cached."""
 
@@ -327,7 +467,11 @@ class _Decision(NamedTuple):
 
 
 def _verdict(
-    plan: _Plan, out: tuple[Outcome, ...], facts: Mapping[str, Any], statuses: frozenset[str] = frozenset()
+    plan: _Plan,
+    out: tuple[Outcome, ...],
+    facts: Mapping[str, Any],
+    first: Sequence[Outcome],
+    statuses: frozenset[str] = frozenset(),
 ) -> Verdict:
     decision = plan.decisions.get(out)
     if decision is None:
@@ -348,7 +492,16 @@ def _verdict(
         cautions,
         facts,
         decision.rank,
+        _guideline_line(plan, first),
     )
+
+
+def _guideline_line(plan: _Plan, first: Sequence[Outcome]) -> GuidelineLine | None:
+    if plan.line_slot < 0:
+        return None
+    # The slot holds an index (see _Codegen.add_first_met), not an outcome: an int, never a bool.
+    index = first[plan.line_slot]
+    return None if index is None else plan.lines[index]
 
 
 def _name_unchecked(caution: Caution, facts: Mapping[str, Any], statuses: frozenset[str]) -> Caution:
@@ -389,7 +542,7 @@ def _decision(
     undecided: Iterable[int] = (),
     cautions: tuple[Caution, ...] = (),
 ) -> _Decision:
-    rank = _STATUS_RANK[status] * 10_000 + plan.modality.display_order
+    rank = _STATUS_RANK[status] * _STATUS_STEP + plan.modality.display_order
     return _Decision(status, frozenset(decisive), tuple(sorted(undecided)), cautions, rank)
 
 
@@ -440,6 +593,13 @@ class _Codegen:
 
     def add(self, condition: Condition) -> int:
         self._results.append(self._node(condition))
+        return len(self._results) - 1
+
+    def add_first_met(self, conditions: Sequence[Condition]) -> int:
+        """A slot holding the index of the first condition that is met (None if none is)."""
+        nodes = [self._node(condition) for condition in conditions]
+        choices = " else ".join(f"{index} if {node} is True" for index, node in enumerate(nodes))
+        self._results.append(f"({choices} else None)")
         return len(self._results) - 1
 
     def build(self) -> Callable[[Mapping[str, Any], frozenset[str]], tuple[Outcome, ...]]:

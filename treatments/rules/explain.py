@@ -14,51 +14,16 @@ from typing import Any, NamedTuple
 from .engine import STATUS_ORDER, EvaluationResult, ModalitySpec, Reason, Verdict
 from .profile import FACT_NAMES, GROUPS, PatientProfile
 
-# --- words for the statuses, outcomes, rule kinds and intents of the contract ------------------
+# Words for the statuses, outcomes, rule kinds and intents of the contract (re-exported: the pages,
+# templates and tests import them from here).
+from .vocabulary import INTENT_LABELS as INTENT_LABELS
+from .vocabulary import OUTCOME_LABELS as OUTCOME_LABELS
+from .vocabulary import RULE_KIND_LABELS as RULE_KIND_LABELS
+from .vocabulary import RULE_KIND_MEANINGS as RULE_KIND_MEANINGS
+from .vocabulary import STATUS_LABELS as STATUS_LABELS
+from .vocabulary import STATUS_MEANINGS as STATUS_MEANINGS
+from .vocabulary import UNVERIFIED as UNVERIFIED
 
-STATUS_LABELS: dict[str, str] = {
-    "candidate": "Candidate",
-    "trial_only": "Trial only",
-    "needs_data": "Needs data",
-    "not_suitable": "Not suitable",
-    "not_indicated": "Not indicated",
-}
-# contract.md section 2, in a clinician's words.
-STATUS_MEANINGS: dict[str, str] = {
-    "candidate": (
-        "An indication holds and nothing known rules the option out: an option for the MDT to consider."
-    ),
-    "trial_only": (
-        "Clinically plausible, but available here only within a clinical trial (funding or licence)."
-    ),
-    "needs_data": "The decision hinges on facts that are unknown; the missing facts are listed.",
-    "not_suitable": "A requirement is not met or a contraindication holds.",
-    "not_indicated": "No indication for this option applies to this patient.",
-}
-OUTCOME_LABELS: dict[str, str] = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
-RULE_KIND_LABELS: dict[str, str] = {
-    "indication": "Indication",
-    "requirement": "Requirement",
-    "contraindication": "Contraindication",
-    "trial_only": "Trial only",
-    "caution": "Caution",
-}
-# What a rule of each kind does (knowledge-base.md 1.2); the same for every patient.
-RULE_KIND_MEANINGS: dict[str, str] = {
-    "indication": "at least one indication must be met",
-    "requirement": "must be met, otherwise not suitable",
-    "contraindication": "when met, the option is not suitable",
-    "trial_only": "when met, the option is available only in a trial",
-    "caution": "when met, a warning; never changes the status",
-}
-INTENT_LABELS: dict[str, str] = {
-    "curative": "Curative",
-    "cytoreductive": "Cytoreductive",
-    "symptom_control": "Symptom control",
-    "antiproliferative": "Antiproliferative",
-}
-# Rules taken from memory of a source, or holding a working number the unit must still set.
-UNVERIFIED: frozenset[str] = frozenset({"recall", "to_be_confirmed"})
 _FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
 
 

@@ -12,7 +12,25 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .consistency import Contradiction, Loc, contradictions
+from .errors import error_list as error_list  # re-exported: callers import it from here
+from .errors import has_readable_message as has_readable_message
+from .errors import readable_message as readable_message
+from .errors import register_facts
+from .vocabulary import MODALITY_KEYS as MODALITY_KEYS
+from .vocabulary import ModalityKey as ModalityKey
 
 PrimarySite = Literal[
     "pancreas",
@@ -35,45 +53,74 @@ WhoGrade = Literal["G1", "G2", "G3"]
 DiseaseExtent = Literal["localised", "locoregional", "metastatic"]
 SstrImaging = Literal["positive", "negative"]
 FunctionalSyndrome = Literal[
-    "none", "carcinoid_syndrome", "insulinoma", "gastrinoma", "glucagonoma", "vipoma", "other"
+    "none",
+    "carcinoid_syndrome",
+    "insulinoma",
+    "gastrinoma",
+    "glucagonoma",
+    "vipoma",
+    "catecholamine_excess",
+    "other",
 ]
 DiseaseStatus = Literal["progressive", "stable", "new_diagnosis"]
 Funding = Literal["nhs", "private"]
-ModalityKey = Literal[
-    "surgery_curative",
-    "surgery_debulking",
-    "ssta",
-    "everolimus",
-    "sunitinib",
-    "capecitabine_temozolomide",
-    "streptozocin_5fu",
-    "platinum_etoposide",
-    "folfox_folfiri",
-    "interferon",
-    "prrt_lu177",
-    "liver_embolisation",
-    "thermal_ablation",
-    "liver_transplant",
-    "clinical_trial",
-]
-MODALITY_KEYS: tuple[str, ...] = get_args(ModalityKey)
+PortalVeinThrombosis = Literal["none", "branch", "main"]
+Sex = Literal["female", "male"]
+DpdStatus = Literal["normal", "partial_deficiency", "complete_deficiency"]
+LungHistology = Literal["typical_carcinoid", "atypical_carcinoid", "large_cell_nec", "small_cell"]
+GastricNetType = Literal["type_1", "type_2", "type_3"]
+HereditarySyndrome = Literal["none", "men1", "vhl", "nf1", "tsc", "sdhx", "other"]
+BestResponse = Literal["complete", "partial", "stable", "progression", "not_assessed"]
+
+# Facts that were booleans in contract 1.1 and are enumerations in 1.2: the value a v1 true or false
+# stands for. A v1 "true" for portal-vein thrombosis did not say main or branch; it reads as branch,
+# which keeps the caution 1.1 gave and never applies the main-trunk contraindication to a thrombosis
+# that may be a branch only (knowledge-base review 2026-11, A7).
+V1_BOOLEAN_VALUES: dict[str, dict[bool, str]] = {"portal_vein_thrombosis": {True: "branch", False: "none"}}
 
 # The form groups of the clinician page, in the order a clinician thinks about a case.
 GROUPS: tuple[tuple[str, str], ...] = (
     ("tumour", "Tumour"),
+    ("tumour_detail", "Site-specific tumour details"),
     ("extent", "Extent and resectability"),
     ("liver", "Liver"),
     ("imaging", "Imaging and hormones"),
+    ("syndrome", "Hormone syndrome details"),
     ("course", "Course and prior treatment"),
+    ("prior_detail", "Details of prior treatment"),
     ("fitness", "Fitness and laboratory"),
+    ("safety", "Safety checks before treatment"),
     ("funding", "Funding"),
 )
+# Groups of rarely needed facts, which a form may show folded (each fact also says "advanced").
+ADVANCED_GROUPS: frozenset[str] = frozenset({"tumour_detail", "syndrome", "prior_detail", "safety"})
 
 
 def _fact(label: str, group: str, *, unit: str = "", help: str = "", **bounds: Any) -> Any:
     """A fact field: optional, with a label, group and unit for forms, schemas and explanations."""
-    extra: dict[str, JsonValue] = {"group": group, "unit": unit}
+    extra: dict[str, JsonValue] = {"group": group, "unit": unit, "advanced": group in ADVANCED_GROUPS}
     return Field(default=None, title=label, description=help or label, json_schema_extra=extra, **bounds)
+
+
+class PriorTherapyDetail(BaseModel):
+    """One treatment already given, in more detail (contract 1.2): how it went and when it stopped."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+    modality: ModalityKey = Field(title="Treatment", description="A modality key; also in prior therapies.")
+    best_response: BestResponse | None = Field(default=None, title="Best response")
+    progressed_on_treatment: bool | None = Field(default=None, title="Progressed on treatment")
+    months_since_last_dose: float | None = Field(
+        default=None, title="Months since the last dose", ge=0, le=600, json_schema_extra={"unit": "months"}
+    )
+    pfs_months: float | None = Field(
+        default=None,
+        title="Progression-free survival",
+        description="Months from the start of this treatment to progression.",
+        ge=0,
+        le=600,
+        json_schema_extra={"unit": "months"},
+    )
 
 
 class PatientProfile(BaseModel):
@@ -120,7 +167,12 @@ class PatientProfile(BaseModel):
         "liver",
         help="'No' only when investigations have excluded disease outside the liver.",
     )
-    portal_vein_thrombosis: bool | None = _fact("Portal vein thrombosis", "liver")
+    portal_vein_thrombosis: PortalVeinThrombosis | None = _fact(
+        "Portal vein thrombosis",
+        "liver",
+        help="None, a branch only, or the main portal vein. Contract 1.1 sent true/false: true reads as "
+        "'branch' (extent not recorded; the main-trunk contraindication needs 'main'), false as 'none'.",
+    )
     sstr_imaging: SstrImaging | None = _fact(
         "SSTR imaging", "imaging", help="Somatostatin-receptor imaging, e.g. gallium-68 DOTATATE PET."
     )
@@ -152,14 +204,53 @@ class PatientProfile(BaseModel):
     neutrophils_10e9_l: float | None = _fact("Neutrophils", "fitness", unit="×10⁹/L", ge=0, le=500)
     bilirubin_umol_l: float | None = _fact("Bilirubin", "fitness", unit="µmol/L", ge=0, le=1500)
     pregnant: bool | None = _fact("Pregnant", "fitness")
+    sex: Sex | None = _fact("Sex", "fitness", help="Pregnancy rules apply only where pregnancy is possible.")
+    childbearing_potential: bool | None = _fact("Childbearing potential", "fitness")
+    breastfeeding: bool | None = _fact("Breastfeeding", "fitness")
+    dpd_status: DpdStatus | None = _fact(
+        "DPD status", "safety", help="Dihydropyrimidine dehydrogenase test, before any fluoropyrimidine."
+    )
+    biliary_enteric_anastomosis: bool | None = _fact(
+        "Biliary-enteric anastomosis",
+        "safety",
+        help="Prior Whipple or hepaticojejunostomy, sphincterotomy or biliary stent.",
+    )
+    syndrome_refractory: bool | None = _fact(
+        "Syndrome refractory to SSA",
+        "syndrome",
+        help="The hormone syndrome is not controlled on a somatostatin analogue.",
+    )
+    bowel_movements_per_day: int | None = _fact(
+        "Bowel movements a day", "syndrome", help="Carcinoid-syndrome diarrhoea.", ge=0, le=50
+    )
+    lung_histology: LungHistology | None = _fact(
+        "Lung histology", "tumour_detail", help="Thoracic tumours (WHO thoracic classification)."
+    )
+    gastric_net_type: GastricNetType | None = _fact("Gastric NET type", "tumour_detail", help="Gastric NETs.")
+    primary_tumour_size_mm: float | None = _fact(
+        "Primary tumour size", "tumour_detail", unit="mm", gt=0, le=500
+    )
+    hereditary_syndrome: HereditarySyndrome | None = _fact("Hereditary syndrome", "tumour_detail")
+    months_since_diagnosis: float | None = _fact(
+        "Months since diagnosis", "course", unit="months", ge=0, le=600
+    )
+    haemoglobin_g_l: float | None = _fact("Haemoglobin", "fitness", unit="g/L", ge=20, le=250)
+    prior_therapy_details: list[PriorTherapyDetail] | None = _fact(
+        "Details of prior therapies",
+        "prior_detail",
+        help="Optional: per treatment given, the best response, progression on it, months since the "
+        "last dose and progression-free survival. Each treatment must also be in prior therapies.",
+    )
     funding: Funding | None = Field(
         default="nhs",
         title="Funding",
         description="Drives NHS commissioning rules. Absent or null means NHS (the unit's setting).",
-        json_schema_extra={"group": "funding", "unit": ""},
+        json_schema_extra={"group": "funding", "unit": "", "advanced": False},
     )
 
-    @field_validator("liver_lesion_count", "krenning_score", "age_years", "ecog", mode="before")
+    @field_validator(
+        "liver_lesion_count", "krenning_score", "age_years", "ecog", "bowel_movements_per_day", mode="before"
+    )
     @classmethod
     def _integral_float_is_whole(cls, value: Any) -> Any:
         # JSON Schema counts 2.0 as an integer, so a client may send it; 2.5, "2" and true stay errors.
@@ -173,12 +264,88 @@ class PatientProfile(BaseModel):
         # The contract lets every fact be null; for funding, "not given" means the unit's default.
         return "nhs" if value is None else value
 
+    @field_validator(*V1_BOOLEAN_VALUES, mode="before")
+    @classmethod
+    def _v1_boolean(cls, value: Any, info: ValidationInfo) -> Any:
+        # Contract 1.1 clients (and stored 1.1 profiles) still send a boolean for these facts.
+        if isinstance(value, bool) and info.field_name is not None:
+            return V1_BOOLEAN_VALUES[info.field_name][value]
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> PatientProfile:
+        """Refuse known facts that contradict each other, with an error at every fact involved."""
+        if isinstance(info.context, Mapping) and info.context.get(_STORED):
+            return self
+        found = contradictions(self.__dict__)
+        if found:
+            raise ValidationError.from_exception_data(
+                type(self).__name__, [detail for item in found for detail in _errors_of(item, self)]
+            )
+        return self
+
+    @classmethod
+    def from_stored(cls, data: Any) -> PatientProfile:
+        """A profile as it was stored, without the consistency checks of contract 1.2.
+
+        An evaluation stored before 1.2 must stay readable even when its facts would now be refused.
+        """
+        return cls.model_validate(data, context={_STORED: True})
+
     def known_facts(self) -> dict[str, Any]:
         """The facts that have a value, in contract order (funding always has one)."""
         return {name: value for name, value in self.__dict__.items() if value is not None}
 
 
 FACT_NAMES: tuple[str, ...] = tuple(PatientProfile.model_fields)
+_STORED = "stored"  # validation context: a stored profile, read without the 1.2 consistency checks
+
+
+def _errors_of(found: Contradiction, profile: PatientProfile) -> list[InitErrorDetails]:
+    """One error per place involved, each naming the other facts with their values."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "inconsistent_facts",
+                "{message}",
+                {"message": f"contradicts {_others(found, loc, profile)}: {found.why}", "check": found.check},
+            ),
+            loc=loc,
+            input=_value_at(profile, loc),
+        )
+        for loc in found.locs
+    ]
+
+
+def _others(found: Contradiction, loc: Loc, profile: PatientProfile) -> str:
+    """The other facts of a contradiction in words: "Ki-67 index (22 %)"."""
+    words = []
+    for other in found.locs:
+        if other == loc:
+            continue
+        name = str(other[0])
+        value = _value_at(profile, other)
+        shown = value is not None and not isinstance(value, list)
+        words.append(f"{fact_label(name)} ({_in_words(name, value)})" if shown else fact_label(name))
+    return " and ".join(words)
+
+
+def _in_words(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        label = value_label(value, name)
+        return label[0].lower() + label[1:] if label[1:2].islower() else label
+    number = int(value) if isinstance(value, float) and value.is_integer() else value
+    unit = fact_unit(name)
+    return f"{number} {unit}" if unit else str(number)
+
+
+def _value_at(profile: PatientProfile, loc: Loc) -> Any:
+    value: Any = profile
+    for part in loc:
+        value = value[part] if isinstance(part, int) else getattr(value, part)
+    return value
 
 
 def facts_fingerprint(facts: Mapping[str, Any]) -> str:
@@ -186,18 +353,27 @@ def facts_fingerprint(facts: Mapping[str, Any]) -> str:
 
     Unknown (null) facts are left out and the order of prior therapies does not matter.
     """
-    canonical = {
-        name: sorted(value) if isinstance(value, list) else value
-        for name, value in facts.items()
-        if value is not None
-    }
+    canonical = {name: _canonical(value) for name, value in facts.items() if value is not None}
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    if all(isinstance(item, str) for item in value):
+        return sorted(value)  # as before 1.2, so that stored fingerprints still match
+    # A list of details (objects) has no natural order either: sort by its JSON text.
+    return sorted(value, key=lambda item: json.dumps(_plain_data(item), sort_keys=True))
+
+
+def _plain_data(item: Any) -> Any:
+    return item.model_dump(mode="json") if isinstance(item, BaseModel) else item
 
 
 # How enumerated values read in forms, explanations and summaries; others read as their words
 # ("small_intestine" -> "Small intestine").
 VALUE_LABELS: dict[str, str] = {
-    "none": "None (non-functioning)",
+    "none": "None",
     "nhs": "NHS",
     "private": "Private",
     "lung_bronchus": "Lung or bronchus",
@@ -208,12 +384,37 @@ VALUE_LABELS: dict[str, str] = {
     "new_diagnosis": "New diagnosis",
     "well": "Well differentiated",
     "poorly": "Poorly differentiated (NEC)",
+    "catecholamine_excess": "Catecholamine excess (phaeochromocytoma or paraganglioma)",
+    "partial_deficiency": "Partial deficiency",
+    "complete_deficiency": "Complete deficiency",
+    "large_cell_nec": "Large-cell NEC",
+    "small_cell": "Small-cell carcinoma",
+    "type_1": "Type 1",
+    "type_2": "Type 2",
+    "type_3": "Type 3",
+    "men1": "MEN1",
+    "vhl": "VHL",
+    "nf1": "NF1",
+    "tsc": "TSC",
+    "sdhx": "SDHx",
+    "not_assessed": "Not assessed",
+}
+# Where a value means something particular for one fact.
+FACT_VALUE_LABELS: dict[tuple[str, str], str] = {
+    ("functional_syndrome", "none"): "None (non-functioning)",
+    ("portal_vein_thrombosis", "branch"): "Branch only",
+    ("portal_vein_thrombosis", "main"): "Main portal vein",
+    ("hereditary_syndrome", "none"): "None known",
 }
 
 
-def value_label(value: str) -> str:
-    """An enumerated value as a label: "poorly" -> "Poorly differentiated (NEC)"."""
-    label = VALUE_LABELS.get(value)
+def value_label(value: str, fact: str | None = None) -> str:
+    """An enumerated value as a label: "poorly" -> "Poorly differentiated (NEC)".
+
+    Give the fact where the same word means different things ("none" syndrome: non-functioning).
+    """
+    label = FACT_VALUE_LABELS.get((fact, value)) if fact else None
+    label = label or VALUE_LABELS.get(value)
     if label is None:
         words = value.replace("_", " ")
         label = words[:1].upper() + words[1:]
@@ -227,11 +428,14 @@ def fact_choices(name: str) -> tuple[str, ...] | None:
 
 
 def fact_kind(name: str) -> str:
-    """One of 'enum', 'bool', 'int', 'number', 'list' - the shape of a fact, for validation and forms."""
+    """One of 'enum', 'bool', 'int', 'number', 'list' (of modality keys) or 'records' (a list of
+    objects, such as prior_therapy_details) - the shape of a fact, for validation and forms."""
     annotation = PatientProfile.model_fields[name].annotation
     args = [arg for arg in _flatten(annotation) if arg is not type(None)]
-    if any(getattr(arg, "__origin__", None) is list for arg in args):
-        return "list"
+    for arg in args:
+        if getattr(arg, "__origin__", None) is list:
+            (item,) = get_args(arg)
+            return "records" if isinstance(item, type) and issubclass(item, BaseModel) else "list"
     if any(getattr(arg, "__origin__", None) is Literal for arg in args):
         return "enum"
     if bool in args:
@@ -267,96 +471,10 @@ def _find_literal(annotation: Any) -> Any:
     return None
 
 
-# --- readable validation errors -------------------------------------------------------------------
+# --- readable validation errors (errors.py) -------------------------------------------------------
 
-# One message per pydantic error type that a profile can raise. tests/test_profile.py fails if an
-# error type reaches the fallback, so that no user ever reads pydantic's internal wording.
-_MESSAGES: dict[str, str] = {
-    "extra_forbidden": "is not a known field",
-    "missing": "is required",
-    "literal_error": "must be one of: {choices}",
-    "bool_type": "must be true or false",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "float_type": "must be a number",
-    "finite_number": "must be a finite number",
-    "list_type": "must be a list",
-    "greater_than_equal": "must be at least {ge}{unit}",
-    "greater_than": "must be more than {gt}{unit}",
-    "less_than_equal": "must be at most {le}{unit}",
-    "less_than": "must be less than {lt}{unit}",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dict_type": "must be an object",
-    "int_from_float": "must be a whole number",
-    "string_type": "must be text",
-    "string_too_short": "must not be empty",
-    "string_too_long": "must be at most {max_length} characters",
-    "string_pattern_mismatch": "is not in the expected form",
-    "too_long": "must have at most {max_length} items",
-    "date_type": "must be a date as YYYY-MM-DD",
-    "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
-    "date_parsing": "must be a date as YYYY-MM-DD",
-    "value_error": "{error}",
-    "invalid_key": "field names must be text",
-    "json_invalid": "is not valid JSON ({error})",
-}
-# Inside a patient profile the words are about facts, and null is a valid answer (unknown).
-_FACT_MESSAGES: dict[str, str] = {
-    "extra_forbidden": "is not a known fact (see contract.md section 1 for the list of facts)",
-    "bool_type": "must be true or false (or null when unknown)",
-    "int_type": "must be a whole number (or null when unknown)",
-    "float_type": "must be a number (or null when unknown)",
-    "list_type": "must be a list of modality keys (an empty list means none)",
-    "model_type": "must be an object of facts",
-    "model_attributes_type": "must be an object of facts",
-    "dict_type": "must be an object of facts",
-    "invalid_key": "fact names must be text",
-}
-_PROFILE_KEYS = frozenset({"profile", "profiles"})
-# What each pattern used in the input models asks for, in words.
-_PATTERN_MESSAGES: dict[str, str] = {
-    r"\S": "must not be blank",
-    r"^[A-Za-z0-9][A-Za-z0-9/\-]*$": "may hold only letters, digits, / and - (first a letter or digit)",
-    r"^[0-9 -]*$": "must be 10 digits (spaces and hyphens are ignored)",
-}
-
-
-def error_list(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
-    """Turn a pydantic ValidationError into [{"loc": [...], "msg": "..."}] with readable messages."""
-    whole_profile = exc.title == PatientProfile.__name__
-    errors = []
-    for error in exc.errors(include_url=False):
-        loc = list(prefix) + list(error["loc"])
-        about_facts = whole_profile or any(part in _PROFILE_KEYS for part in loc)
-        errors.append({"loc": loc, "msg": readable_message(error, about_facts=about_facts)})
-    return errors
-
-
-def readable_message(error: Any, *, about_facts: bool = True) -> str:
-    kind = error["type"]
-    template = (_FACT_MESSAGES.get(kind) if about_facts else None) or _MESSAGES.get(kind)
-    if template is None:
-        return str(error["msg"])
-    ctx = {key: _plain(value) for key, value in (error.get("ctx") or {}).items()}
-    fact = next((part for part in reversed(error["loc"]) if isinstance(part, str)), "")
-    unit = fact_unit(fact) if fact in PatientProfile.model_fields else ""
-    ctx["unit"] = f" {unit}" if unit else ""
-    if kind == "literal_error":
-        ctx["choices"] = str(ctx.get("expected", "")).replace("'", "")
-    if kind == "string_pattern_mismatch":
-        return _PATTERN_MESSAGES.get(str(ctx.get("pattern")), template)
-    if kind == "string_too_short" and ctx.get("min_length", 1) > 1:
-        return f"must be at least {ctx['min_length']} characters"
-    return template.format(**ctx)
-
-
-def _plain(value: Any) -> Any:
-    """100.0 -> 100, so that messages read "at most 100 %"."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def has_readable_message(error_type: str) -> bool:
-    return error_type in _MESSAGES
+register_facts(
+    PatientProfile.__name__,
+    {name: fact_unit(name) for name in FACT_NAMES},
+    {"prior_therapies": "must be a list of modality keys (an empty list means none)"},
+)

@@ -1,38 +1,64 @@
 """The contract form of an evaluation (contract.md section 4): one shape for the API, the CLI and
-stored evaluations, so that a past MDT decision can be shown exactly as it was made."""
+stored evaluations, so that a past MDT decision can be shown exactly as it was made.
+
+Schema versions of the stored form: 1 (contract 1.1, no "schema_version" key) is
+`{"ruleset", "options"}`; 2 (contract 1.2) adds "schema_version", the top-level "warnings" and each
+option's "guideline_line". A result read from a version-1 snapshot is written back as version 1.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from itertools import chain
 from typing import Any
 
 import orjson
 
+from .consistency import FactWarning
 from .engine import (
     OUTCOME_WORDS,
     Caution,
     CompiledRule,
     EvaluationResult,
+    GuidelineLine,
     ModalitySpec,
     Reason,
     RuleSetInfo,
     RuleSpec,
     Verdict,
 )
-from .profile import PatientProfile
+from .profile import V1_BOOLEAN_VALUES, PatientProfile
+from .vocabulary import MODALITY_KEYS_V1
 
 _OUTCOMES = OUTCOME_WORDS
 
 
 def result_to_dict(result: EvaluationResult) -> dict[str, Any]:
-    """`{"ruleset": {...}, "options": [...]}` - the body of POST /api/v1/eligibility/."""
-    return {"ruleset": ruleset_to_dict(result.ruleset), "options": options_to_list(result)}
+    """`{"schema_version": 2, "ruleset": {...}, "warnings": [...], "options": [...]}`: the answer to
+    POST /api/v1/eligibility/ in contract 1.2 (a version-1 snapshot keeps its version-1 shape)."""
+    if result.schema_version == 1:
+        return {"ruleset": ruleset_to_dict(result.ruleset), "options": options_to_list(result)}
+    return {
+        "schema_version": result.schema_version,
+        "ruleset": ruleset_to_dict(result.ruleset),
+        "warnings": warnings_to_list(result),
+        "options": options_to_list(result),
+    }
 
 
 def options_to_list(result: EvaluationResult) -> list[dict[str, Any]]:
-    return [verdict_to_dict(verdict) for verdict in result.verdicts]
+    with_line = result.schema_version > 1
+    return [verdict_to_dict(verdict, with_line=with_line) for verdict in result.verdicts]
+
+
+def warnings_to_list(result: EvaluationResult) -> list[dict[str, Any]]:
+    return [{"facts": list(warning.facts), "msg": warning.msg} for warning in result.warnings]
+
+
+def guideline_line_to_dict(line: GuidelineLine | None) -> dict[str, str] | None:
+    return None if line is None else {"label": line.label, "source": line.source}
 
 
 def ruleset_to_dict(info: RuleSetInfo) -> dict[str, Any]:
@@ -40,10 +66,10 @@ def ruleset_to_dict(info: RuleSetInfo) -> dict[str, Any]:
     return {"version": info.version, "published_at": published_at}
 
 
-def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
+def verdict_to_dict(verdict: Verdict, *, with_line: bool = True) -> dict[str, Any]:
     modality = verdict.modality
     facts, decisive = verdict.facts, verdict.decisive
-    return {
+    option: dict[str, Any] = {
         "modality": modality.key,
         "name": modality.name,
         "category": modality.category,
@@ -61,6 +87,9 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
         "missing_facts": list(verdict.missing_facts),
         "cautions": [caution_to_dict(caution) for caution in verdict.cautions],
     }
+    if with_line:
+        option["guideline_line"] = guideline_line_to_dict(verdict.guideline_line)
+    return option
 
 
 def reason_to_dict(reason: Reason) -> dict[str, Any]:
@@ -85,7 +114,14 @@ _OUTCOME_BYTES = {outcome: orjson.dumps(word) for outcome, word in OUTCOME_WORDS
 
 def result_to_json(result: EvaluationResult) -> bytes:
     """The body of POST /api/v1/eligibility/ as JSON bytes."""
-    parts = [b'{"ruleset":', orjson.dumps(ruleset_to_dict(result.ruleset)), b',"options":']
+    ruleset = orjson.dumps(ruleset_to_dict(result.ruleset))
+    if result.schema_version == 1:
+        parts = [b'{"ruleset":', ruleset, b',"options":']
+    else:
+        version = str(result.schema_version).encode()
+        warnings = orjson.dumps(warnings_to_list(result)) if result.warnings else b"[]"
+        parts = [b'{"schema_version":', version, b',"ruleset":', ruleset, b',"warnings":', warnings]
+        parts.append(b',"options":')
     options_json(result, parts)
     parts.append(b"}")
     return b"".join(parts)
@@ -93,16 +129,27 @@ def result_to_json(result: EvaluationResult) -> bytes:
 
 def options_json(result: EvaluationResult, parts: list[bytes]) -> None:
     """Append the JSON array of the result's options to `parts`."""
-    values = _ValuesJson(result.profile.__dict__)
+    # Every verdict of a result shares one mapping of facts: the profile's, or for a stored result
+    # the values exactly as the snapshot holds them.
+    values = _ValuesJson(result.verdicts[0].facts if result.verdicts else {})
+    with_line = result.schema_version > 1
     parts.append(b"[")
     for number, verdict in enumerate(result.verdicts):
         if number:
             parts.append(b",")
-        _verdict_json(verdict, values, parts)
+        _verdict_json(verdict, values, parts, with_line)
     parts.append(b"]")
 
 
-def _verdict_json(verdict: Verdict, values: _ValuesJson, parts: list[bytes]) -> None:
+def _line_json(line: GuidelineLine | None) -> bytes:
+    if line is None:
+        return b"null"
+    if not line.json_parts:
+        line.json_parts.append(orjson.dumps(guideline_line_to_dict(line)))
+    return line.json_parts[0]  # type: ignore[no-any-return]
+
+
+def _verdict_json(verdict: Verdict, values: _ValuesJson, parts: list[bytes], with_line: bool) -> None:
     # Everything but the values, missing facts and cautions follows from the rule outcomes. The rule
     # texts are encoded once per rule (in each of its few outcome variants); a verdict's layout -
     # which variant each rule takes - is kept per (modality, outcomes) as references to them, so
@@ -123,8 +170,10 @@ def _verdict_json(verdict: Verdict, values: _ValuesJson, parts: list[bytes]) -> 
         orjson.dumps([caution_to_dict(caution) for caution in verdict.cautions])
         if verdict.cautions
         else b"[]",
-        b"}",
     )
+    if with_line:
+        parts += (b',"guideline_line":', _line_json(verdict.guideline_line))
+    parts.append(b"}")
 
 
 # (option head, each reason's part up to its values, the facts of each reason, each reason's tail)
@@ -186,7 +235,7 @@ class _ValuesJson(dict[tuple[str, ...], bytes]):
     """The patient's values as JSON objects, by the tuple of facts a rule looks at; each tuple is
     encoded once per answer (a dict with __missing__, so that lookups stay in C)."""
 
-    def __init__(self, facts: dict[str, Any]):
+    def __init__(self, facts: Mapping[str, Any]):
         super().__init__()
         self._facts = facts
 
@@ -205,17 +254,62 @@ def caution_to_dict(caution: Caution) -> dict[str, Any]:
     }
 
 
+# --- contract 1.1, as /api/v1/ published it ------------------------------------------------------
+
+
+def as_contract_1_1(result: EvaluationResult) -> EvaluationResult:
+    """The result in the shape /api/v1/ published: the 15 v1 modalities, no schema_version,
+    warnings or guideline lines, and facts that were booleans in 1.1 as booleans in the reasons'
+    values. Missing facts and cautions may still name 1.2 facts: hiding them would turn unknown
+    into silence, so the API edge must decide how v1 shows them."""
+    facts = _v1_values(result.verdicts[0].facts) if result.verdicts else {}
+    verdicts = tuple(
+        _with_facts(verdict, facts) for verdict in result.verdicts if verdict.modality.key in MODALITY_KEYS_V1
+    )
+    return replace(result, verdicts=verdicts, warnings=(), schema_version=1)
+
+
+def _v1_values(facts: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(facts)
+    for name, meaning in V1_BOOLEAN_VALUES.items():
+        if values.get(name) is not None:
+            values[name] = values[name] != meaning[False]
+    return values
+
+
+def _with_facts(verdict: Verdict, facts: Mapping[str, Any]) -> Verdict:
+    return Verdict(
+        verdict.modality,
+        verdict.status,
+        verdict.rules,
+        verdict.outcomes,
+        verdict.decisive,
+        verdict.missing_facts,
+        verdict.cautions,
+        facts,
+        verdict.rank,
+        verdict.guideline_line,
+    )
+
+
 # --- back from the contract form ------------------------------------------------------------------
 
 
-def result_from_dict(data: Mapping[str, Any], profile: PatientProfile) -> EvaluationResult:
+def result_from_dict(
+    data: Mapping[str, Any], profile: PatientProfile | Mapping[str, Any]
+) -> EvaluationResult:
     """An EvaluationResult rebuilt from a stored contract-form answer and the profile it answered.
 
     A stored evaluation is shown exactly as it was made - the statuses, outcomes, deciding rules,
-    missing facts, cautions and rule texts of the snapshot - with the same templates and summaries
-    as a fresh one. The rebuilt result is for reading: its rules keep their conditions in words only
-    and cannot be evaluated again.
+    missing facts, cautions, warnings, guideline lines, rule texts and the patient's values of the
+    snapshot - with the same templates and summaries as a fresh one. The rebuilt result is for
+    reading: its rules keep their conditions in words only and cannot be evaluated again.
+
+    `profile` may be the stored facts as data: they are then read without the consistency checks
+    of contract 1.2, which an old profile need not pass (PatientProfile.from_stored).
     """
+    if not isinstance(profile, PatientProfile):
+        profile = PatientProfile.from_stored(profile)
     ruleset = data["ruleset"]
     published_at = ruleset.get("published_at")
     info = RuleSetInfo(
@@ -223,11 +317,25 @@ def result_from_dict(data: Mapping[str, Any], profile: PatientProfile) -> Evalua
         datetime.fromisoformat(published_at.replace("Z", "+00:00")) if published_at else None,
         str(ruleset.get("checksum", "")),
     )
-    facts = profile.__dict__
+    facts = _stored_values(data["options"], profile)
     verdicts = tuple(
         _verdict_from_dict(option, order, facts) for order, option in enumerate(data["options"], start=1)
     )
-    return EvaluationResult(info, profile, verdicts)
+    warnings = tuple(FactWarning("", tuple(item["facts"]), item["msg"]) for item in data.get("warnings", ()))
+    return EvaluationResult(info, profile, verdicts, warnings, int(data.get("schema_version", 1)))
+
+
+def _stored_values(options: Sequence[Mapping[str, Any]], profile: PatientProfile) -> dict[str, Any]:
+    """The profile's facts, overlaid with the values the snapshot's reasons hold.
+
+    They differ where a fact has changed meaning since (a v1 portal-vein thrombosis `true` is read
+    as "branch" today): the snapshot shows what the rules saw then.
+    """
+    facts = dict(profile.__dict__)
+    for option in options:
+        for reason in option["reasons"]:
+            facts.update(reason["values"])
+    return facts
 
 
 def _verdict_from_dict(option: Mapping[str, Any], order: int, facts: Mapping[str, Any]) -> Verdict:
@@ -242,9 +350,24 @@ def _verdict_from_dict(option: Mapping[str, Any], order: int, facts: Mapping[str
         Caution(by_id[caution["rule_id"]], caution["type"], tuple(caution["facts"]))
         for caution in option["cautions"]
     )
+    line = option.get("guideline_line")
+    guideline_line = None if line is None else _line_from_dict(line, modality.key)
     return Verdict(
-        modality, option["status"], rules, outcomes, decisive, tuple(option["missing_facts"]), cautions, facts
+        modality,
+        option["status"],
+        rules,
+        outcomes,
+        decisive,
+        tuple(option["missing_facts"]),
+        cautions,
+        facts,
+        guideline_line=guideline_line,
     )
+
+
+def _line_from_dict(line: Mapping[str, str], modality: str) -> GuidelineLine:
+    # Like a rule of a snapshot, the line keeps its words, not its condition.
+    return GuidelineLine(modality, None, line["label"], line["source"])  # type: ignore[arg-type]
 
 
 def _rule_from_dict(reason: Mapping[str, Any], modality: str) -> CompiledRule:
