@@ -156,8 +156,8 @@ def _bad_kind(data: Data) -> None:
     rule(data, "abl.extrahepatic")["kind"] = "warning"
 
 
-def _note_on_a_caution(data: Data) -> None:
-    rule(data, "embo.portal_vein")["if_unknown"] = "note"
+def _note_on_an_indication(data: Data) -> None:
+    rule(data, "ssta.antiproliferative")["if_unknown"] = "note"
 
 
 def _duplicate_display_order(data: Data) -> None:
@@ -194,7 +194,7 @@ MISTAKES: list[tuple[Callable[[Data], Any], str, str, str, str]] = [
         "kind",
         "Input should be 'indication', 'requirement'",
     ),
-    (_note_on_a_caution, "liver_embolisation", "embo.portal_vein", "if_unknown", "only for requirements"),
+    (_note_on_an_indication, "ssta", "ssta.antiproliferative", "if_unknown", "only for requirements"),
     (_duplicate_display_order, "interferon", "", "display_order", "display_order must be unique"),
     (_common_rule_unknown_fact, "everolimus", "common.pregnancy", "when", "'pregnancy' is not a fact"),
 ]

@@ -26,6 +26,7 @@ from treatments.models import (
     nhs_number_is_valid,
 )
 from treatments.rules.document import parse_data
+from treatments.rules.vocabulary import MODALITY_KEYS
 
 
 def new_case(actor: User, reference: str = "RFH-0001", profile: dict[str, Any] | None = None) -> Case:
@@ -157,7 +158,7 @@ def test_an_evaluation_is_an_immutable_snapshot_of_facts_verdicts_and_rule_set(
         published.checksum,
     )
     assert evaluation.profile == case.profile
-    assert len(evaluation.result["options"]) == 15
+    assert len(evaluation.result["options"]) == len(MODALITY_KEYS)
     prrt = next(option for option in evaluation.result["options"] if option["modality"] == "prrt_lu177")
     assert prrt["status"] == "candidate"
     with pytest.raises(ReadOnlyError):

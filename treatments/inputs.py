@@ -5,27 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from .models import Case, Review, nhs_number_is_valid
+from .models import nhs_number_is_valid
 from .rules.errors import register_pattern_message
 from .rules.profile import ModalityKey, PatientProfile
+from .rules.vocabulary import CaseStatus, Decision, ReasonCode
 
 _STRICT = ConfigDict(extra="forbid")
 # Text is checked as sent (so the limits mean what the schema says) and then trimmed; required text
 # must hold something other than spaces.
 Trimmed = Annotated[str, AfterValidator(str.strip)]
 NOT_BLANK = r"\S"
-CaseStatus = Literal["draft", "ready", "discussed", "closed"]
-CASE_STATUSES: tuple[str, ...] = get_args(CaseStatus)
-Decision = Literal["accept", "reject", "defer"]
-ReasonCode = Literal[
-    "clinically_appropriate", "patient_preference", "comorbidity", "not_available", "awaiting_data", "other"
-]
-assert set(Case.Status.values) == {"draft", "ready", "discussed", "closed"}
-assert set(Review.ReasonCode.values) == set(ReasonCode.__args__)  # type: ignore[attr-defined]
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/\-]*$"
 register_pattern_message(

@@ -16,9 +16,15 @@ from django.db.models import Q
 from pydantic import ValidationError as PydanticValidationError
 
 from ..rules.conditions import Condition, condition_errors, condition_to_data, parse_condition
-from ..rules.document import CATEGORY_LABELS
-from ..rules.engine import RULE_KINDS
-from ..rules.profile import MODALITY_KEYS
+from ..rules.vocabulary import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    MODALITY_KEYS,
+    RULE_KIND_LABELS,
+    RULE_KINDS,
+    VERIFICATION_LABELS,
+    VERIFICATIONS,
+)
 from .audit import ReadOnlyError
 
 
@@ -121,20 +127,10 @@ class ModalityQuerySet(_FrozenGuard, models.QuerySet["Modality"]):
 class Modality(models.Model):
     """A treatment option as described by one rule set."""
 
-    class Category(models.TextChoices):
-        SURGERY = "surgery", CATEGORY_LABELS["surgery"]
-        SOMATOSTATIN_ANALOGUE = "somatostatin_analogue", CATEGORY_LABELS["somatostatin_analogue"]
-        TARGETED_THERAPY = "targeted_therapy", CATEGORY_LABELS["targeted_therapy"]
-        CHEMOTHERAPY = "chemotherapy", CATEGORY_LABELS["chemotherapy"]
-        IMMUNOTHERAPY = "immunotherapy", CATEGORY_LABELS["immunotherapy"]
-        RADIONUCLIDE_THERAPY = "radionuclide_therapy", CATEGORY_LABELS["radionuclide_therapy"]
-        LIVER_DIRECTED = "liver_directed", CATEGORY_LABELS["liver_directed"]
-        CLINICAL_TRIAL = "clinical_trial", CATEGORY_LABELS["clinical_trial"]
-
     rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="modalities")
     key = models.CharField(max_length=40, choices=[(key, key) for key in MODALITY_KEYS])
     name = models.CharField(max_length=200)
-    category = models.CharField(max_length=30, choices=Category.choices)
+    category = models.CharField(max_length=30, choices=list(CATEGORY_LABELS.items()))
     intents = models.JSONField(
         default=list, help_text="Intents: curative, cytoreductive, symptom_control, ..."
     )
@@ -152,9 +148,7 @@ class Modality(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rule_set", "key"], name="modality_key_unique_in_ruleset"),
             models.CheckConstraint(condition=Q(key__in=MODALITY_KEYS), name="modality_key_valid"),
-            models.CheckConstraint(
-                condition=Q(category__in=list(CATEGORY_LABELS)), name="modality_category_valid"
-            ),
+            models.CheckConstraint(condition=Q(category__in=CATEGORIES), name="modality_category_valid"),
         ]
 
     def __str__(self) -> str:
@@ -180,17 +174,17 @@ class Rule(models.Model):
     """One eligibility rule of a modality: a condition over profile facts with its reason and source."""
 
     class Kind(models.TextChoices):
-        INDICATION = "indication", "Indication"
-        REQUIREMENT = "requirement", "Requirement"
-        CONTRAINDICATION = "contraindication", "Contraindication"
-        TRIAL_ONLY = "trial_only", "Trial only"
-        CAUTION = "caution", "Caution"
+        INDICATION = "indication", RULE_KIND_LABELS["indication"]
+        REQUIREMENT = "requirement", RULE_KIND_LABELS["requirement"]
+        CONTRAINDICATION = "contraindication", RULE_KIND_LABELS["contraindication"]
+        TRIAL_ONLY = "trial_only", RULE_KIND_LABELS["trial_only"]
+        CAUTION = "caution", RULE_KIND_LABELS["caution"]
 
     class Verification(models.TextChoices):
-        VERIFIED = "verified", "Verified against the source"
-        RECALL = "recall", "Recall: check before release"
-        TO_BE_CONFIRMED = "to_be_confirmed", "To be confirmed"
-        JUDGEMENT = "judgement", "Judgement (no external source)"
+        VERIFIED = "verified", VERIFICATION_LABELS["verified"]
+        RECALL = "recall", VERIFICATION_LABELS["recall"]
+        TO_BE_CONFIRMED = "to_be_confirmed", VERIFICATION_LABELS["to_be_confirmed"]
+        JUDGEMENT = "judgement", VERIFICATION_LABELS["judgement"]
 
     class IfUnknown(models.TextChoices):
         HOLD = "hold", "Hold at needs data"
@@ -222,12 +216,12 @@ class Rule(models.Model):
             ),
             models.CheckConstraint(condition=Q(kind__in=RULE_KINDS), name="rule_kind_valid"),
             models.CheckConstraint(
-                condition=Q(verification__in=["verified", "recall", "to_be_confirmed", "judgement"]),
+                condition=Q(verification__in=VERIFICATIONS),
                 name="rule_verification_valid",
             ),
             models.CheckConstraint(
-                condition=Q(if_unknown="hold") | Q(kind__in=["requirement", "contraindication"]),
-                name="rule_note_only_for_barriers",
+                condition=Q(if_unknown="hold") | Q(kind__in=["requirement", "contraindication", "caution"]),
+                name="rule_if_unknown_note_valid",
             ),
         ]
 

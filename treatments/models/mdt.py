@@ -15,8 +15,9 @@ from django.db import models
 from django.db.models import Q
 
 from ..rules.engine import EvaluationResult
-from ..rules.profile import MODALITY_KEYS, PatientProfile
+from ..rules.profile import PatientProfile
 from ..rules.serialize import result_from_dict
+from ..rules.vocabulary import CASE_STATUSES, DECISIONS, MODALITY_KEYS
 from .audit import ReadOnlyError
 from .knowledge import RuleSet
 
@@ -74,9 +75,7 @@ class Case(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["draft", "ready", "discussed", "closed"]), name="case_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=CASE_STATUSES), name="case_status_valid"),
             models.CheckConstraint(
                 condition=Q(nhs_number="") | Q(nhs_number__regex=r"^[0-9]{10}$"),
                 name="case_nhs_number_digits",
@@ -189,9 +188,7 @@ class Review(models.Model):
         ordering = ["evaluation", "modality"]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "modality"], name="review_one_per_option"),
-            models.CheckConstraint(
-                condition=Q(decision__in=["accept", "reject", "defer"]), name="review_decision_valid"
-            ),
+            models.CheckConstraint(condition=Q(decision__in=DECISIONS), name="review_decision_valid"),
             models.CheckConstraint(condition=Q(modality__in=MODALITY_KEYS), name="review_modality_valid"),
         ]
 

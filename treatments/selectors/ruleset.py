@@ -14,6 +14,7 @@ from django.conf import settings
 
 from ..models import Modality, Rule, RuleSet
 from ..rules.conditions import parse_condition
+from ..rules.document import display_aids_from_content
 from ..rules.engine import CompiledRuleSet, EvaluationResult, ModalitySpec, RuleSetInfo, RuleSpec
 from ..rules.profile import PatientProfile
 
@@ -68,7 +69,10 @@ def _compile(rule_set_id: int) -> CompiledRuleSet:
     modalities = list(rule_set.modalities.all())
     rules = Rule.objects.filter(rule_set=rule_set).select_related("modality").order_by("modality", "position")
     info = RuleSetInfo(rule_set.version, rule_set.published_at, rule_set.checksum)
-    return CompiledRuleSet(info, [modality_spec(m) for m in modalities], [rule_spec(r) for r in rules])
+    # Guideline lines and order overrides are display aids kept in the stored content, not in rows.
+    lines, overrides = display_aids_from_content(rule_set.content or {})
+    specs = [rule_spec(r) for r in rules]
+    return CompiledRuleSet(info, [modality_spec(m) for m in modalities], specs, lines, overrides)
 
 
 def modality_spec(modality: Modality) -> ModalitySpec:
