@@ -54,6 +54,11 @@ def _svg(name: str) -> SafeString:
     )
 
 
+
+def _word(table: Mapping[Any, str], key: str, default: str | None = None) -> str:
+    """A label from one of the vocabulary's tables, looked up by a value a template passes."""
+    return table.get(key, key if default is None else default)
+
 @register.simple_tag
 def icon(name: str) -> SafeString:
     return _svg(name)
@@ -66,18 +71,18 @@ def status_badge(status: str) -> SafeString:
         '<span class="status status-{}">{}<span class="status-text">{}</span></span>',
         status,
         _svg(status),
-        explain.STATUS_LABELS[status],
+        _word(explain.STATUS_LABELS, status),
     )
 
 
 @register.filter
 def status_label(status: str) -> str:
-    return explain.STATUS_LABELS.get(status, status)
+    return _word(explain.STATUS_LABELS, status, status)
 
 
 @register.filter
 def status_meaning(status: str) -> str:
-    return explain.STATUS_MEANINGS.get(status, "")
+    return _word(explain.STATUS_MEANINGS, status, "")
 
 
 @register.simple_tag
@@ -87,23 +92,23 @@ def outcome_badge(outcome_word: str) -> SafeString:
         '<span class="outcome outcome-{}">{}<span>{}</span></span>',
         outcome_word,
         _svg(_OUTCOME_ICONS[outcome_word]),
-        explain.OUTCOME_LABELS[outcome_word],
+        _word(explain.OUTCOME_LABELS, outcome_word),
     )
 
 
 @register.filter
 def kind_label(kind: str) -> str:
-    return explain.RULE_KIND_LABELS.get(kind, kind)
+    return _word(explain.RULE_KIND_LABELS, kind, kind)
 
 
 @register.filter
 def kind_meaning(kind: str) -> str:
-    return explain.RULE_KIND_MEANINGS.get(kind, "")
+    return _word(explain.RULE_KIND_MEANINGS, kind, "")
 
 
 @register.filter
 def intent_labels(intents: Any) -> str:
-    return ", ".join(explain.INTENT_LABELS.get(intent, intent) for intent in intents or ())
+    return ", ".join(_word(explain.INTENT_LABELS, intent, intent) for intent in intents or ())
 
 
 @register.filter
