@@ -113,7 +113,7 @@ def intent_labels(intents: Any) -> str:
 
 @register.filter
 def category_label(category: str) -> str:
-    return CATEGORY_LABELS.get(category, category)
+    return _word(CATEGORY_LABELS, category, category)
 
 
 @register.filter
