@@ -190,7 +190,7 @@ SPECTACULAR_SETTINGS = {
         "RuleKindEnum": "treatments.rules.engine.RULE_KINDS",
         "CategoryEnum": "treatments.rules.document.CATEGORY_LABELS",
         "VerificationEnum": "treatments.rules.document.VERIFICATIONS",
-        "CaseStatusEnum": "treatments.inputs.CASE_STATUSES",
+        "CaseStatusEnum": "treatments.rules.vocabulary.CASE_STATUSES",
         "OutcomeEnum": "treatments.rules.engine.OUTCOMES",
     },
     "POSTPROCESSING_HOOKS": [
