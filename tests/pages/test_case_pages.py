@@ -654,7 +654,9 @@ def test_writes_answer_only_to_posts(clinician_client: Client, clinician: User) 
     assert clinician_client.get(review_url(case)).status_code == 405
 
 
-def test_evaluating_before_any_rule_set_is_published_explains_instead_of_failing(clinician: User) -> None:
+def test_evaluating_before_any_rule_set_is_published_explains_instead_of_failing(
+    clinician: User, no_knowledge_base: None
+) -> None:
     case = create_case(clinician, "NET-2001")
     client = logged_in(clinician)
 
