@@ -12,7 +12,7 @@ import yaml
 from treatments.rules.engine import STATUS_ORDER, CompiledRuleSet
 from treatments.rules.profile import MODALITY_KEYS, PatientProfile
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 CASES = sorted(GOLDEN.glob("*.yaml"))
 
 

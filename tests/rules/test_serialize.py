@@ -15,10 +15,10 @@ from treatments.rules.engine import CompiledRuleSet
 from treatments.rules.profile import PatientProfile
 from treatments.rules.serialize import result_from_dict, result_to_dict, result_to_json
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from engine import realistic_profile  # noqa: E402
 
-GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+GOLDEN = sorted((Path(__file__).parents[1] / "golden").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", GOLDEN[:12], ids=[path.stem for path in GOLDEN[:12]])

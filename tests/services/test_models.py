@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.conftest import KB_VERSION, KNOWLEDGE_BASE
-from tests.test_golden_cases import CASES, load
+from tests.rules.test_golden_cases import CASES, load
 from treatments import selectors
 from treatments.models import AuditEvent, Modality, ReadOnlyError, Rule, RuleSet
 from treatments.rules.document import KnowledgeBase, parse_data
