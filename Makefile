@@ -45,7 +45,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 typecheck: install-dev
-	$(BIN)/mypy netcare treatments
+	$(BIN)/mypy netcare treatments tests
 
 benchmark: install-dev
 	$(BIN)/python benchmarks/engine.py

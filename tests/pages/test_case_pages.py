@@ -423,9 +423,11 @@ def test_what_changed_refuses_evaluations_of_another_case(clinician_client: Clie
     case = evaluated_case(clinician, "NET-2001")
     services.case_evaluate(actor=clinician, case=case)
     other = evaluated_case(clinician, "NET-2002")
+    latest = case.evaluations.first()
+    assert latest is not None
 
     response = clinician_client.get(
-        f"/cases/{case.pk}/changes/?before={other.evaluations.get().pk}&after={case.evaluations.first().pk}"
+        f"/cases/{case.pk}/changes/?before={other.evaluations.get().pk}&after={latest.pk}"
     )
 
     assert response.status_code == 400

@@ -16,7 +16,7 @@ from treatments.rules.profile import PatientProfile
 from treatments.rules.serialize import result_from_dict, result_to_dict, result_to_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from engine import realistic_profile  # noqa: E402
+from engine import realistic_profile  # type: ignore[import-not-found]  # noqa: E402
 
 GOLDEN = sorted((Path(__file__).parents[1] / "golden").glob("*.yaml"))
 
