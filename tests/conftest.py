@@ -1,24 +1,37 @@
-"""Shared fixtures: the knowledge base (parsed once), a published rule set, users by role."""
+"""Shared fixtures: the knowledge base (parsed once), a published rule set, users by role.
+
+The test database holds the real knowledge base, published once per session (per xdist worker) in
+`django_db_setup`: a DB test starts from it and its transaction rolls back to it. Tests that need
+no rule set at all ask for `no_knowledge_base`. Transactional tests (`transaction=True`, the live
+server of the browser tests) flush every table when they end: the knowledge base is published again
+right after (`pytest_runtest_teardown` below), before the next test starts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from pytest_django import DjangoDbBlocker
+from pytest_django.fixtures import validate_django_db
 
 from treatments import roles, selectors
-from treatments.models import RuleSet
+from treatments.models import AuditEvent, Modality, Rule, RuleSet
 from treatments.rules.document import KnowledgeBase, load_file
 from treatments.rules.engine import CompiledRuleSet
-from treatments.services.knowledge import knowledge_base_publish
+from treatments.services import ruleset_publish
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_BASE = ROOT / "fixtures" / "knowledge_base.yaml"
 KB_VERSION = str(yaml.safe_load(KNOWLEDGE_BASE.read_text(encoding="utf-8"))["version"])
 PASSWORD = "correct-horse-battery"
+
+# Set while the session's test database exists: publishes the knowledge base into it again.
+_restore_knowledge_base = pytest.StashKey[Callable[[], None]]()
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +44,59 @@ def compiled(knowledge_base: KnowledgeBase) -> CompiledRuleSet:
     return knowledge_base.compile()
 
 
+def _publish(knowledge_base: KnowledgeBase) -> RuleSet:
+    """The knowledge base's published rule set, published now unless it already is."""
+    current = RuleSet.objects.published().first()
+    if current is not None and current.checksum == knowledge_base.checksum:
+        return current
+    rule_set = ruleset_publish(knowledge_base=knowledge_base)
+    assert rule_set is not None
+    selectors.forget_published_ruleset()
+    return rule_set
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None,
+    django_db_blocker: DjangoDbBlocker,
+    knowledge_base: KnowledgeBase,
+    request: pytest.FixtureRequest,
+) -> Generator[None]:
+    """pytest-django's test database, with the real knowledge base published once."""
+
+    def restore() -> None:
+        with django_db_blocker.unblock():
+            _publish(knowledge_base)
+
+    restore()
+    request.config.stash[_restore_knowledge_base] = restore
+    yield
+    # Before pytest-django drops the test database (and the settings point at the real one again).
+    del request.config.stash[_restore_knowledge_base]
+
+
+def _flushes_tables(item: pytest.Item) -> bool:
+    """Whether pytest-django runs this test as a TransactionTestCase (it flushes all tables after)."""
+    names = getattr(item, "fixturenames", ())
+    if {"transactional_db", "live_server", "django_db_reset_sequences"} & set(names):
+        return True
+    marker = item.get_closest_marker("django_db")
+    if marker is None:
+        return False
+    transaction, reset_sequences, *_ = validate_django_db(marker)
+    return transaction or reset_sequences
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    try:
+        return (yield)
+    finally:
+        restore = item.config.stash.get(_restore_knowledge_base, None)
+        if restore is not None and nextitem is not None and _flushes_tables(item):
+            restore()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_ruleset_cache() -> Iterator[None]:
     # The compiled rule set is cached per process; each test starts from its own database.
@@ -40,11 +106,19 @@ def _fresh_ruleset_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def published(db: None) -> RuleSet:
-    """The real knowledge base, published in the test database."""
-    rule_set = knowledge_base_publish(KNOWLEDGE_BASE)
-    assert rule_set is not None
-    return rule_set
+def published(db: None, knowledge_base: KnowledgeBase) -> RuleSet:
+    """The real knowledge base, published in the test database (since the session began)."""
+    return _publish(knowledge_base)
+
+
+@pytest.fixture
+def no_knowledge_base(db: None) -> None:
+    """A database where no rule set was ever published, nor audited (undone when the test ends)."""
+    # Raw SQL: the models refuse to delete a published rule set or the audit trail, rightly.
+    with connection.cursor() as cursor:
+        for model in (Rule, Modality, RuleSet, AuditEvent):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    selectors.forget_published_ruleset()
 
 
 def make_user(username: str, *role_names: str, **extra: object) -> User:

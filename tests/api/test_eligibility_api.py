@@ -107,7 +107,7 @@ def test_a_newly_published_rule_set_is_used_without_a_restart(api: ApiClient, se
     assert api.post_json(ELIGIBILITY, {"profile": {}}).json()["ruleset"]["version"] == "1.2.0"
 
 
-def test_without_a_published_rule_set_it_answers_503(clinician: Any) -> None:
+def test_without_a_published_rule_set_it_answers_503(clinician: Any, no_knowledge_base: None) -> None:
     response = client_for(clinician).post_json(ELIGIBILITY, {"profile": {}})
 
     assert response.status_code == 503

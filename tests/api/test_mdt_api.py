@@ -13,7 +13,7 @@ from treatments.models import AuditEvent, Evaluation, Review
 
 from .conftest import ApiClient, client_for
 
-CASE = {
+CASE: dict[str, Any] = {
     "hospital_reference": "RFH-1001",
     "nhs_number": "943 476 5919",
     "referring_clinician": "Dr Ada Lovelace",

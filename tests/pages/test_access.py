@@ -132,7 +132,9 @@ def test_what_if_only_accepts_posts(clinician_client: Client) -> None:
     assert clinician_client.get("/check/what-if/").status_code == 405
 
 
-def test_the_patient_check_answers_503_until_a_rule_set_is_published(clinician: object) -> None:
+def test_the_patient_check_answers_503_until_a_rule_set_is_published(
+    clinician: object, no_knowledge_base: None
+) -> None:
     client = logged_in(clinician)  # type: ignore[arg-type]
 
     response = client.get("/check/")
@@ -148,7 +150,7 @@ def test_an_unknown_page_is_a_404_page(clinician_client: Client) -> None:
     assert "Page not found" in response.content.decode()
 
 
-def test_the_catalogue_says_when_no_rule_set_is_published(clinician: object) -> None:
+def test_the_catalogue_says_when_no_rule_set_is_published(clinician: object, no_knowledge_base: None) -> None:
     client = logged_in(clinician)  # type: ignore[arg-type]
 
     response = client.get("/catalogue/")

@@ -423,9 +423,11 @@ def test_what_changed_refuses_evaluations_of_another_case(clinician_client: Clie
     case = evaluated_case(clinician, "NET-2001")
     services.case_evaluate(actor=clinician, case=case)
     other = evaluated_case(clinician, "NET-2002")
+    latest = case.evaluations.first()
+    assert latest is not None
 
     response = clinician_client.get(
-        f"/cases/{case.pk}/changes/?before={other.evaluations.get().pk}&after={case.evaluations.first().pk}"
+        f"/cases/{case.pk}/changes/?before={other.evaluations.get().pk}&after={latest.pk}"
     )
 
     assert response.status_code == 400
@@ -654,7 +656,9 @@ def test_writes_answer_only_to_posts(clinician_client: Client, clinician: User) 
     assert clinician_client.get(review_url(case)).status_code == 405
 
 
-def test_evaluating_before_any_rule_set_is_published_explains_instead_of_failing(clinician: User) -> None:
+def test_evaluating_before_any_rule_set_is_published_explains_instead_of_failing(
+    clinician: User, no_knowledge_base: None
+) -> None:
     case = create_case(clinician, "NET-2001")
     client = logged_in(clinician)
 

@@ -30,6 +30,7 @@ def test_the_demo_file_holds_fictional_cases_only() -> None:
     assert 4 <= len(data.cases) <= 5
     for case in data.cases:
         assert case.hospital_reference.startswith("DEMO-")
+        assert case.nhs_number is not None
         assert case.nhs_number == "" or (
             case.nhs_number.startswith("999") and nhs_number_is_valid(case.nhs_number)
         )
@@ -60,9 +61,9 @@ def test_seed_demo_creates_evaluated_cases_on_the_next_thursday_meeting_with_a_r
     assert (review.evaluation.case.hospital_reference, review.modality) == ("DEMO-001", "prrt_lu177")
     assert "DEMO-003  created" in output and "evaluated with rule set" in output
     assert f"Meeting: {meeting} created" in output and "Review: DEMO-001 prrt_lu177 accept" in output
-    statuses = selectors.evaluation_result(
-        selectors.latest_evaluation(cases.get(hospital_reference="DEMO-002"))
-    ).statuses()  # type: ignore[arg-type]
+    latest = selectors.latest_evaluation(cases.get(hospital_reference="DEMO-002"))
+    assert latest is not None
+    statuses = selectors.evaluation_result(latest).statuses()
     assert statuses["prrt_lu177"] == "trial_only"  # bronchial NET on NHS funding
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import User
@@ -180,7 +181,7 @@ def test_the_pdf_uses_the_system_dejavu_fonts_embedded(clinician_client: Client,
     fonts = {
         str(font.get_object()["/BaseFont"]).split("+")[-1]
         for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in cast(Any, page["/Resources"])["/Font"].values()
     }
     assert fonts and all(font.startswith("DejaVu-Sans") for font in fonts), fonts
 

@@ -189,7 +189,9 @@ def test_an_evaluation_is_flagged_out_of_date_when_the_facts_change(
     assert selectors.evaluation_staleness(evaluation, case) == []
 
     case = services.case_update(
-        actor=coordinator, case=case, data=CaseChange(version=1, profile={**SI_NET, "ecog": 1})
+        actor=coordinator,
+        case=case,
+        data=CaseChange.model_validate({"version": 1, "profile": {**SI_NET, "ecog": 1}}),
     )
 
     assert selectors.evaluation_staleness(evaluation, case) == [
@@ -205,7 +207,9 @@ def test_reordering_prior_therapies_does_not_make_an_evaluation_out_of_date(
     case = services.case_update(
         actor=coordinator,
         case=case,
-        data=CaseChange(version=1, profile={**SI_NET, "prior_therapies": ["everolimus", "ssta"]}),
+        data=CaseChange.model_validate(
+            {"version": 1, "profile": {**SI_NET, "prior_therapies": ["everolimus", "ssta"]}}
+        ),
     )
 
     assert selectors.evaluation_staleness(evaluation, case) == []
@@ -230,7 +234,9 @@ def test_what_changed_between_two_evaluations_names_the_fact_and_the_option(
 ) -> None:
     case = new_case(coordinator, profile={**SI_NET, "sstr_imaging": None})
     first = services.case_evaluate(actor=coordinator, case=case)
-    case = services.case_update(actor=coordinator, case=case, data=CaseChange(version=1, profile=SI_NET))
+    case = services.case_update(
+        actor=coordinator, case=case, data=CaseChange.model_validate({"version": 1, "profile": SI_NET})
+    )
     second = services.case_evaluate(actor=coordinator, case=case)
 
     changes = selectors.evaluation_changes(first, second)
@@ -340,7 +346,7 @@ def test_two_clinicians_saving_a_new_review_at_the_same_moment_lose_nothing(publ
 
 def meeting_with(coordinator: User, *cases: Case) -> Meeting:
     meeting = services.meeting_create(
-        actor=coordinator, data=MeetingInput(title="NET MDT", date="2026-12-03")
+        actor=coordinator, data=MeetingInput.model_validate({"title": "NET MDT", "date": "2026-12-03"})
     )
     for case in cases:
         services.meeting_add_case(actor=coordinator, meeting=meeting, case=case)

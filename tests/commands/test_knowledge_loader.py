@@ -69,7 +69,7 @@ def load_refused(path: Path) -> list[str]:
 # --- the real file --------------------------------------------------------------------------------
 
 
-def test_loading_the_real_knowledge_base_publishes_it(knowledge_base: Any) -> None:
+def test_loading_the_real_knowledge_base_publishes_it(knowledge_base: Any, no_knowledge_base: None) -> None:
     out, _ = load()
     assert (
         f"Published rule set {knowledge_base.version} ({len(knowledge_base.modalities)} modalities, "
@@ -88,7 +88,7 @@ def test_loading_the_same_file_again_publishes_nothing_and_says_so() -> None:
     assert AuditEvent.objects.count() == 1
 
 
-def test_check_validates_the_file_without_publishing(knowledge_base: Any) -> None:
+def test_check_validates_the_file_without_publishing(knowledge_base: Any, no_knowledge_base: None) -> None:
     out, _ = load("--check")
     assert f"Knowledge base {knowledge_base.version} is valid" in out
     assert RuleSet.objects.count() == 0

@@ -17,10 +17,10 @@ from treatments.rules.profile import PatientProfile
 from treatments.rules.serialize import as_contract_1_1, result_from_dict, result_to_dict, result_to_json
 from treatments.rules.vocabulary import MODALITY_KEYS_V1
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from engine import realistic_profile  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from engine import realistic_profile  # type: ignore[import-not-found]  # noqa: E402
 
-GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+GOLDEN = sorted((Path(__file__).parents[1] / "golden").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", GOLDEN[:12], ids=[path.stem for path in GOLDEN[:12]])

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.conftest import KB_VERSION, KNOWLEDGE_BASE
-from tests.test_golden_cases import CASES, load
+from tests.rules.test_golden_cases import CASES, load
 from treatments import selectors
 from treatments.models import AuditEvent, Modality, ReadOnlyError, Rule, RuleSet
 from treatments.rules.document import KnowledgeBase, parse_data
@@ -277,7 +277,7 @@ def test_a_rule_cannot_belong_to_a_modality_of_another_rule_set(db: None) -> Non
         )
 
 
-def test_a_draft_rule_set_and_its_contents_can_be_deleted(db: None) -> None:
+def test_a_draft_rule_set_and_its_contents_can_be_deleted(no_knowledge_base: None) -> None:
     rule_set = draft_ruleset()
     draft_rule(draft_modality(rule_set))
     rule_set.delete()
@@ -321,7 +321,7 @@ def test_the_audit_trail_is_append_only(published: RuleSet) -> None:
 # --- publishing -----------------------------------------------------------------------------------
 
 
-def test_publishing_records_who_did_it_in_one_audit_event(db: None, rule_author: User) -> None:
+def test_publishing_records_who_did_it_in_one_audit_event(no_knowledge_base: None, rule_author: User) -> None:
     knowledge_base = revised_knowledge_base("1.2.1")
     rule_set = ruleset_publish(knowledge_base=knowledge_base, actor=rule_author)
     assert rule_set is not None
@@ -361,7 +361,7 @@ def test_publishing_changed_content_under_a_used_version_is_refused(published: R
 # --- reading the published rule set ---------------------------------------------------------------
 
 
-def test_without_a_published_rule_set_there_is_nothing_to_evaluate_against(db: None) -> None:
+def test_without_a_published_rule_set_there_is_nothing_to_evaluate_against(no_knowledge_base: None) -> None:
     with pytest.raises(selectors.NoPublishedRuleSet, match="load_knowledge_base"):
         selectors.published_ruleset()
 

@@ -14,9 +14,10 @@ from treatments.rules.document import load_file
 from treatments.rules.engine import STATUS_ORDER, CompiledRuleSet
 from treatments.rules.profile import MODALITY_KEYS, PatientProfile
 
-GOLDEN = Path(__file__).parent / "golden"
-KNOWLEDGE_BASE = Path(__file__).parent.parent / "fixtures" / "knowledge_base.yaml"
-KNOWLEDGE_BASE_1_1_1 = Path(__file__).parent / "data" / "knowledge_base_1.1.1.yaml"
+TESTS = Path(__file__).parents[1]
+GOLDEN = TESTS / "golden"
+KNOWLEDGE_BASE = TESTS.parent / "fixtures" / "knowledge_base.yaml"
+KNOWLEDGE_BASE_1_1_1 = TESTS / "data" / "knowledge_base_1.1.1.yaml"
 FIRST_1_2_CASE = 46  # cases 46 onwards were written for knowledge base 1.2.0 (see golden/README.md)
 CASES = sorted(GOLDEN.glob("*.yaml"))
 

@@ -206,7 +206,9 @@ def test_a_missing_file_is_bad_input(published: RuleSet, tmp_path: Path) -> None
     assert caught.value.returncode == 2
 
 
-def test_without_a_published_rule_set_the_command_says_how_to_load_one(db: None, tmp_path: Path) -> None:
+def test_without_a_published_rule_set_the_command_says_how_to_load_one(
+    no_knowledge_base: None, tmp_path: Path
+) -> None:
     with pytest.raises(CommandError, match="load_knowledge_base"):
         evaluate(write(tmp_path, json_lines(LUNG)))
 
