@@ -99,7 +99,6 @@ print(json.dumps(sorted(sys.modules)))
     assert not others, f"{package} loads other parts of the app: {others}"
 
 
-@pytest.mark.xfail(strict=False, reason="views_mdt imports private helpers (being removed)")
 def test_no_module_imports_a_private_name_from_another() -> None:
     borrowed = [
         f"{path.relative_to(ROOT)}:{line}: from {target} import {name}"

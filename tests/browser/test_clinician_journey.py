@@ -4,6 +4,7 @@ read the statuses; axe-core checks every page for serious or critical accessibil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from tests.conftest import KB_VERSION, PASSWORD
 from tests.pages.helpers import golden
 from treatments.rules.explain import STATUS_LABELS
 from treatments.rules.profile import MODALITY_KEYS
+
+LABELS: Mapping[Any, str] = STATUS_LABELS  # looked up by the statuses a golden case spells
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,7 +62,7 @@ def assert_statuses(page: Any, expect: dict[str, str]) -> None:
         card = page.locator(f"#status-{status} article#option-{modality}")
         assert card.count() == 1, f"{modality} is not in the {status} group"
         badge = card.locator(f".option-status .status-{status}")
-        assert badge.locator(".status-text").inner_text().strip() == STATUS_LABELS[status]
+        assert badge.locator(".status-text").inner_text().strip() == LABELS[status]
         assert badge.locator("svg.icon").count() == 1
 
 

@@ -15,7 +15,7 @@ import yaml
 from treatments.rules.document import KnowledgeBaseError, display_aids_from_content, parse_data
 from treatments.rules.profile import PatientProfile
 
-KB_1_1_1 = Path(__file__).parent / "data" / "knowledge_base_1.1.1.yaml"
+KB_1_1_1 = Path(__file__).parents[1] / "data" / "knowledge_base_1.1.1.yaml"
 # The checksum knowledge base 1.1.1 was published with: reading it must not change its content.
 CHECKSUM_1_1_1 = "7479a01808ea63b44a8379d7d93bca6d2facd04ddc7158dc3aff08c0499f5ab0"
 
@@ -54,7 +54,7 @@ def test_a_1_1_knowledge_base_loads_with_the_checksum_it_was_published_with(
 def test_a_1_1_rule_on_the_boolean_portal_vein_thrombosis_still_works(data_1_1_1: dict[str, Any]) -> None:
     compiled = parse_data(data_1_1_1).compile()
     # The profile of the stored 1.1.1 evaluation, where embolisation was a candidate with this caution.
-    stored = json.loads((Path(__file__).parent / "data" / "stored_evaluation_kb_1_1_1.json").read_text())
+    stored = json.loads((Path(__file__).parents[1] / "data" / "stored_evaluation_kb_1_1_1.json").read_text())
     facts = stored["profile"]
 
     cautions = compiled.evaluate(PatientProfile.model_validate(facts)).verdict("liver_embolisation").cautions

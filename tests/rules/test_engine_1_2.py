@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from tests.test_engine import (
+from tests.rules.test_engine import (
     CAUTION_POOR_PERFORMANCE,
     GEP,
     INDICATED_BY_SITE,
@@ -166,7 +166,8 @@ def test_after_platinum_the_nec_second_line_options_are_listed_above_platinum_et
 
 
 def test_without_platinum_or_with_prior_therapies_unknown_the_display_order_stands() -> None:
-    for facts in ({"prior_therapies": []}, {}):
+    cases: tuple[dict[str, Any], ...] = ({"prior_therapies": []}, {})
+    for facts in cases:
         result = evaluate(NEC_RULES, (), SECOND_LINE_FIRST, differentiation="poorly", **facts)
 
         assert [key for key, _ in order(result)] == [

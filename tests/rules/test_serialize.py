@@ -51,7 +51,7 @@ def test_a_stored_answer_reads_back_as_the_same_result(compiled: CompiledRuleSet
 
 # --- contract 1.2: schema version, warnings, guideline lines, stored 1.1 answers ------------------
 
-STORED_1_1_1 = Path(__file__).parent / "data" / "stored_evaluation_kb_1_1_1.json"
+STORED_1_1_1 = Path(__file__).parents[1] / "data" / "stored_evaluation_kb_1_1_1.json"
 
 
 def stored_1_1_1() -> tuple[dict[str, Any], dict[str, Any]]:
