@@ -25,227 +25,48 @@ interpreter) is only used to name the missing facts of an undecided rule.
 
 from __future__ import annotations
 
-import json
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NamedTuple
 
+from .codegen import Codegen
 from .conditions import (
-    AllOf,
-    AnyOf,
-    Compare,
-    Condition,
-    NotOf,
-    OptionStatus,
     Outcome,
     condition_facts,
-    condition_to_data,
     describe,
     outcome,
     unknown_facts,
     uses_option_status,
 )
-from .consistency import FactWarning, unit_slips
-from .profile import FACT_NAMES, PatientProfile, fact_label
+from .consistency import unit_slips
+from .profile import PatientProfile
+
+# The engine's inputs and results live in results.py; they are re-exported from here.
+from .results import BEFORE_ALL as BEFORE_ALL
+from .results import FACT_RANK as FACT_RANK
+from .results import OUTCOME_WORDS as OUTCOME_WORDS
+from .results import Caution as Caution
+from .results import CompiledRule as CompiledRule
+from .results import EvaluationResult as EvaluationResult
+from .results import GuidelineLine as GuidelineLine
+from .results import ModalitySpec as ModalitySpec
+from .results import OrderOverride as OrderOverride
+from .results import Reason as Reason
+from .results import RuleSetError as RuleSetError
+from .results import RuleSetInfo as RuleSetInfo
+from .results import RuleSpec as RuleSpec
+from .results import Verdict as Verdict
 from .vocabulary import OUTCOMES as OUTCOMES  # re-exported: other modules import these from here
-from .vocabulary import RESULT_SCHEMA_VERSION, STATUSES, CautionType, IfUnknown, OutcomeWord, Status
 from .vocabulary import RULE_KINDS as RULE_KINDS
+from .vocabulary import STATUSES, Status
 from .vocabulary import RuleKind as RuleKind
 
 # The display order of statuses, and the names other modules import from here.
 STATUS_ORDER: tuple[Status, ...] = STATUSES
 _STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_ORDER)}
-OUTCOME_WORDS: dict[Outcome, OutcomeWord] = {True: "met", False: "not_met", None: "unknown"}
-_FACT_RANK = {name: rank for rank, name in enumerate(FACT_NAMES)}
 _STATUS_STEP = 10_000  # a verdict's rank: its status's rank * _STATUS_STEP + display order
 _DECISION_CACHE_SIZE = 20_000  # per modality; real profiles produce a few hundred outcome patterns
-
-
-@dataclass(frozen=True, slots=True)
-class ModalitySpec:
-    key: str
-    name: str
-    category: str
-    intents: tuple[str, ...]
-    display_order: int
-    # Filled lazily by serialize.py with this modality's pre-encoded JSON templates.
-    json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    rule_id: str
-    modality: str
-    kind: RuleKind
-    title: str
-    condition: Condition
-    reason: str
-    source: str
-    evidence: str
-    verification: str = "verified"
-    verification_note: str = ""
-    if_unknown: IfUnknown = "hold"
-
-
-@dataclass(frozen=True, slots=True)
-class GuidelineLine:
-    """Where a modality stands in a guideline's sequence in a setting: shown, never decisive."""
-
-    modality: str
-    condition: Condition
-    label: str
-    source: str
-    json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)  # see serialize.py
-
-
-# `before` of an order override that moves an option to the top of its status group.
-BEFORE_ALL = "all"
-
-
-@dataclass(frozen=True, slots=True)
-class OrderOverride:
-    """Show `modality` just above `before` (or first, BEFORE_ALL) in its status group when met."""
-
-    modality: str
-    condition: Condition
-    before: str
-    why: str
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    spec: RuleSpec
-    facts: tuple[str, ...]
-    condition_text: str
-    # What the rule says, whatever the patient: the fixed parts of every reason it gives.
-    reason_template: Mapping[str, Any] = field(default_factory=dict, compare=False)
-    json_parts: list[Any] = field(default_factory=list, compare=False, repr=False)  # see serialize.py
-
-    @property
-    def rule_id(self) -> str:
-        return self.spec.rule_id
-
-    @property
-    def kind(self) -> str:
-        return self.spec.kind
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One rule of a verdict: what it says, how it came out for this patient, and whether it decided."""
-
-    rule: CompiledRule
-    outcome: Outcome
-    decisive: bool
-    values: dict[str, Any]
-
-    @property
-    def outcome_word(self) -> str:
-        return OUTCOME_WORDS[self.outcome]
-
-
-@dataclass(frozen=True, slots=True)
-class Caution:
-    rule: CompiledRule
-    kind: CautionType
-    facts: tuple[str, ...] = ()
-
-    @property
-    def text(self) -> str:
-        if self.kind == "not_checked":
-            unknown = ", ".join(f"{fact_label(name)} is unknown" for name in self.facts)
-            return f"Not checked: {unknown}. {self.rule.spec.title}: {self.rule.spec.reason}"
-        return f"{self.rule.spec.title}: {self.rule.spec.reason}"
-
-
-class Verdict:
-    """The answer for one modality: status, every rule's outcome, what decided it, what is missing.
-
-    Reasons (with the patient's values) are built on demand from the outcomes: the verdict already
-    holds everything they say.
-    """
-
-    __slots__ = (
-        "modality",
-        "status",
-        "rules",
-        "outcomes",
-        "decisive",
-        "missing_facts",
-        "cautions",
-        "facts",
-        "rank",
-        "guideline_line",
-    )
-
-    def __init__(
-        self,
-        modality: ModalitySpec,
-        status: str,
-        rules: tuple[CompiledRule, ...],
-        outcomes: tuple[Outcome, ...],
-        decisive: frozenset[int],
-        missing_facts: tuple[str, ...],
-        cautions: tuple[Caution, ...],
-        facts: Mapping[str, Any],
-        rank: int = 0,
-        guideline_line: GuidelineLine | None = None,
-    ):
-        self.modality = modality
-        self.status = status
-        self.rules = rules
-        self.outcomes = outcomes
-        self.decisive = decisive
-        self.missing_facts = missing_facts
-        self.cautions = cautions
-        self.facts = facts
-        self.rank = rank
-        self.guideline_line = guideline_line
-
-    def __repr__(self) -> str:
-        return f"<Verdict {self.modality.key}: {self.status}>"
-
-    @property
-    def reasons(self) -> tuple[Reason, ...]:
-        """Every rule of the modality with its outcome, the patient's values and whether it decided."""
-        return tuple(
-            Reason(rule, outcome, position in self.decisive, {name: self.facts[name] for name in rule.facts})
-            for position, (rule, outcome) in enumerate(zip(self.rules, self.outcomes, strict=True))
-        )
-
-    @property
-    def deciding_reasons(self) -> tuple[Reason, ...]:
-        return tuple(reason for reason in self.reasons if reason.decisive)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSetInfo:
-    version: str
-    published_at: datetime | None = None
-    checksum: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class EvaluationResult:
-    ruleset: RuleSetInfo
-    profile: PatientProfile
-    verdicts: tuple[Verdict, ...]
-    warnings: tuple[FactWarning, ...] = ()
-    # The shape of the stored answer this result was read from (serialize.py); 1 = before contract
-    # 1.2, so that an old evaluation is shown, and written back, exactly as it was made.
-    schema_version: int = RESULT_SCHEMA_VERSION
-
-    def verdict(self, modality: str) -> Verdict:
-        return next(verdict for verdict in self.verdicts if verdict.modality.key == modality)
-
-    def statuses(self) -> dict[str, str]:
-        return {verdict.modality.key: verdict.status for verdict in self.verdicts}
-
-
-class RuleSetError(ValueError):
-    """The rules do not make a usable rule set (e.g. a modality without an indication)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +109,7 @@ class CompiledRuleSet:
             if rule.modality not in by_modality:
                 raise RuleSetError(f"rule {rule.rule_id} belongs to unknown modality {rule.modality!r}")
             by_modality[rule.modality].append(rule)
-        first, second = _Codegen(), _Codegen()
+        first, second = Codegen(), Codegen()
         self.names = {m.key: m.name for m in self.modalities}
         lines = _by_modality(guideline_lines, by_modality, "guideline line")
         plans = [
@@ -321,8 +142,8 @@ class CompiledRuleSet:
     def _plan(
         modality: ModalitySpec,
         specs: list[RuleSpec],
-        first: _Codegen,
-        second: _Codegen,
+        first: Codegen,
+        second: Codegen,
         names: dict[str, str],
         lines: list[GuidelineLine],
     ) -> _Plan:
@@ -499,7 +320,7 @@ def _verdict(
 def _guideline_line(plan: _Plan, first: Sequence[Outcome]) -> GuidelineLine | None:
     if plan.line_slot < 0:
         return None
-    # The slot holds an index (see _Codegen.add_first_met), not an outcome: an int, never a bool.
+    # The slot holds an index (see Codegen.add_first_met), not an outcome: an int, never a bool.
     index = first[plan.line_slot]
     return None if index is None else plan.lines[index]
 
@@ -552,7 +373,7 @@ def _missing(
     names: set[str] = set()
     for i in positions:
         names |= unknown_facts(plan.rules[i].spec.condition, facts, statuses)[1]
-    return tuple(sorted(names, key=_FACT_RANK.__getitem__))
+    return tuple(sorted(names, key=FACT_RANK.__getitem__))
 
 
 def _cautions(plan: _Plan, out: tuple[Outcome, ...]) -> tuple[Caution, ...]:
@@ -565,92 +386,6 @@ def _cautions(plan: _Plan, out: tuple[Outcome, ...]) -> tuple[Caution, ...]:
 
 
 # --- code generation ----------------------------------------------------------------------------
-
-_PY_OPS = {
-    "eq": "==",
-    "ne": "!=",
-    "lt": "<",
-    "le": "<=",
-    "gt": ">",
-    "ge": ">=",
-    "in": "in",
-    "not_in": "not in",
-}
-
-
-class _Codegen:
-    """Turns conditions into one straight-line function `(facts, statuses) -> tuple of outcomes`.
-
-    Identical sub-conditions (the common rules appear in many modalities) are computed once.
-    """
-
-    def __init__(self) -> None:
-        self._facts: dict[str, str] = {}
-        self._nodes: dict[str, str] = {}
-        self._lines: list[str] = []
-        self._constants: dict[str, Any] = {}
-        self._results: list[str] = []
-
-    def add(self, condition: Condition) -> int:
-        self._results.append(self._node(condition))
-        return len(self._results) - 1
-
-    def add_first_met(self, conditions: Sequence[Condition]) -> int:
-        """A slot holding the index of the first condition that is met (None if none is)."""
-        nodes = [self._node(condition) for condition in conditions]
-        choices = " else ".join(f"{index} if {node} is True" for index, node in enumerate(nodes))
-        self._results.append(f"({choices} else None)")
-        return len(self._results) - 1
-
-    def build(self) -> Callable[[Mapping[str, Any], frozenset[str]], tuple[Outcome, ...]]:
-        body = [f"    {var} = facts[{name!r}]" for name, var in self._facts.items()]
-        body += [f"    {line}" for line in self._lines]
-        body.append(f"    return ({''.join(result + ', ' for result in self._results)})")
-        source = "def evaluate(facts, statuses):\n" + "\n".join(body) + "\n"
-        namespace: dict[str, Any] = dict(self._constants)
-        exec(compile(source, "<compiled rule set>", "exec"), namespace)  # noqa: S102 - our own generated code
-        return namespace["evaluate"]  # type: ignore[no-any-return]
-
-    def _node(self, condition: Condition) -> str:
-        key = json.dumps(condition_to_data(condition), sort_keys=True)
-        if key in self._nodes:
-            return self._nodes[key]
-        expression = self._expression(condition)
-        var = f"n{len(self._nodes)}"
-        self._lines.append(f"{var} = {expression}")
-        self._nodes[key] = var
-        return var
-
-    def _expression(self, condition: Condition) -> str:
-        if isinstance(condition, Compare):
-            return self._compare(condition)
-        if isinstance(condition, OptionStatus):
-            return f"({condition.option_status!r} in statuses)"
-        if isinstance(condition, NotOf):
-            child = self._node(condition.not_)
-            return f"(None if {child} is None else not {child})"
-        parts = [
-            self._node(child) for child in (condition.all if isinstance(condition, AllOf) else condition.any)
-        ]
-        if isinstance(condition, AnyOf):
-            decisive, other = "True", "False"
-        else:
-            decisive, other = "False", "True"
-        decided = " or ".join(f"{part} is {decisive}" for part in parts)
-        unknown = " or ".join(f"{part} is None" for part in parts)
-        return f"({decisive} if ({decided}) else (None if ({unknown}) else {other}))"
-
-    def _compare(self, node: Compare) -> str:
-        var = self._facts.setdefault(node.fact, f"f{len(self._facts)}")
-        if node.op == "is_known":
-            return f"({var} is {'not ' if node.value else ''}None)"
-        if node.op == "contains":
-            return f"(None if {var} is None else {node.value!r} in {var})"
-        if node.op in ("in", "not_in"):
-            constant = f"K{len(self._constants)}"
-            self._constants[constant] = frozenset(node.value)
-            return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {constant})"
-        return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {node.value!r})"
 
 
 def evaluate(profile: PatientProfile, ruleset: CompiledRuleSet) -> EvaluationResult:
