@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "netcare.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "netcare.urls"
@@ -120,6 +121,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Seconds a client is asked to wait (Retry-After) when the database is unreachable (503).
+NETCARE_RETRY_AFTER_SECONDS = env_int("NETCARE_RETRY_AFTER_SECONDS", 30, minimum=1)
 
 # The compiled rule set is cached per process and re-checked against the database at most this
 # often, so a newly published rule set reaches every worker without a restart.

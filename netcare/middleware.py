@@ -1,0 +1,129 @@
+"""Project-wide HTTP behaviour that belongs to no single view: request bodies that cannot be read,
+a database that cannot be reached, the Content-Security-Policy, and the readiness check.
+
+- A lost or unreachable database answers 503 with Retry-After, not 500, so clients and load
+  balancers can tell an outage from a bug (F8). API paths answer in the API's error shape.
+- `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from treatments.api.exceptions import error_body
+
+logger = logging.getLogger("netcare")
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+# --- database unavailable (F8) --------------------------------------------------------------------
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After; the page needs no database (no user, no rule set in the footer)."""
+    response: HttpResponse
+    if _is_api(request):
+        response = JsonResponse(error_body("The database is unavailable. Try again shortly."), status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(settings.NETCARE_RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Maps a lost or refused database connection in a view or template to 503 (last in MIDDLEWARE,
+    so it sees the view's exception first)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        # The driver's message names the server and the failure, never the data of a row.
+        logger.error("database unavailable on %s %s: %s", request.method, request.path, exception)
+        return database_unavailable(request)
+
+
+# --- readiness ------------------------------------------------------------------------------------
+
+# The static files every page and PDF asks for by name: the manifest must know them.
+REQUIRED_STATIC = ("css/netcare.css", "css/print.css", "css/pdf.css", "img/favicon.svg", "js/netcare.js")
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_ruleset() -> str:
+    from treatments import selectors
+
+    rule_set = selectors.current_ruleset()
+    if rule_set is None:
+        raise LookupError("no rule set is published (manage.py load_knowledge_base)")
+    return f"version {rule_set.version}"
+
+
+def _check_static() -> str:
+    if not hasattr(staticfiles_storage, "hashed_files"):
+        return "not hashed (development)"
+    if staticfiles_storage.read_manifest() is None:  # type: ignore[attr-defined]
+        raise LookupError("no staticfiles manifest: run manage.py collectstatic")
+    for name in REQUIRED_STATIC:
+        staticfiles_storage.stored_name(name)  # type: ignore[attr-defined]  # ValueError if missing
+    return "ok"
+
+
+READINESS_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("database", _check_database),
+    ("ruleset", _check_ruleset),
+    ("static", _check_static),
+)
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness for load balancers (no login): database, published rule set, static manifest.
+
+    503 until every check passes; each check says what it found, never a patient's data.
+    """
+    checks: dict[str, str] = {}
+    for name, check in READINESS_CHECKS:
+        if checks.get("database", "ok") != "ok":
+            checks[name] = "error: database unavailable"
+            continue
+        try:
+            checks[name] = check()
+        except DatabaseError:
+            checks[name] = "error"
+        except (LookupError, ValueError, OSError) as exc:
+            checks[name] = f"error: {exc}"
+    ready = not any(value.startswith("error") for value in checks.values())
+    status = 200 if ready else 503
+    response = JsonResponse({"status": "ok" if ready else "error", "checks": checks}, status=status)
+    if not ready:
+        response["Retry-After"] = str(settings.NETCARE_RETRY_AFTER_SECONDS)
+    return response
