@@ -1,6 +1,8 @@
 """Project-wide HTTP behaviour that belongs to no single view: request bodies that cannot be read,
 a database that cannot be reached, the Content-Security-Policy, and the readiness check.
 
+- A chunked request body (no Content-Length) reads as empty under WSGI: it is refused with 411,
+  rather than answered as if the client had sent nothing (security review F17).
 - A lost or unreachable database answers 503 with Retry-After, not 500, so clients and load
   balancers can tell an outage from a bug (F8). API paths answer in the API's error shape.
 - `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
@@ -29,6 +31,27 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+# --- chunked bodies (F17) -------------------------------------------------------------------------
+
+
+class RefuseChunkedBodyMiddleware:
+    """411 Length Required for a body sent with Transfer-Encoding (WSGI would read it as empty)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.META.get("HTTP_TRANSFER_ENCODING", "").strip():
+            detail = "Send the body with a Content-Length header; chunked request bodies are not accepted."
+            response: HttpResponse
+            if _is_api(request):
+                response = JsonResponse(error_body(detail), status=411)
+            else:
+                response = HttpResponse(detail, status=411, content_type="text/plain; charset=utf-8")
+            return response
+        return self.get_response(request)
 
 
 # --- database unavailable (F8) --------------------------------------------------------------------
