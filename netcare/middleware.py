@@ -5,11 +5,15 @@ a database that cannot be reached, the Content-Security-Policy, and the readines
   rather than answered as if the client had sent nothing (security review F17).
 - A lost or unreachable database answers 503 with Retry-After, not 500, so clients and load
   balancers can tell an outage from a bug (F8). API paths answer in the API's error shape.
+- Every response carries a Content-Security-Policy (F14): scripts, styles and images from our own
+  static files only; the pages have no inline script or style.
 - `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import Callable
 
@@ -85,6 +89,56 @@ class DatabaseUnavailableMiddleware:
         # The driver's message names the server and the failure, never the data of a row.
         logger.error("database unavailable on %s %s: %s", request.method, request.path, exception)
         return database_unavailable(request)
+
+
+# --- Content-Security-Policy (F14) ----------------------------------------------------------------
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+# htmx 2 adds this <style> element for its request indicators; allowed by its hash, nothing else inline.
+HTMX_INDICATOR_STYLE = (
+    ".htmx-indicator{opacity:0;visibility: hidden} "
+    ".htmx-request .htmx-indicator, .htmx-request.htmx-indicator"
+    "{opacity:1;visibility: visible;transition: opacity 200ms ease-in}"
+)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        f"style-src 'self' {_sha256(HTMX_INDICATOR_STYLE)}",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# The API docs page (drf-spectacular's Swagger UI) starts itself with an inline script and style.
+# It shows no patient data; every other page keeps the strict policy.
+API_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+API_DOCS_POLICY = API_DOCS_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds the Content-Security-Policy header (NETCARE_CSP replaces the policy) unless a view set one."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            if request.path.startswith("/api/docs/"):
+                response["Content-Security-Policy"] = API_DOCS_POLICY
+            else:
+                response["Content-Security-Policy"] = settings.NETCARE_CSP or CONTENT_SECURITY_POLICY
+        return response
 
 
 # --- readiness ------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "netcare.middleware.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "netcare.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,13 +117,40 @@ if DEBUG:
     # Development serves files straight from the apps; no collectstatic needed.
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
+# --- HTTPS, cookies, sessions (docs/deployment.md, "Proxy and TLS") -------------------------------
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Shared ward PCs: a session lasts a working day at most, and ends with the browser by default.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Plain HTTP is redirected to HTTPS in production, except the health checks a load balancer makes
+# over plain HTTP inside the network.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Asking browsers to preload the domain is the domain owner's decision, off by default; the
+    # deploy check would otherwise warn about it on every start (security.W021).
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# The proxies (comma-separated addresses) in front of the app that terminate TLS and set
+# X-Forwarded-Proto and X-Forwarded-For. Only when it is set is X-Forwarded-Proto believed: otherwise
+# any client could claim HTTPS. Without a proxy, leave it empty.
+NETCARE_TRUSTED_PROXIES = env_list("NETCARE_TRUSTED_PROXIES", [])
+if NETCARE_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (netcare/middleware.py): our own scripts, styles and images only.
+NETCARE_CSP = env_str("NETCARE_CSP", "")
 # Seconds a client is asked to wait (Retry-After) when the database is unreachable (503).
 NETCARE_RETRY_AFTER_SECONDS = env_int("NETCARE_RETRY_AFTER_SECONDS", 30, minimum=1)
 

@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# The test client speaks plain HTTP; the HTTPS redirect has its own tests.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Generous rate limits, so that property-based API runs are not throttled; the throttling tests
 # lower them explicitly.
 os.environ.setdefault("API_THROTTLE_ANON", "100000/min")
