@@ -1,7 +1,11 @@
-"""NETcare settings, read from the environment (see README: "Settings").
+"""NETcare settings, read from the environment (see README: "Settings", docs/deployment.md).
 
 SQLite is the default so that a new user needs no server; PostgreSQL is used when DATABASE_URL is
 set. DEBUG is off unless asked for, and then a secret key is required.
+
+A local `.env` file (written by `make run`: DEBUG on and a generated key, for development) is read
+first, so that `manage.py` works in a development checkout; variables set in the real environment
+win. NETCARE_ENV_FILE names another file, or none when empty (the tests and `make serve` read none).
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+_ENV_FILE = env_str("NETCARE_ENV_FILE", str(BASE_DIR / ".env"))
+if _ENV_FILE:
+    load_env_file(_ENV_FILE if Path(_ENV_FILE).is_absolute() else BASE_DIR / _ENV_FILE)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -24,6 +32,8 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off (e.g. SECRET_KEY=$(openssl rand -hex 32))"
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+elif not DEBUG and SECRET_KEY.startswith(("insecure-", "django-insecure")):
+    raise ImproperlyConfigured("SECRET_KEY is a development key; set a real secret when DEBUG is off")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -2,6 +2,9 @@
 
 import os
 
+# The tests never read a developer's .env (written by `make run`): their settings are their own.
+# Processes the tests start inherit this too.
+os.environ["NETCARE_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 # The test client speaks plain HTTP; the HTTPS redirect has its own tests.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
