@@ -8,6 +8,8 @@ a database that cannot be reached, the Content-Security-Policy, and the readines
 - Every response carries a Content-Security-Policy (F14): scripts, styles and images from our own
   static files only; the pages have no inline script or style.
 - `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
+- Failed logins are counted per username and client address; past the limit logins answer 429
+  (F4). X-Forwarded-For is believed only from NETCARE_TRUSTED_PROXIES.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import math
+import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
@@ -204,3 +214,114 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if not ready:
         response["Retry-After"] = str(settings.NETCARE_RETRY_AFTER_SECONDS)
     return response
+
+
+# --- login throttling (F4) ------------------------------------------------------------------------
+#
+# Failed logins are counted per username and client address, and per client address alone (password
+# spraying), in Django's cache (shared when the cache is, e.g. Redis). Past the limit, every login
+# from there - the page, the admin, the API token endpoint - answers 429 with Retry-After until the
+# lockout ends, even with the right password. The client address is REMOTE_ADDR; X-Forwarded-For is
+# believed only from NETCARE_TRUSTED_PROXIES, so a client cannot reset its count by changing it.
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of the client: REMOTE_ADDR, or behind a trusted proxy the last hop it added."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    trusted = set(settings.NETCARE_TRUSTED_PROXIES)
+    if remote not in trusted:
+        return remote
+    forwarded = [hop.strip() for hop in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    for hop in reversed([hop for hop in forwarded if hop]):
+        if hop not in trusted:
+            return hop
+    return remote
+
+
+def _login_keys(username: str, address: str) -> list[tuple[str, int]]:
+    """(cache key, failure limit): the username at this address, and this address for any username."""
+    user = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]  # no username in the cache
+    return [
+        (f"netcare:login-failures:{user}:{address}", settings.NETCARE_LOGIN_FAILURES),
+        (f"netcare:login-failures:*:{address}", settings.NETCARE_LOGIN_FAILURES_PER_ADDRESS),
+    ]
+
+
+def login_locked_for(username: str, address: str) -> int:
+    """Seconds until a login of this username from this address is allowed again (0: allowed now)."""
+    now = time.time()
+    until = max((cache.get(f"{key}:locked", 0.0) for key, _ in _login_keys(username, address)), default=0.0)
+    return max(0, math.ceil(until - now))
+
+
+def _count_failure(username: str, address: str) -> None:
+    lockout = settings.NETCARE_LOGIN_LOCKOUT_SECONDS
+    for key, limit in _login_keys(username, address):
+        if cache.add(key, 1, timeout=lockout):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=lockout)
+                count = 1
+        if count >= limit:
+            cache.set(f"{key}:locked", time.time() + lockout, timeout=lockout)
+            cache.delete(key)
+            logger.warning("login locked for %s s after %s failures from %s", lockout, count, address)
+
+
+class LoginLockoutBackend(BaseBackend):
+    """First in AUTHENTICATION_BACKENDS: refuses every login while its username and address are
+    locked out (the password is not even checked), and marks the request for the 429 answer."""
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, **kwargs: Any) -> None:
+        if request is None or not username:
+            return None
+        retry_after = login_locked_for(username, client_address(request))
+        if retry_after:
+            request.netcare_login_locked = retry_after  # type: ignore[attr-defined]
+            raise PermissionDenied("too many failed logins")
+        return None
+
+    def get_user(self, user_id: Any) -> Any:
+        # Being first, this backend is what Client.force_login and login() without a backend name
+        # record in the session; the user is the model backend's.
+        return ModelBackend().get_user(user_id)
+
+
+@receiver(user_login_failed)
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
+) -> None:
+    username = credentials.get("username")
+    if request is None or not username or getattr(request, "netcare_login_locked", None):
+        return
+    _count_failure(str(username), client_address(request))
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **_: Any) -> None:
+    if request is not None:
+        cache.delete(_login_keys(user.get_username(), client_address(request))[0][0])
+
+
+class LoginLockoutMiddleware:
+    """Answers 429 with Retry-After for a login refused by LoginLockoutBackend."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        retry_after = getattr(request, "netcare_login_locked", None)
+        if not retry_after:
+            return response
+        detail = f"Too many failed logins. Try again in {retry_after} seconds."
+        if _is_api(request):
+            response = JsonResponse(error_body(detail), status=429)
+        else:
+            response = HttpResponse(render_to_string("429.html", {"detail": detail}), status=429)
+        response["Retry-After"] = str(retry_after)
+        add_never_cache_headers(response)
+        return response

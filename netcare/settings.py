@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "netcare.middleware.LoginLockoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -107,6 +108,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lockout backend only refuses (while a username and address are locked out); the model backend
+# checks passwords.
+AUTHENTICATION_BACKENDS = [
+    "netcare.middleware.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins before a lockout: per username and client address, and per address for any username.
+NETCARE_LOGIN_FAILURES = env_int("NETCARE_LOGIN_FAILURES", 5, minimum=1)
+NETCARE_LOGIN_FAILURES_PER_ADDRESS = env_int("NETCARE_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=1)
+NETCARE_LOGIN_LOCKOUT_SECONDS = env_int("NETCARE_LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -205,6 +216,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "treatments.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The anonymous rate limit counts per client address: X-Forwarded-For is used only behind the
+    # configured proxies (0: REMOTE_ADDR), so a client cannot pick a new identity per request.
+    "NUM_PROXIES": len(NETCARE_TRUSTED_PROXIES),
 }
 # Throttle counts live in the cache: per process with the default local-memory cache. Behind several
 # processes set CACHE_URL-backed shared cache in production (see README, "Deployment").
