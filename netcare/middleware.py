@@ -135,6 +135,12 @@ API_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-s
 API_DOCS_POLICY = API_DOCS_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
+def _with_script_sources(policy: str, sources: list[str]) -> str:
+    if not sources:
+        return policy
+    return policy.replace("script-src 'self'", "script-src 'self' " + " ".join(sources), 1)
+
+
 class ContentSecurityPolicyMiddleware:
     """Adds the Content-Security-Policy header (NETCARE_CSP replaces the policy) unless a view set one."""
 
@@ -147,7 +153,9 @@ class ContentSecurityPolicyMiddleware:
             if request.path.startswith("/api/docs/"):
                 response["Content-Security-Policy"] = API_DOCS_POLICY
             else:
-                response["Content-Security-Policy"] = settings.NETCARE_CSP or CONTENT_SECURITY_POLICY
+                response["Content-Security-Policy"] = settings.NETCARE_CSP or _with_script_sources(
+                    CONTENT_SECURITY_POLICY, settings.NETCARE_CSP_EXTRA_SCRIPT_SRC
+                )
         return response
 
 

@@ -172,6 +172,8 @@ if NETCARE_TRUSTED_PROXIES:
 
 # Content-Security-Policy (netcare/middleware.py): our own scripts, styles and images only.
 NETCARE_CSP = env_str("NETCARE_CSP", "")
+# Further script sources (e.g. "'sha256-...'" of a script a test harness injects); none in production.
+NETCARE_CSP_EXTRA_SCRIPT_SRC: list[str] = []
 # Seconds a client is asked to wait (Retry-After) when the database is unreachable (503).
 NETCARE_RETRY_AFTER_SECONDS = env_int("NETCARE_RETRY_AFTER_SECONDS", 30, minimum=1)
 

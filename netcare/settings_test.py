@@ -18,7 +18,7 @@ os.environ.setdefault("NETCARE_LOGIN_FAILURES_PER_ADDRESS", "100000")
 os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
 
 from .settings import *  # noqa: E402,F403
-from .settings import DATABASES, STORAGES  # noqa: E402
+from .settings import BASE_DIR, DATABASES, STORAGES  # noqa: E402
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -38,3 +38,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"netcare-test-{os.getpid()}.sqlite3")
     }
+
+
+def _injected_script_hash(path: str) -> list[str]:
+    """The CSP hash of a script as Playwright's add_script_tag(path=...) injects it (the file plus
+    a sourceURL comment), so that the browser tests can run axe-core under the real policy."""
+    import base64
+    import hashlib
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        return []
+    script = file.read_text(encoding="utf-8") + "\n//# sourceURL=" + str(file).replace("\n", "")
+    return ["'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"]
+
+
+# axe-core, which tests/browser injects into every page it audits (tests/browser/conftest.py).
+NETCARE_CSP_EXTRA_SCRIPT_SRC = _injected_script_hash(
+    str(BASE_DIR / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
+)

@@ -154,6 +154,7 @@ def test_a_pdf_whose_stylesheet_cannot_be_read_is_refused_rather_than_sent_witho
 # Variables of the test run (settings_test.py) or of a developer's shell that the processes below set
 # themselves.
 _OWN = {
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests' Playwright
     "DEBUG",
     "SECRET_KEY",
     "ALLOWED_HOSTS",

@@ -18,6 +18,12 @@ from tests.pages.conftest import logged_in
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def production_policy(settings: Any) -> None:
+    """The policy as in production (the test settings allow the browser tests' injected axe-core)."""
+    settings.NETCARE_CSP_EXTRA_SCRIPT_SRC = []
+
+
 @pytest.fixture
 def https_settings(settings: Any) -> Any:
     """What netcare/settings.py gives with DEBUG off (the test settings turn the redirect off)."""
