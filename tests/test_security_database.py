@@ -120,3 +120,29 @@ def test_healthz_and_readyz_report_the_database_and_the_app_recovers_when_it_is_
     assert ready.status_code == 503 and ready["Retry-After"]
     assert ready.json()["checks"]["database"] == "error"
     assert session_client.get("/cases/").status_code == 200, "back without a restart"
+
+
+def test_postgresql_connections_give_up_after_a_few_seconds_unless_the_url_says_otherwise() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = "import netcare.settings as s; print(s.DATABASES['default']['OPTIONS'].get('connect_timeout'))"
+    environment = {**os.environ, "SECRET_KEY": "k" * 50, "NETCARE_ENV_FILE": ""}
+    environment.pop("DATABASE_CONNECT_TIMEOUT", None)
+
+    def timeout(url: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**environment, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return result.stdout.strip() or result.stderr
+
+    assert timeout("postgres://netcare@db.internal:5432/netcare") == "5"
+    assert timeout("postgres://netcare@db.internal:5432/netcare?connect_timeout=2") == "2"
