@@ -8,12 +8,17 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
+# make run writes this for development (DEBUG on, a generated SECRET_KEY); manage.py reads it too.
+ENV_FILE ?= .env
+# make serve reads the real environment only, never the development .env (docs/deployment.md).
+PROD_ENV := NETCARE_ENV_FILE=
 
 .PHONY: run test install install-dev serve lint typecheck benchmark clean help
 
 help:
 	@echo "make run       set up and serve NETcare on http://$(HOST):$(PORT)"
 	@echo "make test      set up and run the whole test suite"
+	@echo "make serve     production: collectstatic, migrate, check --deploy, gunicorn (docs/deployment.md)"
 	@echo "make lint      ruff;  make typecheck: mypy;  make benchmark: engine and API figures"
 
 $(BIN)/python:
@@ -31,11 +36,27 @@ $(VENV)/.dev: pyproject.toml requirements.lock $(VENV)/.runtime
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-run: install
+# Written once and never overwritten: delete it to get a new key. Gitignored; development only.
+$(ENV_FILE):
+	@umask 077; { \
+	  echo "# Written by 'make run' for local development only; variables set in the environment win."; \
+	  echo "DEBUG=true"; \
+	  echo "SECRET_KEY=insecure-dev-$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	} > $@.tmp && mv $@.tmp $@
+	@echo "wrote $@ (DEBUG on, a generated SECRET_KEY): manage.py now works in this checkout"
+
+run: install $(ENV_FILE)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py load_knowledge_base
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL ... from the environment (docs/deployment.md).
+serve: install
+	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
+	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(PROD_ENV) $(BIN)/gunicorn --config gunicorn.conf.py netcare.wsgi:application
 
 # Serial by default: on this project's 2-core machine two xdist workers measured no faster (each
 # worker creates its own database and publishes the knowledge base). PYTEST_WORKERS=2 or auto runs

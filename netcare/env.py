@@ -1,11 +1,16 @@
 """Small typed readers for settings from the environment.
 
 A bad value stops start-up with a message that names the variable, instead of being guessed at.
+
+`load_env_file` reads a local `.env` (KEY=value lines, written by `make run` for development) into
+the environment first; a variable already set in the real environment always wins.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,3 +52,33 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+
+def load_env_file(path: Path | str) -> list[str]:
+    """Set the variables of a .env file that the real environment does not set; return their names.
+
+    Lines are `NAME=value` (optionally `export NAME=value`, the value optionally in matching quotes);
+    blank lines and `#` comments are skipped. A missing file is no error. A line that is not an
+    assignment stops start-up with its line number, as any other bad setting does.
+    """
+    file = Path(path)
+    if not file.is_file():
+        return []
+    loaded = []
+    for number, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _LINE.match(line)
+        if match is None:
+            raise ImproperlyConfigured(f"{file}, line {number}: not a NAME=value line")
+        name, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if name not in os.environ:
+            os.environ[name] = value
+            loaded.append(name)
+    return loaded

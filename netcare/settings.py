@@ -1,7 +1,11 @@
-"""NETcare settings, read from the environment (see README: "Settings").
+"""NETcare settings, read from the environment (see README: "Settings", docs/deployment.md).
 
 SQLite is the default so that a new user needs no server; PostgreSQL is used when DATABASE_URL is
 set. DEBUG is off unless asked for, and then a secret key is required.
+
+A local `.env` file (written by `make run`: DEBUG on and a generated key, for development) is read
+first, so that `manage.py` works in a development checkout; variables set in the real environment
+win. NETCARE_ENV_FILE names another file, or none when empty (the tests and `make serve` read none).
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+_ENV_FILE = env_str("NETCARE_ENV_FILE", str(BASE_DIR / ".env"))
+if _ENV_FILE:
+    load_env_file(_ENV_FILE if Path(_ENV_FILE).is_absolute() else BASE_DIR / _ENV_FILE)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -24,6 +32,8 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off (e.g. SECRET_KEY=$(openssl rand -hex 32))"
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+elif not DEBUG and SECRET_KEY.startswith(("insecure-", "django-insecure")):
+    raise ImproperlyConfigured("SECRET_KEY is a development key; set a real secret when DEBUG is off")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -45,15 +55,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "netcare.middleware.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "netcare.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "netcare.middleware.LoginLockoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "netcare.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "netcare.urls"
@@ -86,6 +100,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take the lock when their transaction starts and wait for each other (up to 20 s),
     # instead of failing with "database is locked" when two clinicians save at the same moment.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails the request within seconds (503, netcare/middleware.py) instead of
+    # holding a worker for the operating system's TCP timeout. ?connect_timeout= in the URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -94,6 +114,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lockout backend only refuses (while a username and address are locked out); the model backend
+# checks passwords.
+AUTHENTICATION_BACKENDS = [
+    "netcare.middleware.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins before a lockout: per username and client address, and per address for any username.
+NETCARE_LOGIN_FAILURES = env_int("NETCARE_LOGIN_FAILURES", 5, minimum=1)
+NETCARE_LOGIN_FAILURES_PER_ADDRESS = env_int("NETCARE_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=1)
+NETCARE_LOGIN_LOCKOUT_SECONDS = env_int("NETCARE_LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -114,12 +144,44 @@ if DEBUG:
     # Development serves files straight from the apps; no collectstatic needed.
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
+# --- HTTPS, cookies, sessions (docs/deployment.md, "Proxy and TLS") -------------------------------
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Shared ward PCs: a session lasts a working day at most, and ends with the browser by default.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Plain HTTP is redirected to HTTPS in production, except the health checks a load balancer makes
+# over plain HTTP inside the network.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Asking browsers to preload the domain is the domain owner's decision, off by default; the
+    # deploy check would otherwise warn about it on every start (security.W021).
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# The proxies (comma-separated addresses) in front of the app that terminate TLS and set
+# X-Forwarded-Proto and X-Forwarded-For. Only when it is set is X-Forwarded-Proto believed: otherwise
+# any client could claim HTTPS. Without a proxy, leave it empty.
+NETCARE_TRUSTED_PROXIES = env_list("NETCARE_TRUSTED_PROXIES", [])
+if NETCARE_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (netcare/middleware.py): our own scripts, styles and images only.
+NETCARE_CSP = env_str("NETCARE_CSP", "")
+# Further script sources (e.g. "'sha256-...'" of a script a test harness injects); none in production.
+NETCARE_CSP_EXTRA_SCRIPT_SRC: list[str] = []
+# Seconds a client is asked to wait (Retry-After) when the database is unreachable (503).
+NETCARE_RETRY_AFTER_SECONDS = env_int("NETCARE_RETRY_AFTER_SECONDS", 30, minimum=1)
 
 # The compiled rule set is cached per process and re-checked against the database at most this
 # often, so a newly published rule set reaches every worker without a restart.
@@ -162,6 +224,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "treatments.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The anonymous rate limit counts per client address: X-Forwarded-For is used only behind the
+    # configured proxies (0: REMOTE_ADDR), so a client cannot pick a new identity per request.
+    "NUM_PROXIES": len(NETCARE_TRUSTED_PROXIES),
 }
 # Throttle counts live in the cache: per process with the default local-memory cache. Behind several
 # processes set CACHE_URL-backed shared cache in production (see README, "Deployment").

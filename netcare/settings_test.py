@@ -2,16 +2,23 @@
 
 import os
 
+# The tests never read a developer's .env (written by `make run`): their settings are their own.
+# Processes the tests start inherit this too.
+os.environ["NETCARE_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# The test client speaks plain HTTP; the HTTPS redirect has its own tests.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Generous rate limits, so that property-based API runs are not throttled; the throttling tests
 # lower them explicitly.
 os.environ.setdefault("API_THROTTLE_ANON", "100000/min")
 os.environ.setdefault("API_THROTTLE_USER", "100000/min")
+os.environ.setdefault("NETCARE_LOGIN_FAILURES", "100000")
+os.environ.setdefault("NETCARE_LOGIN_FAILURES_PER_ADDRESS", "100000")
 # Look tokens up on every request, so each test sees its own database; the cache has its own tests.
 os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
 
 from .settings import *  # noqa: E402,F403
-from .settings import DATABASES, STORAGES  # noqa: E402
+from .settings import BASE_DIR, DATABASES, STORAGES  # noqa: E402
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -34,3 +41,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # One test database per pytest process: checkouts sharing a server must not drop each other's.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+
+
+def _injected_script_hash(path: str) -> list[str]:
+    """The CSP hash of a script as Playwright's add_script_tag(path=...) injects it (the file plus
+    a sourceURL comment), so that the browser tests can run axe-core under the real policy."""
+    import base64
+    import hashlib
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        return []
+    script = file.read_text(encoding="utf-8") + "\n//# sourceURL=" + str(file).replace("\n", "")
+    return ["'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"]
+
+
+# axe-core, which tests/browser injects into every page it audits (tests/browser/conftest.py).
+NETCARE_CSP_EXTRA_SCRIPT_SRC = _injected_script_hash(
+    str(BASE_DIR / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
+)

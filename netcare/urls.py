@@ -1,4 +1,4 @@
-"""URL map: pages, the REST API (/api/v1/), its schema and docs, the admin and the health check."""
+"""URL map: pages, the REST API (/api/v1/), its schema and docs, the admin and the health checks."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -7,11 +7,13 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from netcare.middleware import readyz
 from treatments.api import exceptions as api_exceptions
 from treatments.views import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -5,6 +5,11 @@ nothing but our own static files, which the fetcher serves from disk: it never f
 network, least of all from this app (that would tie up a worker waiting for itself). The PDF is
 built in memory and sent as an attachment; it is never stored.
 
+In production `{% static %}` gives hashed names (css/pdf.1a2b3c.css) from the manifest storage; the
+fetcher reads those from STATIC_ROOT, and unhashed names from the apps' static folders. A PDF whose
+own stylesheet cannot be read is refused, not sent without its page boxes: those carry the patient
+reference on every page, the "Confidential" footer and the page numbers.
+
 WeasyPrint is imported on first use: importing it parses its own stylesheets (about half a
 second), which every management command would otherwise pay when Django checks the URLs.
 """
@@ -13,12 +18,14 @@ from __future__ import annotations
 
 import functools
 import mimetypes
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -39,13 +46,32 @@ def static_file(url: str) -> tuple[bytes, str]:
         raise LookupError(f"NETcare PDFs load only their own static files, not {url}")
     name = unquote(parts.path.removeprefix(prefix))
     try:
-        found = finders.find(name)
+        found = _find(name)
     except SuspiciousFileOperation as exc:  # e.g. /static/../../etc/passwd
         raise LookupError(f"refused {url}: outside the static files") from exc
-    if not found or isinstance(found, list):
+    if found is None:
         raise LookupError(f"no static file at {parts.path}")
     path = Path(found)
     return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def _find(name: str) -> str | None:
+    """The file on disk for a static name as `{% static %}` wrote it (hashed or not), or None."""
+    manifest: Any = getattr(staticfiles_storage, "hashed_files", None)
+    if isinstance(manifest, dict) and name in manifest.values():
+        # A hashed name from the manifest storage: the collected copy in STATIC_ROOT.
+        collected = staticfiles_storage.path(name)
+        if os.path.isfile(collected):
+            return collected
+        name = next(original for original, hashed in manifest.items() if hashed == name)
+    found = finders.find(name)
+    if isinstance(found, str):
+        return found
+    return None
+
+
+class MissingStaticFile(RuntimeError):
+    """A PDF's own stylesheet or image could not be read: the document would be incomplete."""
 
 
 @functools.cache
@@ -55,10 +81,16 @@ def _fetcher_class() -> type:
     class StaticFileFetcher(URLFetcher):  # type: ignore[misc]
         """Serves /static/... from disk; refuses every other URL (nothing over the network)."""
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.missing: list[str] = []
+
         def fetch(self, url: str, headers: Any = None) -> Any:
             try:
                 body, content_type = static_file(url)
             except LookupError as exc:
+                if urlsplit(url).path.startswith("/" + settings.STATIC_URL.strip("/") + "/"):
+                    self.missing.append(url)  # one of ours: the template asked for it
                 raise URLFetchingError(str(exc)) from exc
             return URLFetcherResponse(url, body, {"Content-Type": content_type})
 
@@ -66,12 +98,19 @@ def _fetcher_class() -> type:
 
 
 def render_pdf(template: str, context: dict[str, Any], request: HttpRequest) -> bytes:
-    """The template rendered to a PDF (its stylesheet, pdf.css, sets A4 and the page boxes)."""
+    """The template rendered to a PDF (its stylesheet, pdf.css, sets A4 and the page boxes).
+
+    Raises MissingStaticFile when one of our static files could not be read (a 500, logged),
+    rather than sending a PDF without its running header, footer and page numbers.
+    """
     from weasyprint import HTML
 
     html = render_to_string(template, context, request=request)
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher_class()())
-    return bytes(document.write_pdf())
+    fetcher = _fetcher_class()()
+    document = bytes(HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf())
+    if fetcher.missing:
+        raise MissingStaticFile(f"PDF {template} not sent: could not read {', '.join(fetcher.missing)}")
+    return document
 
 
 def pdf_response(document: bytes, filename: str) -> HttpResponse:
