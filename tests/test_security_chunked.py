@@ -35,7 +35,7 @@ def _call(environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        body = b"".join(WSGIHandler()(environ, start_response))
+        body = b"".join(WSGIHandler()(environ, start_response))  # type: ignore[arg-type]
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)

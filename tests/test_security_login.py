@@ -38,11 +38,11 @@ def nurse(db: None) -> User:
     return make_user("nurse_lee", roles.COORDINATOR)
 
 
-def page_login(client: Client, username: str, password: str, **headers: str) -> Any:
+def page_login(client: Client, username: str, password: str, **headers: Any) -> Any:
     return client.post(LOGIN, {"username": username, "password": password}, **headers)
 
 
-def api_login(client: Client, username: str, password: str, **headers: str) -> Any:
+def api_login(client: Client, username: str, password: str, **headers: Any) -> Any:
     body = {"username": username, "password": password}
     return client.post(TOKEN, body, content_type="application/json", **headers)
 
