@@ -485,3 +485,18 @@ def test_the_audit_trail_cannot_be_rewritten(published: Any, coordinator: User) 
         AuditEvent.objects.all().delete()
     with pytest.raises(ProtectedError), transaction.atomic():
         coordinator.delete()
+
+
+def test_a_case_stored_before_1_2_with_contradicting_facts_still_reads_but_is_not_evaluated(
+    published: Any, coordinator: User
+) -> None:
+    case = new_case(coordinator)
+    # As saved under contract 1.1, which did not yet refuse a grade lower than Ki-67 implies.
+    Case.objects.filter(pk=case.pk).update(profile={"who_grade": "G1", "ki67_percent": 22})
+    case.refresh_from_db()
+
+    assert case.facts.who_grade == "G1"  # the case page can still show what was entered
+    with pytest.raises(services.FactsContradict, match="who_grade") as refused:
+        services.case_evaluate(actor=coordinator, case=case)
+    assert refused.value.status == 409
+    assert not case.evaluations.exists()

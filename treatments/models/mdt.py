@@ -96,8 +96,9 @@ class Case(models.Model):
 
     @property
     def facts(self) -> PatientProfile:
-        """The case's facts as a validated profile (absent = unknown)."""
-        return PatientProfile.model_validate(self.profile)
+        """The case's facts as a profile (absent = unknown), read as stored: a case saved before
+        contract 1.2 stays readable even where its facts now contradict each other."""
+        return PatientProfile.from_stored(self.profile)
 
 
 class EvaluationQuerySet(models.QuerySet["Evaluation"]):
@@ -140,8 +141,8 @@ class Evaluation(models.Model):
 
     @property
     def facts(self) -> PatientProfile:
-        """The profile as it was evaluated."""
-        return PatientProfile.model_validate(self.profile)
+        """The profile as it was evaluated, read as stored (see Case.facts)."""
+        return PatientProfile.from_stored(self.profile)
 
     def option_statuses(self) -> dict[str, str]:
         """{modality key: status} for every option, in the order the evaluation listed them."""
@@ -156,7 +157,7 @@ class Evaluation(models.Model):
 
     def stored_result(self) -> EvaluationResult:
         """The stored answer as the engine's result type, exactly as it was made (any schema version)."""
-        return result_from_dict(self.result, self.facts)
+        return result_from_dict(self.result, self.profile)
 
 
 class Review(models.Model):

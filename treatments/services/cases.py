@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from pydantic import ValidationError
 
 from .. import selectors
 from ..inputs import CaseChange, CaseCreate, ReviewInput
@@ -18,10 +19,17 @@ from ..models import (
     Review,
     RuleSet,
 )
-from ..rules.profile import facts_fingerprint
+from ..rules.profile import PatientProfile, error_list, facts_fingerprint
 from ..rules.serialize import result_to_dict, ruleset_to_dict
 from .audit import audit_record, display_name
-from .errors import CaseArchived, EditConflict, EvaluationSuperseded, OptionNotInEvaluation, ReferenceTaken
+from .errors import (
+    CaseArchived,
+    EditConflict,
+    EvaluationSuperseded,
+    FactsContradict,
+    OptionNotInEvaluation,
+    ReferenceTaken,
+)
 
 
 @transaction.atomic
@@ -103,11 +111,20 @@ def case_archive(*, actor: User, case: Case) -> Case:
     return current
 
 
+def _current_profile(case: Case) -> PatientProfile:
+    """The case's facts checked as the contract stands now (a case stored earlier may fail)."""
+    try:
+        return PatientProfile.model_validate(case.profile)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in error_list(exc)]
+        raise FactsContradict(case, problems) from exc
+
+
 @transaction.atomic
 def case_evaluate(*, actor: User, case: Case) -> Evaluation:
     """Run the published rules on the case's profile and keep the answer as an immutable snapshot."""
     refuse_archived(case)
-    profile = case.facts
+    profile = _current_profile(case)
     compiled = selectors.published_ruleset()
     result = compiled.evaluate(profile)
     rule_set = RuleSet.objects.get(version=compiled.info.version)

@@ -109,6 +109,20 @@ class NotEvaluated(WorkflowError):
         return "Evaluate the case before recording the MDT's decision."
 
 
+class FactsContradict(WorkflowError):
+    """A case saved before contract 1.2 whose facts 1.2 refuses: it is not evaluated until corrected."""
+
+    code = "facts_contradict"
+    title = "The case's facts contradict each other"
+
+    def __init__(self, case: models.Model, problems: list[str]):
+        super().__init__(f"{case} cannot be evaluated until its facts are corrected: {'; '.join(problems)}")
+
+    @property
+    def advice(self) -> str:
+        return self.sentence + ". Edit the case to correct them, then evaluate it."
+
+
 class EditConflict(Exception):
     """Someone else saved a newer version first. `current` is what they saved (None if removed)."""
 

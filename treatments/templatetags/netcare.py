@@ -54,10 +54,10 @@ def _svg(name: str) -> SafeString:
     )
 
 
-
 def _word(table: Mapping[Any, str], key: str, default: str | None = None) -> str:
     """A label from one of the vocabulary's tables, looked up by a value a template passes."""
     return table.get(key, key if default is None else default)
+
 
 @register.simple_tag
 def icon(name: str) -> SafeString:
