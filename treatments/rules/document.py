@@ -29,8 +29,6 @@ as not met for both. Conditions take sets and `$modality` as rules do.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,120 +36,37 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError
 
-from .conditions import Condition, condition_errors, condition_to_data, parse_condition, uses_option_status
+from .conditions import Condition, condition_errors, parse_condition, uses_option_status
+from .content import checksum_of, content_of
+from .content import display_aids_from_content as display_aids_from_content
 from .engine import (
     BEFORE_ALL,
     CompiledRuleSet,
     GuidelineLine,
     ModalitySpec,
     OrderOverride,
-    RuleKind,
     RuleSetInfo,
     RuleSpec,
 )
+from .schema import SELF as SELF
+from .schema import CommonRuleDoc as CommonRuleDoc
+from .schema import GuidelineLineDoc as GuidelineLineDoc
+from .schema import KnowledgeBaseDoc as KnowledgeBaseDoc
+from .schema import ModalityDoc as ModalityDoc
+from .schema import OrderOverrideDoc as OrderOverrideDoc
+from .schema import RuleDoc as RuleDoc
 from .vocabulary import CATEGORY_LABELS as CATEGORY_LABELS  # re-exported for models, forms, views
 from .vocabulary import (
     MODALITY_CATEGORIES,
     MODALITY_KEYS,
     MODALITY_KEYS_V1,
-    RULE_ID_PATTERN,
-    RULE_TITLE_MAX_LENGTH,
-    IfUnknown,
-    ModalityKey,
 )
 from .vocabulary import VERIFICATIONS as VERIFICATIONS
 from .vocabulary import Category as Category
 from .vocabulary import Intent as Intent
 from .vocabulary import Verification as Verification
-
-SELF = "$modality"
-
-_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
-Text = Field(min_length=1)
-
-
-class RuleDoc(BaseModel):
-    model_config = _STRICT
-
-    id: str = Field(pattern=RULE_ID_PATTERN)
-    kind: RuleKind
-    title: str = Field(min_length=1, max_length=120)
-    when: Any
-    reason: str = Text
-    source: str = Text
-    evidence: str = Text
-    verification: Verification
-    verification_note: str = ""
-    if_unknown: IfUnknown = "hold"
-
-    @field_validator("if_unknown")
-    @classmethod
-    def _note_only_for_barriers(cls, value: str, info: ValidationInfo) -> str:
-        # A field validator, not a model validator, so that the problem names the field.
-        kind = info.data.get("kind")  # absent when the kind itself is wrong
-        if (
-            value == "note"
-            and kind is not None
-            and kind not in ("requirement", "contraindication", "caution")
-        ):
-            raise ValueError("if_unknown: note is only for requirements, contraindications and cautions")
-        return value
-
-
-class CommonRuleDoc(RuleDoc):
-    applies_to: list[ModalityKey] = Field(min_length=1)
-
-
-class GuidelineLineDoc(BaseModel):
-    model_config = _STRICT
-
-    when: Any
-    label: str = Field(min_length=1, max_length=RULE_TITLE_MAX_LENGTH)
-    source: str = Text
-
-
-class OrderOverrideDoc(BaseModel):
-    model_config = _STRICT
-
-    when: Any
-    before: str = Text
-    why: str = Text
-
-
-class ModalityDoc(BaseModel):
-    model_config = _STRICT
-
-    key: ModalityKey
-    name: str = Text
-    category: Category
-    intents: list[Intent] = Field(min_length=1)
-    display_order: int = Field(ge=1)
-    description: str = Text
-    agents: str = Text
-    hospital_page: str = ""
-    notes: str = ""
-    rules: list[RuleDoc] = Field(default_factory=list)
-    guideline_lines: list[GuidelineLineDoc] = Field(default_factory=list)
-    order_overrides: list[OrderOverrideDoc] = Field(default_factory=list)
-
-
-class KnowledgeBaseDoc(BaseModel):
-    model_config = _STRICT
-
-    version: str = Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z._+-]*$")
-    title: str = Text
-    notes: str = ""
-    sets: dict[str, list[str]] = Field(default_factory=dict)
-    common_rules: list[CommonRuleDoc] = Field(default_factory=list)
-    modalities: list[ModalityDoc]
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_is_text(cls, value: Any) -> Any:
-        # YAML reads `version: 1.2` as a float; accept it as the text the author wrote.
-        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 @dataclass(frozen=True)
@@ -270,8 +185,8 @@ def _build(doc: KnowledgeBaseDoc, filename: str) -> KnowledgeBase:
     lines, overrides = _display_aids(doc, filename, problems)
     if problems:
         raise KnowledgeBaseError(problems)
-    content = _content(doc, rules, lines, overrides)
-    checksum = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    content = content_of(doc, rules, lines, overrides)
+    checksum = checksum_of(content)
     return KnowledgeBase(
         doc.version,
         doc.title,
@@ -439,76 +354,3 @@ def _locate(filename: str, data: Mapping[str, Any], error: Any) -> Problem:
         pass
     field = ".".join(str(part) for part in loc)
     return Problem(filename, message, modality, rule_id, field)
-
-
-def _content(
-    doc: KnowledgeBaseDoc,
-    rules: list[RuleSpec],
-    lines: list[GuidelineLine],
-    overrides: list[OrderOverride],
-) -> dict[str, Any]:
-    """The normalised content: what the checksum covers and what a rule set stores.
-
-    The display aids of 1.2 are written only when a modality has some, so that a 1.1 file keeps
-    the checksum it was published with.
-    """
-    return {
-        "version": doc.version,
-        "title": doc.title,
-        "notes": doc.notes,
-        "modalities": [_modality_content(modality, lines, overrides) for modality in doc.modalities],
-        "rules": [
-            {
-                "rule_id": rule.rule_id,
-                "modality": rule.modality,
-                "kind": rule.kind,
-                "title": rule.title,
-                "condition": condition_to_data(rule.condition),
-                "reason": rule.reason,
-                "source": rule.source,
-                "evidence": rule.evidence,
-                "verification": rule.verification,
-                "verification_note": rule.verification_note,
-                "if_unknown": rule.if_unknown,
-            }
-            for rule in rules
-        ],
-    }
-
-
-def _modality_content(
-    doc: ModalityDoc, lines: list[GuidelineLine], overrides: list[OrderOverride]
-) -> dict[str, Any]:
-    content = doc.model_dump(exclude={"rules", "guideline_lines", "order_overrides"})
-    own_lines = [line for line in lines if line.modality == doc.key]
-    own_overrides = [override for override in overrides if override.modality == doc.key]
-    if own_lines:
-        content["guideline_lines"] = [
-            {"when": condition_to_data(line.condition), "label": line.label, "source": line.source}
-            for line in own_lines
-        ]
-    if own_overrides:
-        content["order_overrides"] = [
-            {"when": condition_to_data(item.condition), "before": item.before, "why": item.why}
-            for item in own_overrides
-        ]
-    return content
-
-
-def display_aids_from_content(
-    content: Mapping[str, Any],
-) -> tuple[tuple[GuidelineLine, ...], tuple[OrderOverride, ...]]:
-    """The guideline lines and order overrides of a stored rule set's content (RuleSet.content).
-
-    For building a CompiledRuleSet from the database: the rule rows hold the rules, the content
-    holds these (already validated and resolved when the file was loaded).
-    """
-    lines: list[GuidelineLine] = []
-    overrides: list[OrderOverride] = []
-    for modality in content.get("modalities", ()):
-        key = modality["key"]
-        for line in modality.get("guideline_lines", ()):
-            lines.append(GuidelineLine(key, parse_condition(line["when"]), line["label"], line["source"]))
-        for item in modality.get("order_overrides", ()):
-            overrides.append(OrderOverride(key, parse_condition(item["when"]), item["before"], item["why"]))
-    return tuple(lines), tuple(overrides)

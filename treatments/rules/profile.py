@@ -7,8 +7,6 @@ boolean and "3" is not a number, because a decision-support tool must not guess 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
@@ -29,48 +27,28 @@ from .errors import error_list as error_list  # re-exported: callers import it f
 from .errors import has_readable_message as has_readable_message
 from .errors import readable_message as readable_message
 from .errors import register_facts
+from .fingerprint import facts_fingerprint as facts_fingerprint
+from .vocabulary import (
+    FACT_VALUE_LABELS,
+    VALUE_LABELS,
+    BestResponse,
+    Differentiation,
+    DiseaseExtent,
+    DiseaseStatus,
+    DpdStatus,
+    FunctionalSyndrome,
+    Funding,
+    GastricNetType,
+    HereditarySyndrome,
+    LungHistology,
+    PortalVeinThrombosis,
+    PrimarySite,
+    Sex,
+    SstrImaging,
+    WhoGrade,
+)
 from .vocabulary import MODALITY_KEYS as MODALITY_KEYS
 from .vocabulary import ModalityKey as ModalityKey
-
-PrimarySite = Literal[
-    "pancreas",
-    "small_intestine",
-    "duodenum",
-    "stomach",
-    "appendix",
-    "colon",
-    "rectum",
-    "lung_bronchus",
-    "thymus",
-    "unknown_primary",
-    "paraganglioma",
-    "phaeochromocytoma",
-    "medullary_thyroid",
-    "other",
-]
-Differentiation = Literal["well", "poorly"]
-WhoGrade = Literal["G1", "G2", "G3"]
-DiseaseExtent = Literal["localised", "locoregional", "metastatic"]
-SstrImaging = Literal["positive", "negative"]
-FunctionalSyndrome = Literal[
-    "none",
-    "carcinoid_syndrome",
-    "insulinoma",
-    "gastrinoma",
-    "glucagonoma",
-    "vipoma",
-    "catecholamine_excess",
-    "other",
-]
-DiseaseStatus = Literal["progressive", "stable", "new_diagnosis"]
-Funding = Literal["nhs", "private"]
-PortalVeinThrombosis = Literal["none", "branch", "main"]
-Sex = Literal["female", "male"]
-DpdStatus = Literal["normal", "partial_deficiency", "complete_deficiency"]
-LungHistology = Literal["typical_carcinoid", "atypical_carcinoid", "large_cell_nec", "small_cell"]
-GastricNetType = Literal["type_1", "type_2", "type_3"]
-HereditarySyndrome = Literal["none", "men1", "vhl", "nf1", "tsc", "sdhx", "other"]
-BestResponse = Literal["complete", "partial", "stable", "progression", "not_assessed"]
 
 # Facts that were booleans in contract 1.1 and are enumerations in 1.2: the value a v1 true or false
 # stands for. A v1 "true" for portal-vein thrombosis did not say main or branch; it reads as branch,
@@ -346,66 +324,6 @@ def _value_at(profile: PatientProfile, loc: Loc) -> Any:
     for part in loc:
         value = value[part] if isinstance(part, int) else getattr(value, part)
     return value
-
-
-def facts_fingerprint(facts: Mapping[str, Any]) -> str:
-    """SHA-256 of known facts, so that a changed profile can be told from an unchanged one.
-
-    Unknown (null) facts are left out and the order of prior therapies does not matter.
-    """
-    canonical = {name: _canonical(value) for name, value in facts.items() if value is not None}
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if not isinstance(value, list):
-        return value
-    if all(isinstance(item, str) for item in value):
-        return sorted(value)  # as before 1.2, so that stored fingerprints still match
-    # A list of details (objects) has no natural order either: sort by its JSON text.
-    return sorted(value, key=lambda item: json.dumps(_plain_data(item), sort_keys=True))
-
-
-def _plain_data(item: Any) -> Any:
-    return item.model_dump(mode="json") if isinstance(item, BaseModel) else item
-
-
-# How enumerated values read in forms, explanations and summaries; others read as their words
-# ("small_intestine" -> "Small intestine").
-VALUE_LABELS: dict[str, str] = {
-    "none": "None",
-    "nhs": "NHS",
-    "private": "Private",
-    "lung_bronchus": "Lung or bronchus",
-    "unknown_primary": "Unknown primary (CUP)",
-    "medullary_thyroid": "Medullary thyroid",
-    "carcinoid_syndrome": "Carcinoid syndrome",
-    "vipoma": "VIPoma",
-    "new_diagnosis": "New diagnosis",
-    "well": "Well differentiated",
-    "poorly": "Poorly differentiated (NEC)",
-    "catecholamine_excess": "Catecholamine excess (phaeochromocytoma or paraganglioma)",
-    "partial_deficiency": "Partial deficiency",
-    "complete_deficiency": "Complete deficiency",
-    "large_cell_nec": "Large-cell NEC",
-    "small_cell": "Small-cell carcinoma",
-    "type_1": "Type 1",
-    "type_2": "Type 2",
-    "type_3": "Type 3",
-    "men1": "MEN1",
-    "vhl": "VHL",
-    "nf1": "NF1",
-    "tsc": "TSC",
-    "sdhx": "SDHx",
-    "not_assessed": "Not assessed",
-}
-# Where a value means something particular for one fact.
-FACT_VALUE_LABELS: dict[tuple[str, str], str] = {
-    ("functional_syndrome", "none"): "None (non-functioning)",
-    ("portal_vein_thrombosis", "branch"): "Branch only",
-    ("portal_vein_thrombosis", "main"): "Main portal vein",
-    ("hereditary_syndrome", "none"): "None known",
-}
 
 
 def value_label(value: str, fact: str | None = None) -> str:

@@ -269,3 +269,83 @@ KB_VERSION_MAX_LENGTH: Final = 40
 # What result_to_dict writes as "schema_version"; a stored answer without one is version 1
 # (contract 1.1: no warnings, no guideline_line).
 RESULT_SCHEMA_VERSION: Final = 2
+
+
+# --- the values of the patient's facts (contract section 1) ----------------------------------
+
+PrimarySite = Literal[
+    "pancreas",
+    "small_intestine",
+    "duodenum",
+    "stomach",
+    "appendix",
+    "colon",
+    "rectum",
+    "lung_bronchus",
+    "thymus",
+    "unknown_primary",
+    "paraganglioma",
+    "phaeochromocytoma",
+    "medullary_thyroid",
+    "other",
+]
+Differentiation = Literal["well", "poorly"]
+WhoGrade = Literal["G1", "G2", "G3"]
+DiseaseExtent = Literal["localised", "locoregional", "metastatic"]
+SstrImaging = Literal["positive", "negative"]
+FunctionalSyndrome = Literal[
+    "none",
+    "carcinoid_syndrome",
+    "insulinoma",
+    "gastrinoma",
+    "glucagonoma",
+    "vipoma",
+    "catecholamine_excess",
+    "other",
+]
+DiseaseStatus = Literal["progressive", "stable", "new_diagnosis"]
+Funding = Literal["nhs", "private"]
+PortalVeinThrombosis = Literal["none", "branch", "main"]
+Sex = Literal["female", "male"]
+DpdStatus = Literal["normal", "partial_deficiency", "complete_deficiency"]
+LungHistology = Literal["typical_carcinoid", "atypical_carcinoid", "large_cell_nec", "small_cell"]
+GastricNetType = Literal["type_1", "type_2", "type_3"]
+HereditarySyndrome = Literal["none", "men1", "vhl", "nf1", "tsc", "sdhx", "other"]
+BestResponse = Literal["complete", "partial", "stable", "progression", "not_assessed"]
+
+# How enumerated values read in forms, explanations and summaries; others read as their words
+# ("small_intestine" -> "Small intestine").
+VALUE_LABELS: dict[str, str] = {
+    "none": "None",
+    "nhs": "NHS",
+    "private": "Private",
+    "lung_bronchus": "Lung or bronchus",
+    "unknown_primary": "Unknown primary (CUP)",
+    "medullary_thyroid": "Medullary thyroid",
+    "carcinoid_syndrome": "Carcinoid syndrome",
+    "vipoma": "VIPoma",
+    "new_diagnosis": "New diagnosis",
+    "well": "Well differentiated",
+    "poorly": "Poorly differentiated (NEC)",
+    "catecholamine_excess": "Catecholamine excess (phaeochromocytoma or paraganglioma)",
+    "partial_deficiency": "Partial deficiency",
+    "complete_deficiency": "Complete deficiency",
+    "large_cell_nec": "Large-cell NEC",
+    "small_cell": "Small-cell carcinoma",
+    "type_1": "Type 1",
+    "type_2": "Type 2",
+    "type_3": "Type 3",
+    "men1": "MEN1",
+    "vhl": "VHL",
+    "nf1": "NF1",
+    "tsc": "TSC",
+    "sdhx": "SDHx",
+    "not_assessed": "Not assessed",
+}
+# Where a value means something particular for one fact.
+FACT_VALUE_LABELS: dict[tuple[str, str], str] = {
+    ("functional_syndrome", "none"): "None (non-functioning)",
+    ("portal_vein_thrombosis", "branch"): "Branch only",
+    ("portal_vein_thrombosis", "main"): "Main portal vein",
+    ("hereditary_syndrome", "none"): "None known",
+}

@@ -1,0 +1,96 @@
+"""What a published rule set stores: the knowledge base's normalised content (what its checksum
+covers), and the display aids read back from it when a rule set is compiled from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .conditions import condition_to_data, parse_condition
+from .engine import (
+    GuidelineLine,
+    OrderOverride,
+    RuleSpec,
+)
+from .schema import KnowledgeBaseDoc, ModalityDoc
+
+
+def content_of(
+    doc: KnowledgeBaseDoc,
+    rules: list[RuleSpec],
+    lines: list[GuidelineLine],
+    overrides: list[OrderOverride],
+) -> dict[str, Any]:
+    """The normalised content: what the checksum covers and what a rule set stores.
+
+    The display aids of 1.2 are written only when a modality has some, so that a 1.1 file keeps
+    the checksum it was published with.
+    """
+    return {
+        "version": doc.version,
+        "title": doc.title,
+        "notes": doc.notes,
+        "modalities": [_modality_content(modality, lines, overrides) for modality in doc.modalities],
+        "rules": [
+            {
+                "rule_id": rule.rule_id,
+                "modality": rule.modality,
+                "kind": rule.kind,
+                "title": rule.title,
+                "condition": condition_to_data(rule.condition),
+                "reason": rule.reason,
+                "source": rule.source,
+                "evidence": rule.evidence,
+                "verification": rule.verification,
+                "verification_note": rule.verification_note,
+                "if_unknown": rule.if_unknown,
+            }
+            for rule in rules
+        ],
+    }
+
+
+def _modality_content(
+    doc: ModalityDoc, lines: list[GuidelineLine], overrides: list[OrderOverride]
+) -> dict[str, Any]:
+    content = doc.model_dump(exclude={"rules", "guideline_lines", "order_overrides"})
+    own_lines = [line for line in lines if line.modality == doc.key]
+    own_overrides = [override for override in overrides if override.modality == doc.key]
+    if own_lines:
+        content["guideline_lines"] = [
+            {"when": condition_to_data(line.condition), "label": line.label, "source": line.source}
+            for line in own_lines
+        ]
+    if own_overrides:
+        content["order_overrides"] = [
+            {"when": condition_to_data(item.condition), "before": item.before, "why": item.why}
+            for item in own_overrides
+        ]
+    return content
+
+
+def display_aids_from_content(
+    content: Mapping[str, Any],
+) -> tuple[tuple[GuidelineLine, ...], tuple[OrderOverride, ...]]:
+    """The guideline lines and order overrides of a stored rule set's content (RuleSet.content).
+
+    For building a CompiledRuleSet from the database: the rule rows hold the rules, the content
+    holds these (already validated and resolved when the file was loaded).
+    """
+    lines: list[GuidelineLine] = []
+    overrides: list[OrderOverride] = []
+    for modality in content.get("modalities", ()):
+        key = modality["key"]
+        for line in modality.get("guideline_lines", ()):
+            lines.append(GuidelineLine(key, parse_condition(line["when"]), line["label"], line["source"]))
+        for item in modality.get("order_overrides", ()):
+            overrides.append(OrderOverride(key, parse_condition(item["when"]), item["before"], item["why"]))
+    return tuple(lines), tuple(overrides)
+
+
+def checksum_of(content: Mapping[str, Any]) -> str:
+    """SHA-256 of the content in canonical JSON: the same knowledge base always has the same sum."""
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
