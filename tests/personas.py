@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# The profile of shared/tools/api_contract_check.py: a progressive bronchial NET under the NHS, for
+# The profile of the external API contract check: a progressive bronchial NET under the NHS, for
 # which PRRT is available only in a trial.
 BRONCHIAL_NHS: dict[str, Any] = {
     "primary_site": "lung_bronchus",
