@@ -243,7 +243,7 @@ def test_with_debug_off_after_collectstatic_the_pages_answer_200_with_hashed_sta
 
 @pytest.mark.django_db
 def test_readyz_says_ready_only_with_a_database_a_rule_set_and_the_static_manifest(
-    production: Path, settings: Any, tmp_path: Path, db: None
+    production: Path, settings: Any, tmp_path: Path, no_knowledge_base: None
 ) -> None:
     not_published = Client().get("/readyz")
     assert not_published.status_code == 503
