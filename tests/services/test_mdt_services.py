@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db.models.deletion import ProtectedError
 
 from tests.conftest import KNOWLEDGE_BASE, make_user
 from tests.personas import SI_NET
+from tests.rules.test_golden_cases import KNOWLEDGE_BASE_1_1_1
 from treatments import selectors, services
 from treatments.inputs import CaseChange, CaseCreate, MeetingInput, OutcomeInput, ReviewInput
 from treatments.models import (
@@ -25,7 +27,7 @@ from treatments.models import (
     Review,
     nhs_number_is_valid,
 )
-from treatments.rules.document import parse_data
+from treatments.rules.document import load_file, parse_data
 from treatments.rules.vocabulary import MODALITY_KEYS
 
 
@@ -500,3 +502,25 @@ def test_a_case_stored_before_1_2_with_contradicting_facts_still_reads_but_is_no
         services.case_evaluate(actor=coordinator, case=case)
     assert refused.value.status == 409
     assert not case.evaluations.exists()
+
+
+def test_a_case_re_evaluated_under_1_2_keeps_its_1_1_1_snapshot_and_shows_what_changed_and_why(
+    no_knowledge_base: None, coordinator: User
+) -> None:
+    # The pregnant SI-NET of the clinical review: embolisation was a candidate under 1.1.1.
+    old = services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE_1_1_1))
+    assert old is not None and old.version == "1.1.1"
+    probe = KNOWLEDGE_BASE.parents[1] / "fixtures" / "probes" / "a01_pregnant_si_liver_dominant.json"
+    case = new_case(coordinator, profile=json.loads(probe.read_text(encoding="utf-8")))
+    before = services.case_evaluate(actor=coordinator, case=case)
+    services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE))
+    selectors.forget_published_ruleset()
+    after = services.case_evaluate(actor=coordinator, case=case)
+
+    assert before.option_statuses()["liver_embolisation"] == "candidate"  # the snapshot is unchanged
+    assert selectors.evaluation_result(before).ruleset.version == "1.1.1"
+    changes = {change.modality.key: change for change in selectors.evaluation_changes(before, after).options}
+    embolisation = changes["liver_embolisation"]
+    assert (embolisation.old_status, embolisation.new_status) == ("candidate", "not_suitable")
+    assert "common.pregnancy" in [reason.rule.rule_id for reason in embolisation.reasons]
+    assert changes["telotristat"].old_status is None  # an option 1.1.1 did not have
