@@ -383,11 +383,3 @@ def _cautions(plan: _Plan, out: tuple[Outcome, ...]) -> tuple[Caution, ...]:
             rule = plan.rules[i]
             cautions.append(Caution(rule, "not_checked", rule.facts))
     return tuple(cautions)
-
-
-# --- code generation ----------------------------------------------------------------------------
-
-
-def evaluate(profile: PatientProfile, ruleset: CompiledRuleSet) -> EvaluationResult:
-    """Evaluate one profile against a compiled rule set (see CompiledRuleSet.evaluate)."""
-    return ruleset.evaluate(profile)
