@@ -248,11 +248,15 @@ def body(data: Any) -> Any:
             shown[key] = _FIELDS[key](value)
         elif key == "options" and isinstance(value, list):
             shown[key] = _options_or_changes(value)
-        elif key == "facts" and isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        elif key == "facts" and isinstance(value, list) and all(_is_change(v) for v in value):
             shown[key] = fact_changes(value)
         else:
             shown[key] = body(value)
     return shown
+
+
+def _is_change(item: Any) -> bool:
+    return isinstance(item, dict) and {"fact", "old", "new"} <= set(item)
 
 
 def _options_or_changes(items: list[Any]) -> list[Any]:
