@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v2",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "treatments.api.schema_hooks.document_v1_booleans",
         "treatments.api.schema_hooks.add_error_responses",
     ],
 }

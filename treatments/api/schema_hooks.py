@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from treatments.rules.profile import V1_BOOLEAN_VALUES
+
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 _ALWAYS = {
     "401": "Not authenticated: send `Authorization: Token <token>` or log in.",
@@ -41,6 +43,18 @@ _ERROR_SCHEMA = {
 def only_v2(endpoints: list[Any], **kwargs: Any) -> list[Any]:
     """The generated document describes /api/v2/ only: v1 is served from its saved document."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v2/")]
+
+
+def document_v1_booleans(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Facts that were booleans in contract 1.1 still accept a boolean (profile.V1_BOOLEAN_VALUES):
+    the document says so, so that what the server accepts and what it documents agree."""
+    facts = result.get("components", {}).get("schemas", {}).get("PatientProfile", {}).get("properties", {})
+    for name in V1_BOOLEAN_VALUES:  # the fact's description (profile.py) says how a boolean reads
+        if name in facts and "anyOf" in facts[name]:
+            facts[name]["anyOf"].insert(-1, {"type": "boolean"})
+    return result
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
