@@ -150,7 +150,7 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            if request.path.startswith("/api/docs/"):
+            if request.path.startswith(("/api/docs/", "/api/v2/docs/")):
                 response["Content-Security-Policy"] = API_DOCS_POLICY
             else:
                 response["Content-Security-Policy"] = settings.NETCARE_CSP or _with_script_sources(

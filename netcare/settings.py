@@ -237,9 +237,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Which neuroendocrine-tumour treatment options is a patient eligible for, and why. "
         "Every fact is optional: absent or null means unknown, never false. "
-        "Decision support for the MDT; not medical advice."
+        "Decision support for the MDT; not medical advice. "
+        "This is /api/v2/ (contract 1.2); /api/v1/ is deprecated (sunset 2027-06-30), its document "
+        "is served unchanged at /api/schema/."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "2.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -258,8 +260,12 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "treatments.rules.vocabulary.CASE_STATUSES",
         "OutcomeEnum": "treatments.rules.engine.OUTCOMES",
     },
+    # The generated document is v2's; v1's is the saved file (treatments/api/openapi/v1.yaml).
+    "PREPROCESSING_HOOKS": ["treatments.api.schema_hooks.only_v2"],
+    "SCHEMA_PATH_PREFIX": "/api/v2",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "treatments.api.schema_hooks.document_v1_booleans",
         "treatments.api.schema_hooks.add_error_responses",
     ],
 }

@@ -1,4 +1,5 @@
-"""URL map: pages, the REST API (/api/v1/), its schema and docs, the admin and the health checks."""
+"""URL map: pages, the REST API (/api/v1/ deprecated, /api/v2/), their schemas and docs, the admin
+and the health checks."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -8,7 +9,9 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from netcare.middleware import readyz
+from treatments.api import documents as api_documents
 from treatments.api import exceptions as api_exceptions
+from treatments.api import urls as api_urls
 from treatments.views import health
 
 urlpatterns = [
@@ -17,9 +20,13 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # v1: deprecated, served as published (its document is the saved file); v2: contract 1.2.
     path("api/v1/", include("treatments.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", api_documents.v1_document, name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v2/schema/", SpectacularAPIView.as_view(), name="schema-v2"),
+    path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="schema-v2"), name="api-docs-v2"),
+    path("api/v2/", include((api_urls.patterns("v2"), "api"), namespace="api-v2")),
     path("", include("treatments.views.urls")),
 ]
 

@@ -59,3 +59,7 @@ def api(clinician: User, published: Any) -> ApiClient:
 @pytest.fixture
 def anonymous(published: Any) -> ApiClient:
     return ApiClient()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: generates and drives a real client; runs once in make test")

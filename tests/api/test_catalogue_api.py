@@ -7,16 +7,20 @@ from typing import Any
 import pytest
 
 from treatments.rules.profile import MODALITY_KEYS
+from treatments.rules.vocabulary import MODALITY_KEYS_V1
 
 from .conftest import ApiClient
 
 
-def test_the_catalogue_lists_the_fifteen_modalities_in_display_order(api: ApiClient) -> None:
-    response = api.get_json("/api/v1/modalities/")
+@pytest.mark.parametrize("version, keys", [("v1", MODALITY_KEYS_V1), ("v2", MODALITY_KEYS)])
+def test_the_catalogue_lists_the_modalities_of_its_version_in_display_order(
+    api: ApiClient, version: str, keys: tuple[str, ...]
+) -> None:
+    response = api.get_json(f"/api/{version}/modalities/")
 
     assert response.status_code == 200
     modalities = response.json()
-    assert sorted(m["key"] for m in modalities) == sorted(MODALITY_KEYS)
+    assert sorted(m["key"] for m in modalities) == sorted(keys)
     orders = [m["display_order"] for m in modalities]
     assert orders == sorted(orders)
     assert modalities[0]["key"] == "surgery_curative"
@@ -89,5 +93,7 @@ def test_the_current_rule_set_shows_version_and_checksum(api: ApiClient, publish
     assert body["version"] == published.version
     assert body["checksum"] == published.checksum and len(body["checksum"]) == 64
     assert body["status"] == "published"
-    assert body["modality_count"] == 15
-    assert body["rule_count"] == published.rules.count()
+    assert body["modality_count"] == 15  # v1 counts what it lists
+    assert body["rule_count"] == published.rules.filter(modality__key__in=MODALITY_KEYS_V1).count()
+    v2 = api.get_json("/api/v2/rulesets/current/").json()
+    assert (v2["modality_count"], v2["rule_count"]) == (20, published.rules.count())

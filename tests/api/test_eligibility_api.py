@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import KB_VERSION, KNOWLEDGE_BASE
 from treatments.rules.document import parse_data
 from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS
+from treatments.rules.vocabulary import FACT_NAMES_V1, MODALITY_KEYS_V1
 from treatments.services import ruleset_publish
 
 from .conftest import BRONCHIAL_NHS, ApiClient, client_for
@@ -25,14 +26,17 @@ def options_by_key(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {option["modality"]: option for option in body["options"]}
 
 
-def test_it_answers_one_option_per_modality_candidates_first(api: ApiClient) -> None:
-    response = api.post_json(ELIGIBILITY, {"profile": BRONCHIAL_NHS})
+@pytest.mark.parametrize("version, keys", [("v1", MODALITY_KEYS_V1), ("v2", MODALITY_KEYS)])
+def test_it_answers_one_option_per_modality_candidates_first(
+    api: ApiClient, version: str, keys: tuple[str, ...]
+) -> None:
+    response = api.post_json(f"/api/{version}/eligibility/", {"profile": BRONCHIAL_NHS})
 
     assert response.status_code == 200
     body = response.json()
     assert body["ruleset"]["version"] == KB_VERSION
     assert body["ruleset"]["published_at"]
-    assert sorted(option["modality"] for option in body["options"]) == sorted(MODALITY_KEYS)
+    assert sorted(option["modality"] for option in body["options"]) == sorted(keys)
     ranks = [STATUS_RANK[option["status"]] for option in body["options"]]
     assert ranks == sorted(ranks)
 
@@ -237,9 +241,14 @@ def test_batch_rejects_a_body_without_profiles(api: ApiClient) -> None:
     assert ["profiles"] in locs and ["profile"] in locs
 
 
-def test_the_facts_in_the_schema_are_exactly_the_contracts(api: ApiClient) -> None:
-    schema = api.get_json("/api/schema/?format=json").json()
+@pytest.mark.parametrize(
+    "url, facts", [("/api/schema/?format=json", FACT_NAMES_V1), ("/api/v2/schema/?format=json", FACT_NAMES)]
+)
+def test_the_facts_in_the_schema_are_exactly_the_contracts(
+    api: ApiClient, url: str, facts: tuple[str, ...]
+) -> None:
+    schema = api.get_json(url).json()
 
     profile = schema["components"]["schemas"]["PatientProfile"]
-    assert list(profile["properties"]) == list(FACT_NAMES)
+    assert list(profile["properties"]) == list(facts)
     assert profile["additionalProperties"] is False

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from treatments import selectors, services
 from treatments.inputs import (
@@ -24,7 +23,9 @@ from treatments.inputs import (
 )
 from treatments.rules import explain
 from treatments.rules.profile import MODALITY_KEYS
+from treatments.rules.vocabulary import MODALITY_KEYS_V1
 
+from . import v1
 from .exceptions import InvalidInput, found, query_params, service_call, validated
 from .outputs import case_out, evaluation_out, outcome_out, review_out, to_obtain_out
 from .permissions import acting_user, capability, capability_by_method
@@ -38,6 +39,7 @@ from .schemas import (
     EvaluationOut,
     ReviewOut,
 )
+from .versions import VersionedView
 
 # --- representations ----------------------------------------------------------------------------------
 
@@ -66,7 +68,7 @@ _CASE_QUERY = [
 ]
 
 
-class CaseListView(APIView):
+class CaseListView(VersionedView):
     """Cases for the MDT (active ones unless `archived=true`), most recently changed first."""
 
     permission_classes = [capability_by_method("view_cases", "manage_cases")]
@@ -92,12 +94,12 @@ class CaseListView(APIView):
 
     @extend_schema(request=CaseCreate, responses={201: CaseOut, **CONFLICT_RESPONSE}, tags=["cases"])
     def post(self, request: Request) -> Response:
-        data = validated(CaseCreate, request.data)
+        data = self.validated(CaseCreate, request.data, "CaseCreateRequest")
         case = service_call(lambda: services.case_create(actor=acting_user(request), data=data))
         return Response(case_out(case), status=status.HTTP_201_CREATED)
 
 
-class CaseDetailView(APIView):
+class CaseDetailView(VersionedView):
     """One case. PATCH with the `version` you read; if someone saved since, 409 with their version."""
 
     permission_classes = [capability_by_method("view_cases", "manage_cases")]
@@ -109,7 +111,10 @@ class CaseDetailView(APIView):
     @extend_schema(request=CaseChange, responses={200: CaseOut, **CONFLICT_RESPONSE}, tags=["cases"])
     def patch(self, request: Request, case_id: int) -> Response:
         case = found(selectors.case_get(case_id))
-        data = validated(CaseChange, request.data)
+        sent = request.data
+        if self.is_v1 and isinstance(sent, dict) and isinstance(sent.get("profile"), dict):
+            sent = {**sent, "profile": v1.merged_profile(case.profile, sent["profile"])}
+        data = self.validated(CaseChange, sent, "PatchedCaseChangeRequest", request.data)
         updated = service_call(
             lambda: services.case_update(actor=acting_user(request), case=case, data=data),
             serialize_current=case_out,
@@ -117,7 +122,7 @@ class CaseDetailView(APIView):
         return Response(case_out(updated))
 
 
-class CaseArchiveView(APIView):
+class CaseArchiveView(VersionedView):
     """Archive a case: it leaves the lists; its evaluations, reviews and outcomes are kept."""
 
     permission_classes = [capability("manage_cases")]
@@ -130,7 +135,7 @@ class CaseArchiveView(APIView):
         return Response(case_out(case))
 
 
-class EvaluationListView(APIView):
+class EvaluationListView(VersionedView):
     """A case's evaluations (newest first); POST runs the published rules and stores a snapshot."""
 
     permission_classes = [capability_by_method("view_cases", "manage_cases")]
@@ -147,7 +152,7 @@ class EvaluationListView(APIView):
         return Response(evaluation_out(evaluation, case), status=status.HTTP_201_CREATED)
 
 
-class EvaluationDetailView(APIView):
+class EvaluationDetailView(VersionedView):
     """One evaluation exactly as it was made, with its reviews and whether it is out of date."""
 
     permission_classes = [capability("view_cases")]
@@ -163,7 +168,7 @@ class ChangesQuery(BaseModel):
     since: int = Field(ge=1, le=2**53, description="The earlier evaluation's id.")
 
 
-class EvaluationChangesView(APIView):
+class EvaluationChangesView(VersionedView):
     """What changed between an earlier evaluation (`since`) and this one: facts and option statuses."""
 
     permission_classes = [capability("view_cases")]
@@ -206,7 +211,7 @@ class EvaluationChangesView(APIView):
         )
 
 
-class ReviewView(APIView):
+class ReviewView(VersionedView):
     """A clinician's review of one option: PUT with the review `version` you saw (none for a new one).
 
     If another clinician saved this review in between, nothing is overwritten: 409 with theirs.
@@ -220,10 +225,9 @@ class ReviewView(APIView):
     def put(self, request: Request, case_id: int, evaluation_id: int, modality: str) -> Response:
         case = found(selectors.case_get(case_id))
         evaluation = found(selectors.evaluation_get(case, evaluation_id))
-        if modality not in MODALITY_KEYS:
-            raise InvalidInput(
-                [{"loc": ["path", "modality"], "msg": f"must be one of: {', '.join(MODALITY_KEYS)}"}]
-            )
+        keys = MODALITY_KEYS_V1 if self.is_v1 else MODALITY_KEYS
+        if modality not in keys:
+            raise InvalidInput([{"loc": ["path", "modality"], "msg": f"must be one of: {', '.join(keys)}"}])
         data = validated(ReviewInput, request.data)
         review = service_call(
             lambda: services.option_review(
@@ -234,7 +238,7 @@ class ReviewView(APIView):
         return Response(review_out(review), status=status.HTTP_201_CREATED if review.version == 1 else 200)
 
 
-class CaseSummaryView(APIView):
+class CaseSummaryView(VersionedView):
     """Everything the MDT needs about a case: the case, its latest evaluation with reviews, the data
     still to obtain and the outcomes recorded. Each call is recorded as an export in the audit trail."""
 

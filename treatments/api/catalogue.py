@@ -9,26 +9,24 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from treatments import selectors
-from treatments.rules.document import CATEGORY_LABELS
+from treatments.rules.vocabulary import CATEGORIES, CATEGORIES_V1, MODALITY_KEYS_V1
 
 from .exceptions import InvalidInput
 from .permissions import capability
 from .serializers import ModalitySerializer, RuleSetSerializer
+from .versions import VersionedView
 
 _CATALOGUE_PARAMETERS = [
-    OpenApiParameter(
-        "category", OpenApiTypes.STR, enum=list(CATEGORY_LABELS), description="Keep one category."
-    ),
+    OpenApiParameter("category", OpenApiTypes.STR, enum=list(CATEGORIES), description="Keep one category."),
     OpenApiParameter(
         "search", OpenApiTypes.STR, description="Words to find in names, descriptions and rules."
     ),
 ]
 
 
-class ModalityListView(APIView):
+class ModalityListView(VersionedView):
     """The catalogue of the published rule set: every modality with its rules and sources."""
 
     permission_classes = [capability("view_catalogue")]
@@ -38,18 +36,21 @@ class ModalityListView(APIView):
     )
     def get(self, request: Request) -> Response:
         category = request.query_params.get("category")
-        if category is not None and category not in CATEGORY_LABELS:
+        categories = CATEGORIES_V1 if self.is_v1 else CATEGORIES
+        if category is not None and category not in categories:
             raise InvalidInput(
-                [{"loc": ["query", "category"], "msg": f"must be one of: {', '.join(CATEGORY_LABELS)}"}]
+                [{"loc": ["query", "category"], "msg": f"must be one of: {', '.join(categories)}"}]
             )
         search = request.query_params.get("search", "")
         if len(search) > 200:
             raise InvalidInput([{"loc": ["query", "search"], "msg": "must be at most 200 characters"}])
         modalities = selectors.catalogue(category=category, search=search)
+        if self.is_v1:
+            modalities = [modality for modality in modalities if modality.key in MODALITY_KEYS_V1]
         return Response(ModalitySerializer(modalities, many=True).data)
 
 
-class ModalityDetailView(APIView):
+class ModalityDetailView(VersionedView):
     """One modality of the published rule set, with its rules."""
 
     permission_classes = [capability("view_catalogue")]
@@ -57,12 +58,12 @@ class ModalityDetailView(APIView):
     @extend_schema(responses={200: ModalitySerializer}, tags=["catalogue"])
     def get(self, request: Request, key: str) -> Response:
         modality = selectors.modality_detail(key)
-        if modality is None:
+        if modality is None or (self.is_v1 and key not in MODALITY_KEYS_V1):
             raise NotFound(f"No modality {key!r} in the rule set in force.")
         return Response(ModalitySerializer(modality).data)
 
 
-class CurrentRuleSetView(APIView):
+class CurrentRuleSetView(VersionedView):
     """The rule set in force: version, publication time and checksum of its content."""
 
     permission_classes = [capability("view_catalogue")]
@@ -72,4 +73,9 @@ class CurrentRuleSetView(APIView):
         rule_set = selectors.current_ruleset()
         if rule_set is None:
             raise selectors.NoPublishedRuleSet()
-        return Response(RuleSetSerializer(rule_set).data)
+        data = RuleSetSerializer(rule_set).data
+        if self.is_v1:  # the counts of what v1 lists under /modalities/
+            v1_modalities = rule_set.modalities.filter(key__in=MODALITY_KEYS_V1)
+            data["modality_count"] = v1_modalities.count()
+            data["rule_count"] = rule_set.rules.filter(modality__in=v1_modalities).count()
+        return Response(data)

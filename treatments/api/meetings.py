@@ -8,7 +8,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from treatments import selectors, services
 from treatments.inputs import (
@@ -17,8 +16,10 @@ from treatments.inputs import (
     MeetingOrder,
     OutcomeInput,
 )
+from treatments.models import Case, Meeting, Outcome
 
-from .exceptions import InvalidInput, found, service_call, validated
+from . import v1
+from .exceptions import Conflict, InvalidInput, found, service_call, validated
 from .outputs import case_out, meeting_out, outcome_out, to_obtain_out
 from .permissions import acting_user, capability, capability_by_method
 from .schemas import (
@@ -28,9 +29,10 @@ from .schemas import (
     OutcomeOut,
     Worklist,
 )
+from .versions import VersionedView
 
 
-class MeetingListView(APIView):
+class MeetingListView(VersionedView):
     """MDT meetings, newest first."""
 
     permission_classes = [capability_by_method("view_cases", "manage_meetings")]
@@ -48,7 +50,7 @@ class MeetingListView(APIView):
         return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
 
 
-class MeetingDetailView(APIView):
+class MeetingDetailView(VersionedView):
     """One meeting with its cases in order and the concordance of its recorded decisions."""
 
     permission_classes = [capability_by_method("view_cases", "manage_meetings")]
@@ -66,7 +68,7 @@ class MeetingDetailView(APIView):
         )
 
 
-class MeetingCasesView(APIView):
+class MeetingCasesView(VersionedView):
     """Add a case at the end of the meeting's list."""
 
     permission_classes = [capability("manage_meetings")]
@@ -86,7 +88,7 @@ class MeetingCasesView(APIView):
         return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
 
 
-class MeetingCaseView(APIView):
+class MeetingCaseView(VersionedView):
     """Take a case off the meeting's list (not once its outcome is recorded)."""
 
     permission_classes = [capability("manage_meetings")]
@@ -101,7 +103,7 @@ class MeetingCaseView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeetingOrderView(APIView):
+class MeetingOrderView(VersionedView):
     """Put the meeting's cases in a new order (every case id exactly once)."""
 
     permission_classes = [capability("manage_meetings")]
@@ -116,7 +118,7 @@ class MeetingOrderView(APIView):
         return Response(meeting_out(meeting))
 
 
-class WorklistView(APIView):
+class WorklistView(VersionedView):
     """The meeting's cases in order with their readiness: evaluated, up to date, data still to obtain."""
 
     permission_classes = [capability("view_cases")]
@@ -141,7 +143,7 @@ class WorklistView(APIView):
         )
 
 
-class OutcomeView(APIView):
+class OutcomeView(VersionedView):
     """Record or correct the MDT's decision for a case (PUT with the outcome `version` you saw)."""
 
     permission_classes = [capability("record_outcome")]
@@ -154,7 +156,9 @@ class OutcomeView(APIView):
     def put(self, request: Request, meeting_id: int, case_id: int) -> Response:
         meeting = found(selectors.meeting_get(meeting_id))
         case = found(selectors.case_get(case_id))
-        data = validated(OutcomeInput, request.data)
+        data = self.validated(OutcomeInput, request.data, "OutcomeInputRequest")
+        if self.is_v1:
+            _v1_may_replace(meeting, case)
         outcome = service_call(
             lambda: services.outcome_record(
                 actor=acting_user(request), meeting=meeting, case=case, data=data
@@ -162,3 +166,13 @@ class OutcomeView(APIView):
             serialize_current=outcome_out,
         )
         return Response(outcome_out(outcome), status=status.HTTP_201_CREATED if outcome.version == 1 else 200)
+
+
+def _v1_may_replace(meeting: Meeting, case: Case) -> None:
+    """v1 cannot see a 1.2 option chosen through v2, so it must not overwrite that outcome."""
+    current = Outcome.objects.filter(entry__meeting=meeting, entry__case=case).first()
+    if current is not None and v1.hidden_choices(outcome_out(current)):
+        raise Conflict(
+            "This outcome chose options that only /api/v2/ shows; correct it through /api/v2/.",
+            outcome_out(current),
+        )

@@ -69,6 +69,7 @@ def evaluation_out(evaluation: Evaluation, case: Case) -> dict[str, Any]:
         "ruleset": evaluation.result["ruleset"],
         "profile": evaluation.profile,
         "out_of_date": selectors.evaluation_staleness(evaluation, case),
+        "warnings": evaluation.result.get("warnings", []),
         "options": evaluation.result["options"],
         "reviews": [review_out(review) for review in selectors.reviews_by_modality(evaluation).values()],
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from treatments.rules.profile import V1_BOOLEAN_VALUES
+
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 _ALWAYS = {
     "401": "Not authenticated: send `Authorization: Token <token>` or log in.",
@@ -38,6 +40,23 @@ _ERROR_SCHEMA = {
 }
 
 
+def only_v2(endpoints: list[Any], **kwargs: Any) -> list[Any]:
+    """The generated document describes /api/v2/ only: v1 is served from its saved document."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v2/")]
+
+
+def document_v1_booleans(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Facts that were booleans in contract 1.1 still accept a boolean (profile.V1_BOOLEAN_VALUES):
+    the document says so, so that what the server accepts and what it documents agree."""
+    facts = result.get("components", {}).get("schemas", {}).get("PatientProfile", {}).get("properties", {})
+    for name in V1_BOOLEAN_VALUES:  # the fact's description (profile.py) says how a boolean reads
+        if name in facts and "anyOf" in facts[name]:
+            facts[name]["anyOf"].insert(-1, {"type": "boolean"})
+    return result
+
+
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     result.setdefault("components", {}).setdefault("schemas", {})["ErrorResponse"] = _ERROR_SCHEMA
     for path, operations in result.get("paths", {}).items():
@@ -50,7 +69,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 extra["400"] = "Invalid query parameter."
             if "{" in path:
                 extra["404"] = "Not found."
-            if path.startswith("/api/v1/eligibility") or path.endswith("/rulesets/current/"):
+            if "/eligibility/" in path or path.endswith("/rulesets/current/"):
                 extra["503"] = "No rule set has been published yet."
             if "auth/token" in path:
                 extra.pop("403", None)

@@ -1,13 +1,17 @@
-"""pydantic models of the API's bodies.
+"""pydantic models of the API's bodies, as /api/v2/ (contract 1.2) documents them.
 
-Requests are validated with them; responses are documented with them (drf-spectacular reads their
-JSON schema), so the OpenAPI document states every fact with its type, bounds and enum, and every
-status, outcome and kind as an enum.
+Requests are validated with them and stay closed: every fact with its type, bounds and enum.
+Responses are documented with them (drf-spectacular reads their JSON schema). A response value that
+is expected to grow - modality keys, categories, intents, rule kinds, verifications, caution types,
+fact names - is an OPEN string whose known values the description lists (docs/contract.md 4.2):
+a client generated from the document must show a new value as text rather than fail. `status` and
+`outcome` stay closed. /api/v1/ is described by its saved document (openapi/v1.yaml), not by these.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,14 +19,27 @@ from drf_spectacular.utils import OpenApiResponse
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from treatments.rules.conditions import Status
-from treatments.rules.document import Category, Intent, Verification
-from treatments.rules.engine import RuleKind
-from treatments.rules.profile import FACT_NAMES, ModalityKey, PatientProfile
+from treatments.rules.profile import FACT_NAMES, PatientProfile
+from treatments.rules.vocabulary import (
+    CATEGORIES,
+    CAUTION_TYPES,
+    INTENTS,
+    MODALITY_KEYS,
+    RULE_KINDS,
+    VERIFICATIONS,
+)
 
 MAX_BATCH = 1000
 
-FactName = Literal[FACT_NAMES]  # type: ignore[valid-type]
 _FORBID = ConfigDict(extra="forbid")
+
+
+def _open(what: str, known: Iterable[str]) -> str:
+    return f"{what}. Open: more values may come; known values: {', '.join(known)}."
+
+
+MODALITY = _open("A modality key", MODALITY_KEYS)
+FACT = _open("A fact name", FACT_NAMES)
 
 
 class EligibilityRequest(BaseModel):
@@ -40,7 +57,7 @@ class BatchRequest(BaseModel):
         max_length=MAX_BATCH,
         description=(
             "Each item is a patient profile with the facts of `PatientProfile` (as in "
-            "POST /api/v1/eligibility/). Items are validated one by one: an invalid item gets its own "
+            "POST /api/v2/eligibility/). Items are validated one by one: an invalid item gets its own "
             "`errors` entry in the results and never spoils the others."
         ),
     )
@@ -58,7 +75,7 @@ class RuleSetRef(BaseModel):
 
 class Reason(BaseModel):
     rule_id: str
-    kind: RuleKind
+    kind: str = Field(description=_open("The rule's kind", RULE_KINDS))
     title: str
     outcome: Literal["met", "not_met", "unknown"]
     decisive: bool = Field(description="Whether this rule decided the option's status.")
@@ -69,39 +86,62 @@ class Reason(BaseModel):
     text: str = Field(description="Why the rule exists, in plain English.")
     source: str
     evidence: str
-    verification: Verification = Field(
-        description="recall / to_be_confirmed: check the source before release."
+    verification: str = Field(
+        description="recall / to_be_confirmed: check the source before release. "
+        + _open("The rule's verification", VERIFICATIONS)
     )
     verification_note: str
 
 
 class Caution(BaseModel):
     rule_id: str
-    type: Literal["caution", "not_checked"]
-    facts: list[FactName]
+    type: str = Field(
+        description=_open("caution: a warning; not_checked: a fact it needs is unknown", CAUTION_TYPES)
+    )
+    facts: list[str] = Field(description=FACT)
     text: str
 
 
+class GuidelineLine(BaseModel):
+    label: str = Field(description='Where the option stands in the guideline sequence, e.g. "first line".')
+    source: str
+
+
 class Option(BaseModel):
-    modality: ModalityKey
+    modality: str = Field(description=MODALITY)
     name: str
-    category: Category
+    category: str = Field(description=_open("The modality's category", CATEGORIES))
     status: Status
-    intent: list[Intent]
+    intent: list[str] = Field(description=_open("Intents", INTENTS))
     reasons: list[Reason] = Field(
         description="Every rule of the modality, with its outcome for this patient."
     )
-    missing_facts: list[FactName] = Field(description="Unknown facts whose value could change the status.")
+    missing_facts: list[str] = Field(description="Unknown facts whose value could change the status. " + FACT)
     cautions: list[Caution]
+    guideline_line: GuidelineLine | None = Field(
+        default=None,
+        description="The option's place in the guideline sequence (a display aid, not a ranking); null "
+        "when none applies. Absent from evaluations stored under contract 1.1.",
+    )
+
+
+class FactWarning(BaseModel):
+    facts: list[str] = Field(description="The facts involved. " + FACT)
+    msg: str = Field(description="A likely unit slip or unusual value: accepted, to be checked.")
 
 
 class EligibilityResponse(BaseModel):
+    schema_version: int = Field(description="2 for contract 1.2.")
     ruleset: RuleSetRef
+    warnings: list[FactWarning] = Field(description="Show at the top of the result.")
     options: list[Option] = Field(description="One per modality: candidates first, then by display order.")
 
 
 class BatchResult(BaseModel):
     index: int
+    warnings: list[FactWarning] | None = Field(
+        default=None, description="Present when the profile was valid."
+    )
     options: list[Option] | None = Field(default=None, description="Present when the profile was valid.")
     errors: list[ErrorItem] | None = Field(default=None, description="Present when the profile was invalid.")
 
@@ -157,7 +197,7 @@ class CasePage(BaseModel):
 
 
 class ReviewOut(BaseModel):
-    modality: ModalityKey
+    modality: str = Field(description=MODALITY)
     decision: Literal["accept", "reject", "defer"]
     reason_code: str
     note: str
@@ -174,12 +214,13 @@ class EvaluationOut(BaseModel):
     ruleset: dict[str, Any] = Field(description="version, published_at and checksum of the rule set used.")
     profile: dict[str, Any]
     out_of_date: list[str]
+    warnings: list[FactWarning] = Field(description="The evaluation's warnings (none before 1.2).")
     options: list[Option]
     reviews: list[ReviewOut]
 
 
 class FactChangeOut(BaseModel):
-    fact: FactName
+    fact: str = Field(description=FACT)
     old: Any
     new: Any
 
@@ -191,7 +232,7 @@ class OutcomeChangeOut(BaseModel):
 
 
 class StatusChangeOut(BaseModel):
-    modality: ModalityKey
+    modality: str = Field(description=MODALITY)
     old_status: Status | None
     new_status: Status | None
     deciding_rules: list[str]
@@ -208,7 +249,7 @@ class EvaluationChangesOut(BaseModel):
 class OutcomeOut(BaseModel):
     case: int
     evaluation: int
-    chosen_modalities: list[ModalityKey]
+    chosen_modalities: list[str] = Field(description=MODALITY)
     plan: str
     statuses: dict[str, Status] = Field(description="Each chosen option's status in the evaluation shown.")
     concordant: bool | None = Field(description="Every chosen option was a candidate; null when none chosen.")
@@ -241,8 +282,8 @@ class MeetingOut(BaseModel):
 
 
 class FactToObtainOut(BaseModel):
-    fact: FactName
-    modalities: list[ModalityKey]
+    fact: str = Field(description=FACT)
+    modalities: list[str] = Field(description=MODALITY)
 
 
 class WorklistRowOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -10,9 +11,18 @@ from rest_framework import serializers
 from treatments import selectors
 from treatments.models import Modality, Rule, RuleSet
 from treatments.rules.conditions import describe
+from treatments.rules.vocabulary import CATEGORIES, IF_UNKNOWN, MODALITY_KEYS, RULE_KINDS, VERIFICATIONS
+
+
+def _open(what: str, known: Iterable[str]) -> serializers.CharField:
+    """A response field whose values may grow: a string, the known values in its description."""
+    return serializers.CharField(help_text=f"{what}. Open: more values may come; known: {', '.join(known)}.")
 
 
 class RuleSerializer(serializers.ModelSerializer[Rule]):
+    kind = _open("The rule's kind", RULE_KINDS)
+    verification = _open("The rule's verification", VERIFICATIONS)
+    if_unknown = _open("What an unknown fact does", IF_UNKNOWN)
     condition_text = serializers.SerializerMethodField(help_text="The condition in plain English.")
 
     class Meta:
@@ -37,6 +47,8 @@ class RuleSerializer(serializers.ModelSerializer[Rule]):
 
 
 class ModalitySerializer(serializers.ModelSerializer[Modality]):
+    key = _open("The modality key", MODALITY_KEYS)
+    category = _open("The category", CATEGORIES)
     category_label = serializers.CharField(source="get_category_display")
     intents = serializers.ListField(child=serializers.CharField())
     rules = RuleSerializer(many=True)

@@ -9,16 +9,16 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from .exceptions import InvalidCredentials, validated
 from .schemas import (
     TokenRequest,
     TokenResponse,
 )
+from .versions import VersionedView
 
 
-class TokenView(APIView):
+class TokenView(VersionedView):
     """Exchange a username and password for an API token (send it as `Authorization: Token <token>`)."""
 
     # Token authentication only so that a 401 names its scheme (WWW-Authenticate: Token).
