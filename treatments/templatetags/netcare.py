@@ -174,6 +174,18 @@ def timeline(details: Any) -> list[Any]:
 
 
 @register.filter
+def error_parts(message: Any) -> tuple[str, str]:
+    """A field error as (what is wrong, why): a contradiction's message ("X contradicts Y (v): why")
+    reads as its first part in bold and the reason in plain type; other messages have no reason."""
+    text = str(message)
+    at = text.find(" contradicts ")
+    colon = text.find(": ", at) if at >= 0 else -1
+    if colon < 0:
+        return text, ""
+    return text[:colon], text[colon + 2 :]
+
+
+@register.filter
 def value_word(value: str) -> str:
     """An enumerated value in words: "not_assessed" -> "Not assessed"."""
     return value_label(str(value))
