@@ -400,3 +400,19 @@ def test_the_case_page_and_summaries_show_prior_treatments_as_a_timeline_most_re
 def test_an_evaluated_case_with_details_shows_its_timeline(clinician_client: Client, clinician: User) -> None:
     case = with_stored_details(create_case(clinician, "NET-2106"))
     services.case_evaluate(actor=clinician, case=case)
+
+
+def test_an_evaluation_stored_before_1_2_says_so_instead_of_claiming_no_guideline_line() -> None:
+    from django.template.loader import render_to_string
+
+    from tests.test_serialize import stored_1_1_1
+    from treatments.rules.serialize import result_from_dict
+
+    answer, profile = stored_1_1_1()
+    result = result_from_dict(answer, profile)
+
+    html = render_to_string("treatments/includes/headline.html", {"result": result})
+
+    assert "No guideline line" not in html and "Guideline line:" not in html
+    assert "made before guideline lines and warnings were recorded (contract 1.1)" in text(html)
+    assert render_to_string("treatments/includes/warnings.html", {"warnings": result.warnings}).strip() == ""
