@@ -207,7 +207,7 @@ def test_a_detail_of_a_treatment_not_given_is_refused_on_the_row_and_on_prior_th
     assert status == 400
     assert "everolimus" in field_error(html, "id_prior_therapy_details_0_modality")
     assert "Prior therapies" in field_error(html, "id_prior_therapy_details_0_modality")
-    assert "details are given for everolimus" in field_error(html, "id_prior_therapies")
+    assert "details are given for everolimus" in field_error(html, "id_prior_therapies").lower()
     assert 'name="prior_therapy_details_0_pfs_months" value="11"' in html
 
 
