@@ -14,7 +14,7 @@ from tests.browser.conftest import TABLET, audit
 from tests.conftest import KB_VERSION, PASSWORD
 from tests.pages.helpers import golden
 from treatments.rules.explain import STATUS_LABELS
-from treatments.rules.profile import MODALITY_KEYS
+from treatments.rules.profile import MODALITY_KEYS, V1_BOOLEAN_VALUES
 
 LABELS: Mapping[Any, str] = STATUS_LABELS  # looked up by the statuses a golden case spells
 
@@ -43,6 +43,8 @@ def fill_profile(page: Any, profile: dict[str, Any]) -> None:
             page.check(f'input[name="prior_therapies_known"][value="{"given" if value else "none"}"]')
             for key in value:
                 page.check(f'input[name="prior_therapies"][value="{key}"]')
+        elif name in V1_BOOLEAN_VALUES and isinstance(value, bool):  # a 1.1 profile: its 1.2 value
+            page.check(f'input[name="{name}"][value="{V1_BOOLEAN_VALUES[name][value]}"]')
         elif isinstance(value, bool):
             page.check(f'input[name="{name}"][value="{"yes" if value else "no"}"]')
         else:

@@ -109,7 +109,7 @@ def test_json_gives_one_line_per_profile_with_the_body_of_the_api(published: Rul
         body = json.loads(line)
         assert body == expected_body(facts)
         assert body["ruleset"]["version"] == published.version
-        assert len(body["options"]) == 15
+        assert len(body["options"]) == len(MODALITY_KEYS)
         ranks = [STATUS_ORDER.index(option["status"]) for option in body["options"]]
         assert ranks == sorted(ranks)
 
@@ -211,6 +211,80 @@ def test_without_a_published_rule_set_the_command_says_how_to_load_one(
 ) -> None:
     with pytest.raises(CommandError, match="load_knowledge_base"):
         evaluate(write(tmp_path, json_lines(LUNG)))
+
+
+# --- contract 1.2: the new facts, contradictions, warnings ----------------------------------------
+
+# Every fact contract 1.2 adds, with prior treatments in detail.
+NEW_FACTS = {
+    **SMALL_INTESTINE,
+    "portal_vein_thrombosis": "branch",
+    "sex": "female",
+    "childbearing_potential": False,
+    "breastfeeding": False,
+    "dpd_status": "normal",
+    "biliary_enteric_anastomosis": False,
+    "syndrome_refractory": True,
+    "bowel_movements_per_day": 6,
+    "hereditary_syndrome": "none",
+    "primary_tumour_size_mm": 25,
+    "months_since_diagnosis": 30,
+    "haemoglobin_g_l": 118,
+    "functional_syndrome": "carcinoid_syndrome",
+    "prior_therapy_details": [
+        {"modality": "ssta", "best_response": "stable", "progressed_on_treatment": True,
+         "months_since_last_dose": 1, "pfs_months": 22},
+    ],
+}  # fmt: skip
+CONTRADICTORY = {**SMALL_INTESTINE, "who_grade": "G1", "ki67_percent": 50}
+SLIP = {**SMALL_INTESTINE, "bilirubin_umol_l": 1.2, "egfr_ml_min": 190}
+
+
+def test_the_new_facts_of_contract_1_2_are_answered(published: RuleSet, tmp_path: Path) -> None:
+    out, err = evaluate(write(tmp_path, json_lines(NEW_FACTS)), "--json")
+    assert err == ""
+    body = json.loads(out)
+    assert body == expected_body(NEW_FACTS)
+    assert "warnings" in body and all("guideline_line" in option for option in body["options"])
+
+
+def test_a_contradiction_is_a_line_error_naming_each_fact_and_the_others_are_answered(
+    published: RuleSet, tmp_path: Path
+) -> None:
+    out, err = evaluate_refused(write(tmp_path, json_lines(SMALL_INTESTINE, CONTRADICTORY, LUNG)), "--json")
+    assert [json.loads(line) for line in out.splitlines()] == [
+        expected_body(SMALL_INTESTINE),
+        expected_body(LUNG),
+    ]
+    lines = err.splitlines()
+    assert [line.split(":")[:2] for line in lines] == [["line 2", " who_grade"], ["line 2", " ki67_percent"]]
+    assert "contradicts Ki-67 index (50 %)" in lines[0] and "contradicts WHO grade (G1)" in lines[1]
+
+
+def test_a_detail_of_a_treatment_not_given_names_the_detail_and_prior_therapies(
+    published: RuleSet, tmp_path: Path
+) -> None:
+    bad = {**SMALL_INTESTINE, "prior_therapy_details": [{"modality": "everolimus"}]}
+    _, err = evaluate_refused(write(tmp_path, json_lines(bad)))
+    assert err.startswith("line 1: prior_therapy_details.0.modality: contradicts Prior therapies")
+    assert "line 1: prior_therapies: " in err
+
+
+def test_the_table_ends_with_a_warnings_block_naming_the_facts(published: RuleSet, tmp_path: Path) -> None:
+    out, err = evaluate(write(tmp_path, json_lines(SLIP, SMALL_INTESTINE)))
+    assert err == ""
+    first, second = out.split("Profile on line 2")
+    block = first[first.index("\nWarnings:\n") :]
+    assert "  - bilirubin_umol_l: Bilirubin below 3 µmol/L" in block
+    assert "  - egfr_ml_min: eGFR above 150" in block
+    assert "Warnings:" not in second
+
+
+def test_json_carries_the_warnings_as_the_engine_serializes_them(published: RuleSet, tmp_path: Path) -> None:
+    out, _ = evaluate(write(tmp_path, json_lines(SLIP)), "--json")
+    body = json.loads(out)
+    assert body["warnings"] == expected_body(SLIP)["warnings"]
+    assert [warning["facts"] for warning in body["warnings"]] == [["bilirubin_umol_l"], ["egfr_ml_min"]]
 
 
 # --- the real process -----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from treatments.rules.profile import V1_BOOLEAN_VALUES
+
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
 
@@ -24,6 +26,14 @@ def form_data(profile: dict[str, Any]) -> dict[str, Any]:
         if name == "prior_therapies":
             data["prior_therapies_known"] = "given" if value else "none"
             data["prior_therapies"] = list(value)
+        elif name == "prior_therapy_details":
+            for row, detail in enumerate(value):
+                for part, item in detail.items():
+                    if isinstance(item, bool):
+                        item = "yes" if item else "no"
+                    data[f"prior_therapy_details_{row}_{part}"] = str(item)
+        elif name in V1_BOOLEAN_VALUES and isinstance(value, bool):  # a 1.1 profile: its 1.2 value
+            data[name] = V1_BOOLEAN_VALUES[name][value]
         elif isinstance(value, bool):
             data[name] = "yes" if value else "no"
         else:

@@ -5,6 +5,7 @@ data to obtain; golden profiles posted through the form show the statuses the en
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,11 @@ from django.test import Client
 
 from tests.conftest import KB_VERSION
 from tests.pages.helpers import GOLDEN, form_data, golden, shown_options
+from treatments import selectors
 from treatments.models import Rule
 from treatments.rules.engine import STATUS_ORDER
 from treatments.rules.explain import STATUS_LABELS
-from treatments.rules.profile import MODALITY_KEYS
+from treatments.rules.profile import MODALITY_KEYS, PatientProfile
 
 CASES = sorted(GOLDEN.glob("*.yaml"))
 
@@ -55,8 +57,18 @@ def test_every_status_group_is_shown_in_order_with_its_meaning_and_count(clinici
 
     groups = re.findall(r'<section class="status-group status-group-([a-z_]+)"', html)
     assert groups == list(STATUS_ORDER)
-    assert "No option has this status." in html  # nothing is trial only here
-    assert '<span class="status-text">Needs data</span></span> <span class="count">(1)</span>' in html
+    counts = Counter(
+        selectors.eligibility(PatientProfile.model_validate(golden("34_missing_krenning_pnet")["profile"]))
+        .statuses()
+        .values()
+    )
+    for status in STATUS_ORDER:
+        label = STATUS_LABELS[status]
+        assert (
+            f'<span class="status-text">{label}</span></span> <span class="count">({counts[status]})</span>'
+            in html
+        )
+    assert ("No option has this status." in html) == (len(counts) < len(STATUS_ORDER))
 
 
 def test_status_is_shown_by_words_and_icon_not_colour_alone(clinician_client: Client) -> None:
@@ -119,7 +131,10 @@ def test_an_unrecorded_pregnancy_is_a_not_checked_caution(clinician_client: Clie
 
     html = clinician_client.post("/check/", form_data(profile)).content.decode()
 
-    assert "Not checked: Pregnant is unknown." in card(html, "everolimus")
+    # Contract 1.2: pregnancy is possible unless sex or childbearing potential rule it out.
+    assert "Not checked: Pregnant is unknown, Sex is unknown, Childbearing potential is unknown." in card(
+        html, "everolimus"
+    )
 
 
 def test_the_data_to_obtain_checklist_names_the_options_each_fact_would_decide(

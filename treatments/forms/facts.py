@@ -10,18 +10,21 @@ are yes / no / unknown, and prior therapies keep "unknown" (absent) apart from "
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from django import forms
 from pydantic import ValidationError as PydanticValidationError
 
 from ..rules.conditions import display_value
 from ..rules.profile import (
+    ADVANCED_GROUPS,
     FACT_NAMES,
     GROUPS,
     MODALITY_KEYS,
     PatientProfile,
+    PriorTherapyDetail,
     error_list,
     fact_choices,
     fact_kind,
@@ -42,6 +45,12 @@ PRIOR_MODES = (
 PRIOR_MODE_FIELD = "prior_therapies_known"
 # Enumerated facts with at most this many values are radio buttons; longer lists are a select.
 RADIO_LIMIT = 3
+# Prior-treatment detail rows (prior_therapy_details): at least this many, and one blank row more
+# than the details already entered, up to one row per modality. No script is needed to add one.
+DETAIL_FACT = "prior_therapy_details"
+DETAIL_MIN_ROWS = 3
+DETAIL_MAX_ROWS = len(MODALITY_KEYS)
+DETAIL_PARTS = tuple(PriorTherapyDetail.model_fields)
 # The what-if form carries the profile it started from; refuse anything far larger than a profile.
 MAX_ENCODED_PROFILE = 20_000  # characters: a full profile is well under 2,000
 
@@ -78,6 +87,16 @@ def _range_text(name: str, unit: str) -> str:
     return ""
 
 
+def _find_literal(annotation: Any) -> Any:
+    if getattr(annotation, "__origin__", None) is Literal:
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_literal(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _fact_meta(name: str) -> FactMeta:
     info = PatientProfile.model_fields[name]
     unit = fact_unit(name)
@@ -88,10 +107,85 @@ def _fact_meta(name: str) -> FactMeta:
 FACT_META: dict[str, FactMeta] = {name: _fact_meta(name) for name in FACT_NAMES}
 
 
+def detail_field_name(row: int, part: str) -> str:
+    """The form field of one part of one prior-treatment row: prior_therapy_details_0_modality."""
+    return f"{DETAIL_FACT}_{row}_{part}"
+
+
+def _detail_meta(part: str) -> FactMeta:
+    info = PriorTherapyDetail.model_fields[part]
+    extra = info.json_schema_extra
+    unit = str(extra.get("unit", "")) if isinstance(extra, dict) else ""
+    bounds = {key: getattr(item, key) for item in info.metadata for key in ("ge", "le") if hasattr(item, key)}
+    range_text = ""
+    if "ge" in bounds and "le" in bounds:
+        range_text = f"{display_value(bounds['ge'])} to {display_value(bounds['le'])} {unit}".strip()
+    help_text = info.description if info.description and info.description != info.title else ""
+    if part == "modality":
+        help_text = "Also tick it in prior therapies."
+    kind = {"progressed_on_treatment": "bool", "modality": "enum", "best_response": "enum"}.get(
+        part, "number"
+    )
+    return FactMeta(part, kind, unit, help_text, range_text)
+
+
+def _detail_field(row: int, part: str, modality_names: Mapping[str, str]) -> forms.Field:
+    """One part of a prior-treatment row; labels say the row so that errors read on their own."""
+    info = PriorTherapyDetail.model_fields[part]
+    label = str(info.title)
+    where = f"Prior treatment {row + 1}: {label.lower() if part != 'modality' else 'treatment'}"
+    field: forms.Field
+    if part == "modality":
+        choices = [("", "Choose a treatment")]
+        choices += [(key, modality_names.get(key, display_value(key))) for key in MODALITY_KEYS]
+        field = forms.ChoiceField(
+            label=label,
+            choices=choices,
+            required=False,
+            error_messages={"invalid_choice": f"{where}: choose a listed treatment"},
+        )
+    elif part == "best_response":
+        choices = [("", "Unknown")] + [(value, value_label(value)) for value in _detail_choices(part)]
+        field = forms.ChoiceField(
+            label=label,
+            choices=choices,
+            required=False,
+            error_messages={"invalid_choice": f"{where}: choose one of the listed values"},
+        )
+    elif part == "progressed_on_treatment":
+        field = forms.ChoiceField(
+            label=label,
+            choices=YES_NO_UNKNOWN,
+            initial=UNKNOWN,
+            required=False,
+            widget=forms.RadioSelect,
+            error_messages={"invalid_choice": f"{where}: choose yes, no or unknown"},
+        )
+    else:
+        attrs = {"inputmode": "decimal", "placeholder": "unknown", "min": "0", "max": "600", "step": "any"}
+        field = forms.FloatField(
+            label=label,
+            required=False,
+            widget=forms.NumberInput(attrs=attrs),
+            error_messages={"invalid": f"{where} must be a number (or left empty when unknown)"},
+        )
+    setattr(field, "fact", _detail_meta(part))  # noqa: B010  (read by the templates, like FACT_META)
+    setattr(field, "where", where)  # noqa: B010  (the row and part, for messages)
+    return field
+
+
+def _detail_choices(part: str) -> tuple[str, ...]:
+    literal = _find_literal(PriorTherapyDetail.model_fields[part].annotation)
+    return tuple(get_args(literal)) if literal is not None else ()
+
+
 def _fact_field(name: str, modality_names: Mapping[str, str]) -> forms.Field:
     meta = FACT_META[name]
     label = fact_label(name)
     kind = meta.kind
+    if kind == "records":
+        # Entered as rows of their own (detail_rows); this field only carries errors about the list.
+        return forms.CharField(label=label, required=False, widget=forms.HiddenInput)
     if kind == "bool":
         return forms.ChoiceField(
             label=label,
@@ -149,8 +243,21 @@ def _fact_field(name: str, modality_names: Mapping[str, str]) -> forms.Field:
 
 
 class FactGroup(NamedTuple):
+    """A group of the form. A folded group (rarely needed facts) is shown closed unless one of its
+    fields has a value or an error (`open`)."""
+
     key: str
     label: str
+    fields: list[forms.BoundField]
+    folded: bool = False
+    open: bool = True
+    filled: int = 0  # how many of its facts have a value (said on the folded group's summary)
+
+
+class DetailRow(NamedTuple):
+    """One prior-treatment row of the form: its number (from 1) and its fields by part."""
+
+    number: int
     fields: list[forms.BoundField]
 
 
@@ -164,6 +271,7 @@ class PatientForm(ErrorLinks, forms.Form):
         super().__init__(*args, **kwargs)
         self.profile: PatientProfile | None = None
         names = modality_names or {}
+        self.detail_count = self._detail_rows(kwargs.get("initial") or {})
         for name in FACT_NAMES:
             if fact_kind(name) == "list":
                 self.fields[PRIOR_MODE_FIELD] = forms.ChoiceField(
@@ -177,6 +285,27 @@ class PatientForm(ErrorLinks, forms.Form):
             field = _fact_field(name, names)
             field.fact = FACT_META[name]  # type: ignore[attr-defined]
             self.fields[name] = field
+            if fact_kind(name) == "records":
+                for row in range(self.detail_count):
+                    for part in DETAIL_PARTS:
+                        self.fields[detail_field_name(row, part)] = _detail_field(row, part, names)
+        # Which row of the form each item of the profile's prior_therapy_details came from.
+        self._detail_rows_used: list[int] = []
+
+    def _detail_rows(self, initial: Mapping[str, Any]) -> int:
+        """Rows for the details: those entered (posted or saved), one blank more, at least the minimum."""
+        used = -1
+        sources = [initial] + ([self.data] if self.is_bound else [])
+        for source in sources:
+            for key in source:
+                match = re.fullmatch(
+                    rf"{self.add_prefix(DETAIL_FACT)}_(\d+)_\w+|{DETAIL_FACT}_(\d+)_\w+", key
+                )
+                if match:
+                    used = max(used, int(match.group(1) or match.group(2)))
+        entered = used + 1
+        extra = 0 if self.is_bound else 1
+        return max(DETAIL_MIN_ROWS, min(DETAIL_MAX_ROWS, entered + extra))
 
     # --- how the page shows the form ---------------------------------------------------------
 
@@ -185,22 +314,62 @@ class PatientForm(ErrorLinks, forms.Form):
         """Whether prior therapies are unknown, none or the ticked ones (shown with the boxes)."""
         return self[PRIOR_MODE_FIELD]
 
+    def detail_rows(self) -> list[DetailRow]:
+        """The prior-treatment rows, each with its fields in the order of PriorTherapyDetail."""
+        return [
+            DetailRow(row + 1, [self[detail_field_name(row, part)] for part in DETAIL_PARTS])
+            for row in range(self.detail_count)
+        ]
+
     def fact_groups(self) -> list[FactGroup]:
         """The fact fields by group, in the order of `GROUPS` (the mode of prior therapies is
-        rendered with the prior therapies field, not on its own)."""
-        groups = {key: FactGroup(key, label, []) for key, label in GROUPS}
+        rendered with the prior therapies field, not on its own). The groups of rarely needed facts
+        (profile.ADVANCED_GROUPS) are folded, and open when a field in them has a value or an error."""
+        fields: dict[str, list[forms.BoundField]] = {key: [] for key, _ in GROUPS}
         for name in FACT_NAMES:
             extra = PatientProfile.model_fields[name].json_schema_extra
             group = extra.get("group") if isinstance(extra, dict) else None
-            groups[str(group)].fields.append(self[name])
-        return [group for group in groups.values() if group.fields]
+            fields[str(group)].append(self[name])
+        groups = []
+        for key, label in GROUPS:
+            if not fields[key]:
+                continue
+            names = [bound.name for bound in fields[key]]
+            if DETAIL_FACT in names:
+                names += [
+                    detail_field_name(row, part) for row in range(self.detail_count) for part in DETAIL_PARTS
+                ]
+            filled = sum(1 for name in names if _has_value(self[name]) and name != DETAIL_FACT)
+            if DETAIL_FACT in names:  # count the rows entered, not each of their parts
+                filled = sum(
+                    1 for row in self.detail_rows() if any(_has_value(field) for field in row.fields)
+                )
+            errors = any(self[name].errors for name in names)
+            folded = key in ADVANCED_GROUPS
+            groups.append(
+                FactGroup(key, label, fields[key], folded, not folded or errors or filled > 0, filled)
+            )
+        return groups
 
     def summary_fields(self) -> list[str]:
-        """The facts in contract order, the prior-therapies choice before its boxes."""
+        """The facts in contract order, the prior-therapies choice before its boxes and the detail
+        rows where their fact is."""
         order: list[str] = []
         for name in FACT_NAMES:
-            order += [PRIOR_MODE_FIELD, name] if fact_kind(name) == "list" else [name]
+            if fact_kind(name) == "list":
+                order += [PRIOR_MODE_FIELD, name]
+            elif fact_kind(name) == "records":
+                order += [name] + [
+                    detail_field_name(row, part) for row in range(self.detail_count) for part in DETAIL_PARTS
+                ]
+            else:
+                order.append(name)
         return order
+
+    def anchor(self, field_name: str) -> str:
+        if field_name == DETAIL_FACT:  # the list itself: land on the first row
+            return super().anchor(detail_field_name(0, DETAIL_PARTS[0]))
+        return super().anchor(field_name)
 
     # --- turning the fields into a profile ---------------------------------------------------
 
@@ -211,10 +380,22 @@ class PatientForm(ErrorLinks, forms.Form):
             self.profile = PatientProfile.model_validate(facts)
         except PydanticValidationError as exc:
             for error in error_list(exc):
-                name = next((part for part in error["loc"] if part in self.fields), None)
-                label = fact_label(name) if name else "Profile"
-                self.add_error(name, f"{label} {error['msg']}")
+                self._add_profile_error(list(error["loc"]), error["msg"])
         return cleaned
+
+    def _add_profile_error(self, loc: list[Any], message: str) -> None:
+        """Put an error of the profile by its field: a fact's own field, or the part of the
+        prior-treatment row an item of prior_therapy_details came from."""
+        loc = [part for part in loc if part != "profile"]
+        if loc[:1] == [DETAIL_FACT] and len(loc) >= 2 and isinstance(loc[1], int):
+            row = self._detail_rows_used[loc[1]] if loc[1] < len(self._detail_rows_used) else 0
+            part = str(loc[2]) if len(loc) > 2 and loc[2] in DETAIL_PARTS else DETAIL_PARTS[0]
+            name = detail_field_name(row, part)
+            self.add_error(name, f"{self.fields[name].where} {message}")  # type: ignore[attr-defined]
+            return
+        found = next((str(part) for part in loc if isinstance(part, str) and part in self.fields), None)
+        label = fact_label(found) if found else "Profile"
+        self.add_error(found, f"{label} {message}")
 
     def _facts(self, cleaned: Mapping[str, Any]) -> dict[str, Any]:
         facts: dict[str, Any] = {}
@@ -227,12 +408,41 @@ class PatientForm(ErrorLinks, forms.Form):
                 therapies = self._prior_therapies(name, cleaned.get(PRIOR_MODE_FIELD) or PRIOR_UNKNOWN, value)
                 if therapies is not None:
                     facts[name] = therapies
+            elif kind == "records":
+                details = self._details(cleaned)
+                if details:
+                    facts[name] = details
             elif kind == "bool":
                 if value in ("yes", "no"):
                     facts[name] = value == "yes"
             elif value not in (None, ""):
                 facts[name] = value
         return facts
+
+    def _details(self, cleaned: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The rows that say something, as prior_therapy_details items; a row needs its treatment."""
+        details: list[dict[str, Any]] = []
+        self._detail_rows_used = []
+        for row in range(self.detail_count):
+            values = {part: cleaned.get(detail_field_name(row, part)) for part in DETAIL_PARTS}
+            item: dict[str, Any] = {}
+            for part, value in values.items():
+                if part == "progressed_on_treatment":
+                    if value in ("yes", "no"):
+                        item[part] = value == "yes"
+                elif value not in (None, ""):
+                    item[part] = value
+            if not item:
+                continue
+            if "modality" not in item:
+                name = detail_field_name(row, "modality")
+                self.add_error(
+                    name, f"Prior treatment {row + 1}: choose the treatment these details are about"
+                )
+                continue
+            details.append(item)
+            self._detail_rows_used.append(row)
+        return details
 
     def _prior_therapies(self, name: str, mode: str, ticked: Sequence[str]) -> list[str] | None:
         """None (unknown), [] (none) or the ticked modality keys; the mode and the ticks must agree."""
@@ -263,6 +473,15 @@ def profile_initial(profile: PatientProfile) -> dict[str, Any]:
             else:
                 initial[PRIOR_MODE_FIELD] = PRIOR_GIVEN if value else PRIOR_NONE
                 initial[name] = list(value)
+        elif kind == "records":
+            for row, detail in enumerate(value or ()):
+                for part in DETAIL_PARTS:
+                    item = getattr(detail, part)
+                    if part == "progressed_on_treatment":
+                        item = UNKNOWN if item is None else ("yes" if item else "no")
+                    elif isinstance(item, float):
+                        item = display_value(item)
+                    initial[detail_field_name(row, part)] = "" if item is None else item
         elif kind == "bool":
             initial[name] = UNKNOWN if value is None else ("yes" if value else "no")
         elif value is None:
@@ -270,6 +489,14 @@ def profile_initial(profile: PatientProfile) -> dict[str, Any]:
         else:
             initial[name] = display_value(value) if isinstance(value, float) else value
     return initial
+
+
+def _has_value(field: forms.BoundField) -> bool:
+    """Whether a field shows something other than unknown (for opening a folded group)."""
+    value = field.value()
+    if isinstance(value, list | tuple):
+        return bool(value)
+    return value not in (None, "", UNKNOWN)
 
 
 def encode_profile(profile: PatientProfile) -> str:

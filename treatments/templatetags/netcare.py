@@ -4,7 +4,7 @@ with their units, rules in plain English, and the user's role. Display only: no 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import template
 from django.contrib.auth.models import AnonymousUser, User
@@ -134,6 +134,70 @@ def other_reasons(verdict: Verdict) -> tuple[Reason, ...]:
     return tuple(reason for reason in verdict.reasons if not reason.decisive)
 
 
+# The statuses of the headline box ("Options to consider now"); the others are listed under it,
+# folded by status. Which option has which status, and their order, come from the engine.
+HEADLINE_STATUSES = ("candidate", "trial_only")
+
+
+class Headline(NamedTuple):
+    """An evaluation's options for the headline box: those to consider now, in the engine's order,
+    and the other status groups that have options."""
+
+    now: tuple[Verdict, ...]
+    rest: tuple[explain.StatusGroup, ...]
+
+
+@register.filter
+def headline(result: Any) -> Headline:
+    groups = explain.group_by_status(result)
+    now = tuple(verdict for verdict in result.verdicts if verdict.status in HEADLINE_STATUSES)
+    rest = tuple(group for group in groups if group.status not in HEADLINE_STATUSES and group.verdicts)
+    return Headline(now, rest)
+
+
+@register.filter
+def value_in(facts: Any, name: str) -> Any:
+    """One fact's value from explain.facts_by_group rows (None when unknown)."""
+    return next((value for _, _, rows in facts for fact, value in rows if fact == name), None)
+
+
+@register.filter
+def timeline(details: Any) -> list[Any]:
+    """Prior-treatment details as a timeline: the longest ago first, the most recent last (by months
+    since the last dose); those without that figure come at the end, in the order entered."""
+    items = list(details or ())
+    dated = sorted(
+        (item for item in items if item.months_since_last_dose is not None),
+        key=lambda item: -item.months_since_last_dose,
+    )
+    return dated + [item for item in items if item.months_since_last_dose is None]
+
+
+@register.filter
+def error_parts(message: Any) -> tuple[str, str]:
+    """A field error as (what is wrong, why): a contradiction's message ("X contradicts Y (v): why")
+    reads as its first part in bold and the reason in plain type; other messages have no reason."""
+    text = str(message)
+    at = text.find(" contradicts ")
+    colon = text.find(": ", at) if at >= 0 else -1
+    if colon < 0:
+        return text, ""
+    return text[:colon], text[colon + 2 :]
+
+
+@register.filter
+def value_word(value: str) -> str:
+    """An enumerated value in words: "not_assessed" -> "Not assessed"."""
+    return value_label(str(value))
+
+
+@register.filter
+def fact_labels(facts: Any) -> str:
+    """Fact names as their labels: "Ki-67 index and WHO grade"."""
+    labels = [fact_label(str(fact)) for fact in facts]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
 @register.filter
 def label_of(fact: str) -> str:
     return fact_label(fact)
@@ -152,6 +216,11 @@ def fact_value(fact: str, value: Any, names: Mapping[str, str] | None = None) ->
     """
     if value is None:
         return "unknown"
+    if fact_kind(fact) == "records":
+        count = len(value)
+        return (
+            f"{count} treatment{'s' if count != 1 else ''} (see the treatment timeline)" if count else "none"
+        )
     if fact_kind(fact) == "list":
         if not value:
             return "none"

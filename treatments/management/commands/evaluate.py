@@ -1,7 +1,12 @@
 """python manage.py evaluate PROFILE [--json]
 
 PROFILE is a JSON file holding one profile, a JSON-lines file with one profile per line, or `-` for
-standard input. A profile is the object of facts, or the API's body `{"profile": {...}}`.
+standard input. A profile is the object of facts (contract 1.2), or the API's body `{"profile": {...}}`.
+
+A profile that is not valid, or whose facts contradict each other, is reported on standard error as
+`line N: fact: message`, once for every fact involved; the other profiles are still answered and the
+exit code is 2. Values that are usually a slip of unit are answered with their warnings: a
+"Warnings:" block under the table, or the `warnings` key of the JSON answer.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json",
             action="store_true",
-            help="one line per valid profile: the body of POST /api/v1/eligibility/",
+            help="one line per valid profile: the engine's answer of contract 1.2 (options with their "
+            "guideline_line, and the warnings)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -144,7 +150,22 @@ def render_table(result: EvaluationResult, line: int) -> str:
         out.append(f"{key:<{widths[0]}}  {status:<{widths[1]}}  {wrapped[0]:<{reason_width}}  {missing}")
         for more in wrapped[1:]:
             out.append(f"{'':<{widths[0]}}  {'':<{widths[1]}}  {more}")
+    out += render_warnings(result)
     return "\n".join(out) + "\n"
+
+
+def render_warnings(result: EvaluationResult) -> list[str]:
+    """The "Warnings:" block: each likely unit slip with the facts it names (none: no block)."""
+    if not result.warnings:
+        return []
+    lines = ["", "Warnings:"]
+    for warning in result.warnings:
+        facts = ", ".join(warning.facts)
+        wrapped = textwrap.wrap(
+            f"{facts}: {warning.msg}", 100, initial_indent="  - ", subsequent_indent="    "
+        )
+        lines += wrapped
+    return lines
 
 
 def _deciding(verdict: Verdict) -> str:
