@@ -405,7 +405,7 @@ def test_an_evaluated_case_with_details_shows_its_timeline(clinician_client: Cli
 def test_an_evaluation_stored_before_1_2_says_so_instead_of_claiming_no_guideline_line() -> None:
     from django.template.loader import render_to_string
 
-    from tests.test_serialize import stored_1_1_1
+    from tests.rules.test_serialize import stored_1_1_1
     from treatments.rules.serialize import result_from_dict
 
     answer, profile = stored_1_1_1()
