@@ -131,18 +131,10 @@ def test_a_detail_row_without_its_treatment_is_refused_on_that_row(clinician_cli
 
 
 def with_stored_details(case: Case) -> Case:
-    """The case holding WITH_DETAILS as the database stores JSON (see STORING_DETAILS_FAILS)."""
+    """The case holding WITH_DETAILS as the database stores it (JSON)."""
     Case.objects.filter(pk=case.pk).update(profile=WITH_DETAILS)
     case.refresh_from_db()
     return case
-
-
-# The services store PatientProfile.known_facts(), whose prior_therapy_details are pydantic objects:
-# saving or evaluating a case with details raises TypeError (not JSON serializable). Needs a fix in
-# the engine/services (outside the pages); the page side is tested with the JSON stored directly.
-STORING_DETAILS_FAILS = pytest.mark.xfail(
-    raises=TypeError, strict=True, reason="services store known_facts() objects, not JSON (engine fix)"
-)
 
 
 def test_the_case_edit_form_shows_the_saved_prior_treatment_details(
@@ -161,7 +153,6 @@ def test_the_case_edit_form_shows_the_saved_prior_treatment_details(
     assert 'name="prior_therapy_details_2_modality"' in form  # a blank row to add one more
 
 
-@STORING_DETAILS_FAILS
 def test_a_case_saved_with_prior_treatment_details_keeps_them(
     clinician_client: Client, clinician: User
 ) -> None:
@@ -396,7 +387,6 @@ def test_the_case_page_and_summaries_show_prior_treatments_as_a_timeline_most_re
     assert document.index("Last dose 14.5 months ago") < document.index("Last dose 2 months ago")
 
 
-@STORING_DETAILS_FAILS
 def test_an_evaluated_case_with_details_shows_its_timeline(clinician_client: Client, clinician: User) -> None:
     case = with_stored_details(create_case(clinician, "NET-2106"))
     services.case_evaluate(actor=clinician, case=case)

@@ -271,8 +271,9 @@ class PatientProfile(BaseModel):
         return cls.model_validate(data, context={_STORED: True})
 
     def known_facts(self) -> dict[str, Any]:
-        """The facts that have a value, in contract order (funding always has one)."""
-        return {name: value for name, value in self.__dict__.items() if value is not None}
+        """The facts that have a value, in contract order (funding always has one), as plain JSON
+        data: what a case and an evaluation store (prior-therapy details as objects, not models)."""
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 FACT_NAMES: tuple[str, ...] = tuple(PatientProfile.model_fields)
