@@ -131,7 +131,7 @@ def test_coordinator_and_clinician_prepare_and_hold_the_mdt(new_page: Any, team:
     audit(coordinator, "case summary")
 
     coordinator.goto(meeting_url)
-    with coordinator.expect_download() as download_info:
+    with coordinator.expect_download(timeout=60_000) as download_info:
         coordinator.get_by_role("link", name="Download meeting pack (PDF)").click()
     download = download_info.value
     assert download.suggested_filename.startswith(
