@@ -4,17 +4,8 @@ Everything is re-exported here.
 """
 
 from .base import ErrorLinks, InputForm
-from .facts import (
-    FACT_META,
-    PRIOR_MODE_FIELD,
-    UNKNOWN,
-    FactGroup,
-    FactMeta,
-    PatientForm,
-    WhatIfForm,
-    encode_profile,
-    profile_initial,
-)
+from .facts import FactGroup, PatientForm, WhatIfForm, encode_profile, profile_initial
+from .fields import FACT_META, PRIOR_MODE_FIELD, UNKNOWN, FactMeta
 from .filters import CaseFilterForm, CatalogueFilterForm, search_field
 from .mdt import (
     CASE_FIELDS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, NamedTuple
 
 from django import forms
 from pydantic import ValidationError as PydanticValidationError
@@ -22,224 +22,31 @@ from ..rules.profile import (
     ADVANCED_GROUPS,
     FACT_NAMES,
     GROUPS,
-    MODALITY_KEYS,
     PatientProfile,
-    PriorTherapyDetail,
     error_list,
-    fact_choices,
     fact_kind,
     fact_label,
-    fact_unit,
-    value_label,
 )
 from .base import ErrorLinks
-
-UNKNOWN = "unknown"
-YES_NO_UNKNOWN = (("yes", "Yes"), ("no", "No"), (UNKNOWN, "Unknown"))
-PRIOR_UNKNOWN, PRIOR_NONE, PRIOR_GIVEN = UNKNOWN, "none", "given"
-PRIOR_MODES = (
-    (PRIOR_UNKNOWN, "Unknown"),
-    (PRIOR_NONE, "None"),
-    (PRIOR_GIVEN, "These treatments (tick below)"),
+from .fields import (
+    DETAIL_FACT,
+    DETAIL_MAX_ROWS,
+    DETAIL_MIN_ROWS,
+    DETAIL_PARTS,
+    FACT_META,
+    PRIOR_GIVEN,
+    PRIOR_MODE_FIELD,
+    PRIOR_MODES,
+    PRIOR_NONE,
+    PRIOR_UNKNOWN,
+    UNKNOWN,
+    detail_field,
+    detail_field_name,
+    fact_field,
 )
-PRIOR_MODE_FIELD = "prior_therapies_known"
-# Enumerated facts with at most this many values are radio buttons; longer lists are a select.
-RADIO_LIMIT = 3
-# Prior-treatment detail rows (prior_therapy_details): at least this many, and one blank row more
-# than the details already entered, up to one row per modality. No script is needed to add one.
-DETAIL_FACT = "prior_therapy_details"
-DETAIL_MIN_ROWS = 3
-DETAIL_MAX_ROWS = len(MODALITY_KEYS)
-DETAIL_PARTS = tuple(PriorTherapyDetail.model_fields)
+
 # The what-if form carries the profile it started from; refuse anything far larger than a profile.
 MAX_ENCODED_PROFILE = 20_000  # characters: a full profile is well under 2,000
-
-
-class FactMeta(NamedTuple):
-    """What the page says about a fact besides its label: unit, allowed range, help."""
-
-    name: str
-    kind: str
-    unit: str
-    help: str
-    range_text: str
-
-
-def _bounds(name: str) -> dict[str, float]:
-    bounds: dict[str, float] = {}
-    for item in PatientProfile.model_fields[name].metadata:
-        for key in ("ge", "gt", "le", "lt"):
-            value = getattr(item, key, None)
-            if value is not None:
-                bounds[key] = value
-    return bounds
-
-
-def _range_text(name: str, unit: str) -> str:
-    bounds = _bounds(name)
-    low = bounds.get("ge", bounds.get("gt"))
-    high = bounds.get("le", bounds.get("lt"))
-    suffix = f" {unit}" if unit else ""
-    if "gt" in bounds and high is not None:
-        return f"more than {display_value(low)}, up to {display_value(high)}{suffix}"
-    if low is not None and high is not None:
-        return f"{display_value(low)} to {display_value(high)}{suffix}"
-    return ""
-
-
-def _find_literal(annotation: Any) -> Any:
-    if getattr(annotation, "__origin__", None) is Literal:
-        return annotation
-    for arg in get_args(annotation):
-        found = _find_literal(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _fact_meta(name: str) -> FactMeta:
-    info = PatientProfile.model_fields[name]
-    unit = fact_unit(name)
-    help_text = info.description if info.description and info.description != info.title else ""
-    return FactMeta(name, fact_kind(name), unit, help_text, _range_text(name, unit))
-
-
-FACT_META: dict[str, FactMeta] = {name: _fact_meta(name) for name in FACT_NAMES}
-
-
-def detail_field_name(row: int, part: str) -> str:
-    """The form field of one part of one prior-treatment row: prior_therapy_details_0_modality."""
-    return f"{DETAIL_FACT}_{row}_{part}"
-
-
-def _detail_meta(part: str) -> FactMeta:
-    info = PriorTherapyDetail.model_fields[part]
-    extra = info.json_schema_extra
-    unit = str(extra.get("unit", "")) if isinstance(extra, dict) else ""
-    bounds = {key: getattr(item, key) for item in info.metadata for key in ("ge", "le") if hasattr(item, key)}
-    range_text = ""
-    if "ge" in bounds and "le" in bounds:
-        range_text = f"{display_value(bounds['ge'])} to {display_value(bounds['le'])} {unit}".strip()
-    help_text = info.description if info.description and info.description != info.title else ""
-    if part == "modality":
-        help_text = "Also tick it in prior therapies."
-    kind = {"progressed_on_treatment": "bool", "modality": "enum", "best_response": "enum"}.get(
-        part, "number"
-    )
-    return FactMeta(part, kind, unit, help_text, range_text)
-
-
-def _detail_field(row: int, part: str, modality_names: Mapping[str, str]) -> forms.Field:
-    """One part of a prior-treatment row; labels say the row so that errors read on their own."""
-    info = PriorTherapyDetail.model_fields[part]
-    label = str(info.title)
-    where = f"Prior treatment {row + 1}: {label.lower() if part != 'modality' else 'treatment'}"
-    field: forms.Field
-    if part == "modality":
-        choices = [("", "Choose a treatment")]
-        choices += [(key, modality_names.get(key, display_value(key))) for key in MODALITY_KEYS]
-        field = forms.ChoiceField(
-            label=label,
-            choices=choices,
-            required=False,
-            error_messages={"invalid_choice": f"{where}: choose a listed treatment"},
-        )
-    elif part == "best_response":
-        choices = [("", "Unknown")] + [(value, value_label(value)) for value in _detail_choices(part)]
-        field = forms.ChoiceField(
-            label=label,
-            choices=choices,
-            required=False,
-            error_messages={"invalid_choice": f"{where}: choose one of the listed values"},
-        )
-    elif part == "progressed_on_treatment":
-        field = forms.ChoiceField(
-            label=label,
-            choices=YES_NO_UNKNOWN,
-            initial=UNKNOWN,
-            required=False,
-            widget=forms.RadioSelect,
-            error_messages={"invalid_choice": f"{where}: choose yes, no or unknown"},
-        )
-    else:
-        attrs = {"inputmode": "decimal", "placeholder": "unknown", "min": "0", "max": "600", "step": "any"}
-        field = forms.FloatField(
-            label=label,
-            required=False,
-            widget=forms.NumberInput(attrs=attrs),
-            error_messages={"invalid": f"{where} must be a number (or left empty when unknown)"},
-        )
-    setattr(field, "fact", _detail_meta(part))  # noqa: B010  (read by the templates, like FACT_META)
-    setattr(field, "where", where)  # noqa: B010  (the row and part, for messages)
-    return field
-
-
-def _detail_choices(part: str) -> tuple[str, ...]:
-    literal = _find_literal(PriorTherapyDetail.model_fields[part].annotation)
-    return tuple(get_args(literal)) if literal is not None else ()
-
-
-def _fact_field(name: str, modality_names: Mapping[str, str]) -> forms.Field:
-    meta = FACT_META[name]
-    label = fact_label(name)
-    kind = meta.kind
-    if kind == "records":
-        # Entered as rows of their own (detail_rows); this field only carries errors about the list.
-        return forms.CharField(label=label, required=False, widget=forms.HiddenInput)
-    if kind == "bool":
-        return forms.ChoiceField(
-            label=label,
-            choices=YES_NO_UNKNOWN,
-            initial=UNKNOWN,
-            required=False,
-            widget=forms.RadioSelect,
-            error_messages={"invalid_choice": f"{label}: choose yes, no or unknown"},
-        )
-    if kind == "enum":
-        choices = [(value, value_label(value)) for value in fact_choices(name) or ()]
-        if name == "funding":
-            # Funding is never unknown: not given means the unit's default (NHS).
-            default = str(PatientProfile.model_fields[name].default)
-            return forms.ChoiceField(
-                label=label, choices=choices, initial=default, required=False, widget=forms.RadioSelect
-            )
-        many = len(choices) > RADIO_LIMIT
-        return forms.ChoiceField(
-            label=label,
-            choices=[("", "Unknown")] + choices if many else choices + [("", "Unknown")],
-            initial="",
-            required=False,
-            widget=forms.Select if many else forms.RadioSelect,
-            error_messages={"invalid_choice": f"{label}: choose one of the listed values"},
-        )
-    if kind == "list":
-        return forms.MultipleChoiceField(
-            label=label,
-            choices=[(key, modality_names.get(key, display_value(key))) for key in MODALITY_KEYS],
-            required=False,
-            widget=forms.CheckboxSelectMultiple,
-            error_messages={"invalid_choice": f"{label}: %(value)s is not a treatment in the catalogue"},
-        )
-    bounds = _bounds(name)
-    attrs: dict[str, Any] = {"inputmode": "numeric" if kind == "int" else "decimal", "placeholder": "unknown"}
-    if "ge" in bounds or "gt" in bounds:
-        attrs["min"] = display_value(bounds.get("ge", bounds.get("gt")))
-    if "le" in bounds or "lt" in bounds:
-        attrs["max"] = display_value(bounds.get("le", bounds.get("lt")))
-    attrs["step"] = "1" if kind == "int" else "any"
-    if kind == "int":
-        return forms.IntegerField(
-            label=label,
-            required=False,
-            widget=forms.NumberInput(attrs=attrs),
-            error_messages={"invalid": f"{label} must be a whole number (or left empty when unknown)"},
-        )
-    return forms.FloatField(
-        label=label,
-        required=False,
-        widget=forms.NumberInput(attrs=attrs),
-        error_messages={"invalid": f"{label} must be a number (or left empty when unknown)"},
-    )
 
 
 class FactGroup(NamedTuple):
@@ -282,13 +89,13 @@ class PatientForm(ErrorLinks, forms.Form):
                     widget=forms.RadioSelect,
                     error_messages={"invalid_choice": "Choose unknown, none or these treatments"},
                 )
-            field = _fact_field(name, names)
+            field = fact_field(name, names)
             field.fact = FACT_META[name]  # type: ignore[attr-defined]
             self.fields[name] = field
             if fact_kind(name) == "records":
                 for row in range(self.detail_count):
                     for part in DETAIL_PARTS:
-                        self.fields[detail_field_name(row, part)] = _detail_field(row, part, names)
+                        self.fields[detail_field_name(row, part)] = detail_field(row, part, names)
         # Which row of the form each item of the profile's prior_therapy_details came from.
         self._detail_rows_used: list[int] = []
 
