@@ -272,7 +272,7 @@ def as_contract_1_1(result: EvaluationResult) -> EvaluationResult:
 def _v1_values(facts: Mapping[str, Any]) -> dict[str, Any]:
     values = dict(facts)
     for name, meaning in V1_BOOLEAN_VALUES.items():
-        if values.get(name) is not None:
+        if isinstance(values.get(name), str):  # a stored 1.1 boolean is already what v1 shows
             values[name] = values[name] != meaning[False]
     return values
 
