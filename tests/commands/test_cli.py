@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.conftest import ROOT
+from tests.personas import SI_NET
 from treatments import selectors
 from treatments.models import RuleSet
 from treatments.rules.engine import STATUS_ORDER
@@ -25,24 +26,8 @@ from treatments.rules.serialize import result_to_dict
 
 pytestmark = pytest.mark.django_db
 
-# A small-intestine NET, progressive on a somatostatin analogue (golden case 01).
-SMALL_INTESTINE = {
-    "primary_site": "small_intestine",
-    "differentiation": "well",
-    "who_grade": "G2",
-    "ki67_percent": 8,
-    "disease_extent": "metastatic",
-    "resectable": False,
-    "liver_metastases": True,
-    "sstr_imaging": "positive",
-    "krenning_score": 3,
-    "disease_status": "progressive",
-    "prior_therapies": ["ssta"],
-    "ecog": 1,
-    "egfr_ml_min": 80,
-    "platelets_10e9_l": 220,
-    "pregnant": False,
-}
+# A small-intestine NET with liver metastases, progressive on a somatostatin analogue.
+SMALL_INTESTINE = {**SI_NET, "liver_metastases": True, "ecog": 1, "pregnant": False}
 LUNG = {**SMALL_INTESTINE, "primary_site": "lung_bronchus"}
 
 

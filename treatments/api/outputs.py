@@ -61,16 +61,17 @@ def review_out(review: Review) -> dict[str, Any]:
 
 
 def evaluation_out(evaluation: Evaluation, case: Case) -> dict[str, Any]:
+    answer = evaluation.answer()
     return {
         "id": evaluation.pk,
         "case": case.pk,
         "created_at": evaluation.created_at,
         "created_by": _name(evaluation.created_by),
-        "ruleset": evaluation.result["ruleset"],
+        "ruleset": answer["ruleset"],
         "profile": evaluation.profile,
         "out_of_date": selectors.evaluation_staleness(evaluation, case),
-        "warnings": evaluation.result.get("warnings", []),
-        "options": evaluation.result["options"],
+        "warnings": answer["warnings"],
+        "options": answer["options"],
         "reviews": [review_out(review) for review in selectors.reviews_by_modality(evaluation).values()],
     }
 

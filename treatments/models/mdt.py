@@ -155,6 +155,15 @@ class Evaluation(models.Model):
         """(modality key, name, status) for every option, in the evaluation's order."""
         return [(option["modality"], option["name"], option["status"]) for option in self.result["options"]]
 
+    def answer(self) -> dict[str, Any]:
+        """The stored answer in contract form, exactly as made: rule set, options and warnings
+        (an answer stored before contract 1.2 has none)."""
+        return {
+            "ruleset": self.result["ruleset"],
+            "options": self.result["options"],
+            "warnings": self.result.get("warnings", []),
+        }
+
     def stored_result(self) -> EvaluationResult:
         """The stored answer as the engine's result type, exactly as it was made (any schema version)."""
         return result_from_dict(self.result, self.profile)
