@@ -75,7 +75,9 @@ def test_a_summary_pdf_under_the_manifest_storage_has_the_reference_footer_and_p
 
     assert response.status_code == 200, response.content[:300]
     pages = pdf_pages(response.content)
-    assert 1 <= len(pages) <= 6, f"{len(pages)} pages: the A4 page boxes of pdf.css were not applied"
+    # Unstyled, a summary runs to about three times its pages (the review saw a pack of 44 instead of
+    # 20); the footer on every page below is the real proof that pdf.css was applied.
+    assert 1 <= len(pages) <= 10, f"{len(pages)} pages: the A4 page boxes of pdf.css were not applied"
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
         assert "Confidential: patient information" in page
