@@ -43,7 +43,7 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 
-def _injected_script_hash(path: str) -> list[str]:
+def injected_script_hash(path: str) -> list[str]:
     """The CSP hash of a script as Playwright's add_script_tag(path=...) injects it (the file plus
     a sourceURL comment), so that the browser tests can run axe-core under the real policy."""
     import base64
@@ -58,6 +58,6 @@ def _injected_script_hash(path: str) -> list[str]:
 
 
 # axe-core, which tests/browser injects into every page it audits (tests/browser/conftest.py).
-NETCARE_CSP_EXTRA_SCRIPT_SRC = _injected_script_hash(
+NETCARE_CSP_EXTRA_SCRIPT_SRC = injected_script_hash(
     str(BASE_DIR / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
 )

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+
+from netcare.settings_test import injected_script_hash
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -85,6 +88,9 @@ def axe_js() -> Path:
             )
     if not AXE_JS.exists():
         _missing(f"axe-core missing at {AXE_JS}: run {INSTALL_AXE.relative_to(ROOT)}")
+    # Allow the freshly installed script under the real content security policy (by its hash): the
+    # test settings could not hash it at import time on a clean checkout, before it was installed.
+    settings.NETCARE_CSP_EXTRA_SCRIPT_SRC = injected_script_hash(str(AXE_JS))
     return AXE_JS
 
 
