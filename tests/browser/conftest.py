@@ -119,8 +119,14 @@ def new_page(browser: Any, live_server: Any, axe_js: Path) -> Iterator[Any]:
     problems = Problems()
 
     def make(viewport: dict[str, int] | None = None, javascript: bool = True) -> Any:
+        # bypass_csp: Playwright's own helpers (string predicates, injected axe-core) are scripts the
+        # site's policy rightly refuses; the policy itself is tested on real responses
+        # (tests/test_security_headers.py).
         context = browser.new_context(
-            base_url=live_server.url, viewport=viewport or DESKTOP, java_script_enabled=javascript
+            base_url=live_server.url,
+            viewport=viewport or DESKTOP,
+            java_script_enabled=javascript,
+            bypass_csp=True,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
