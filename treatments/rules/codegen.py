@@ -20,6 +20,7 @@ from .conditions import (
     NotOf,
     OptionStatus,
     Outcome,
+    children,
     condition_to_data,
 )
 from .vocabulary import OUTCOMES as OUTCOMES  # re-exported: other modules import these from here
@@ -102,12 +103,83 @@ class Codegen:
 
     def _compare(self, node: Compare) -> str:
         var = self._facts.setdefault(node.fact, f"f{len(self._facts)}")
-        if node.op == "is_known":
-            return f"({var} is {'not ' if node.value else ''}None)"
-        if node.op == "contains":
-            return f"(None if {var} is None else {node.value!r} in {var})"
-        if node.op in ("in", "not_in"):
-            constant = f"K{len(self._constants)}"
-            self._constants[constant] = frozenset(node.value)
-            return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {constant})"
-        return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {node.value!r})"
+        return _compare_expression(node, var, self._constant)
+
+    def _constant(self, value: Any) -> str:
+        name = f"K{len(self._constants)}"
+        self._constants[name] = value
+        return name
+
+
+def _compare_expression(node: Compare, var: str, constant: Callable[[Any], str]) -> str:
+    """A comparison as a Python expression on the local `var` holding the fact (None: unknown)."""
+    if node.op == "is_known":
+        return f"({var} is {'not ' if node.value else ''}None)"
+    if node.op == "contains":
+        return f"(None if {var} is None else {node.value!r} in {var})"
+    if node.op in ("in", "not_in"):
+        return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {constant(frozenset(node.value))})"
+    return f"(None if {var} is None else {var} {_PY_OPS[node.op]} {node.value!r})"
+
+
+UnknownFacts = Callable[[Mapping[str, Any], frozenset[str]], frozenset[str]]
+
+
+def unknown_facts_functions(conditions: Sequence[Condition]) -> tuple[UnknownFacts, ...]:
+    """For each condition, a function naming the unknown facts its outcome hinges on.
+
+    The generated twin of conditions.unknown_facts (same answer, property-tested), for the rules
+    a verdict leaves undecided: one compile for the whole rule set, straight-line code per rule.
+    """
+    constants: dict[str, Any] = {"EMPTY": frozenset()}
+
+    def constant(value: Any) -> str:
+        name = f"K{len(constants)}"
+        constants[name] = value
+        return name
+
+    sources = [
+        _unknown_facts_source(index, condition, constant) for index, condition in enumerate(conditions)
+    ]
+    names = "".join(f"unknown_{index}, " for index in range(len(conditions)))
+    source = "\n".join(sources) + f"\nFUNCTIONS = ({names})\n"
+    exec(compile(source, "<compiled unknown facts>", "exec"), constants)  # noqa: S102 - our own generated code
+    return constants["FUNCTIONS"]  # type: ignore[no-any-return]
+
+
+def _unknown_facts_source(index: int, condition: Condition, constant: Callable[[Any], str]) -> str:
+    facts: dict[str, str] = {}
+    lines: list[str] = []
+
+    def node(condition: Condition) -> tuple[str, str]:
+        """(the variable holding the outcome, the variable holding the facts it hinges on)."""
+        if isinstance(condition, Compare):
+            var = facts.setdefault(condition.fact, f"f{len(facts)}")
+            value = _compare_expression(condition, var, constant)
+            if condition.op == "is_known":
+                hinges = "EMPTY"
+            else:
+                hinges = f"({constant(frozenset({condition.fact}))} if {var} is None else EMPTY)"
+        elif isinstance(condition, OptionStatus):
+            value, hinges = f"({condition.option_status!r} in statuses)", "EMPTY"
+        elif isinstance(condition, NotOf):
+            child, hinges = node(condition.not_)
+            value = f"(None if {child} is None else not {child})"
+        else:
+            parts = [node(child) for child in children(condition)]
+            decisive, other = ("True", "False") if isinstance(condition, AnyOf) else ("False", "True")
+            decided = " or ".join(f"{part} is {decisive}" for part, _ in parts)
+            unknown = " or ".join(f"{part} is None" for part, _ in parts)
+            value = f"({decisive} if ({decided}) else (None if ({unknown}) else {other}))"
+            # A part that is known holds EMPTY, so the union names the unknown parts' facts only.
+            union = " | ".join(hinges for _, hinges in parts)
+            hinges = f"(EMPTY if v{len(lines)} is not None else {union})"  # v{len(lines)}: this node
+        number = len(lines)
+        lines.append(f"v{number} = {value}")
+        lines.append(f"m{number} = {hinges}")
+        return f"v{number}", f"m{number}"
+
+    _, result = node(condition)
+    body = [f"    {var} = facts.get({name!r})" for name, var in facts.items()]
+    body += [f"    {line}" for line in lines]
+    return f"def unknown_{index}(facts, statuses):\n" + "\n".join(body) + f"\n    return {result}\n"

@@ -159,7 +159,8 @@ def contradictions(facts: Facts) -> list[Contradiction]:
         for check in CONTRADICTIONS
         if _known(facts, check.facts) and check.holds(facts)
     ]
-    found += _undeclared_details(facts)
+    if facts.get("prior_therapy_details"):
+        found += _undeclared_details(facts)
     return found
 
 
@@ -173,7 +174,11 @@ def unit_slips(facts: Facts) -> tuple[FactWarning, ...]:
 
 
 def _known(facts: Facts, names: tuple[str, ...]) -> bool:
-    return all(facts.get(name) is not None for name in names)
+    # A loop rather than all(<generator>): this runs for every check on every profile.
+    for name in names:
+        if facts.get(name) is None:
+            return False
+    return True
 
 
 def _undeclared_details(facts: Facts) -> Iterator[Contradiction]:

@@ -19,8 +19,8 @@ unknown counts as not met), and the result carries warnings about values that ar
 of unit (consistency.py).
 
 Rule conditions are compiled into one generated Python function per rule set, so that evaluating a
-profile runs straight-line code instead of walking trees; conditions.unknown_facts (the reference
-interpreter) is only used to name the missing facts of an undecided rule.
+profile runs straight-line code instead of walking trees; the facts an undecided rule hinges on are
+named by a generated twin of conditions.unknown_facts (the reference interpreter), one per rule.
 """
 
 from __future__ import annotations
@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .codegen import Codegen
+from .codegen import Codegen, UnknownFacts, unknown_facts_functions
 from .conditions import (
     Outcome,
     condition_facts,
     describe,
     outcome,
-    unknown_facts,
     uses_option_status,
 )
 from .consistency import unit_slips
@@ -84,6 +83,8 @@ class _Plan:
     trial_only: tuple[int, ...]
     cautions: tuple[int, ...]
     needs_statuses: bool
+    # Per rule, the generated function naming the unknown facts an undecided outcome hinges on.
+    unknown: tuple[UnknownFacts, ...]
     # This modality's guideline lines, and the slot of the first pass's values that holds the
     # index of the first one met (None: none met); -1 when the modality has no lines.
     lines: tuple[GuidelineLine, ...] = ()
@@ -175,6 +176,7 @@ class CompiledRuleSet:
             trial_only=positions("trial_only"),
             cautions=positions("caution"),
             needs_statuses=needs_statuses,
+            unknown=unknown_facts_functions([spec.condition for spec in specs]),
             lines=tuple(lines),
             line_slot=first.add_first_met([line.condition for line in lines]) if lines else -1,
         )
@@ -285,6 +287,7 @@ class _Decision(NamedTuple):
     undecided: tuple[int, ...]  # rules whose unknown facts are the missing facts
     cautions: tuple[Caution, ...]
     rank: int
+    unchecked: bool  # a not-checked rule on several facts: which are unknown varies by profile
 
 
 def _verdict(
@@ -301,8 +304,8 @@ def _verdict(
             plan.decisions[out] = decision
     missing = _missing(plan, decision.undecided, facts, statuses) if decision.undecided else ()
     cautions = decision.cautions
-    if cautions:
-        cautions = tuple(_name_unchecked(caution, facts, statuses) for caution in cautions)
+    if decision.unchecked:
+        cautions = tuple(_name_unchecked(plan, caution, facts, statuses) for caution in cautions)
     return Verdict(
         plan.modality,
         decision.status,
@@ -325,14 +328,16 @@ def _guideline_line(plan: _Plan, first: Sequence[Outcome]) -> GuidelineLine | No
     return None if index is None else plan.lines[index]
 
 
-def _name_unchecked(caution: Caution, facts: Mapping[str, Any], statuses: frozenset[str]) -> Caution:
+def _name_unchecked(
+    plan: _Plan, caution: Caution, facts: Mapping[str, Any], statuses: frozenset[str]
+) -> Caution:
     """A not-checked rule on several facts names only the unknown ones it hinges on.
 
     The cached decision depends on outcomes alone, so it cannot tell which facts those are.
     """
     if caution.kind != "not_checked" or len(caution.facts) == 1:
         return caution
-    unknown = unknown_facts(caution.rule.spec.condition, facts, statuses)[1]
+    unknown = plan.unknown[plan.rules.index(caution.rule)](facts, statuses)
     return Caution(caution.rule, "not_checked", tuple(name for name in caution.facts if name in unknown))
 
 
@@ -364,7 +369,8 @@ def _decision(
     cautions: tuple[Caution, ...] = (),
 ) -> _Decision:
     rank = _STATUS_RANK[status] * _STATUS_STEP + plan.modality.display_order
-    return _Decision(status, frozenset(decisive), tuple(sorted(undecided)), cautions, rank)
+    unchecked = any(caution.kind == "not_checked" and len(caution.facts) > 1 for caution in cautions)
+    return _Decision(status, frozenset(decisive), tuple(sorted(undecided)), cautions, rank, unchecked)
 
 
 def _missing(
@@ -372,7 +378,7 @@ def _missing(
 ) -> tuple[str, ...]:
     names: set[str] = set()
     for i in positions:
-        names |= unknown_facts(plan.rules[i].spec.condition, facts, statuses)[1]
+        names |= plan.unknown[i](facts, statuses)
     return tuple(sorted(names, key=FACT_RANK.__getitem__))
 
 
