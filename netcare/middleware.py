@@ -9,7 +9,8 @@ a database that cannot be reached, the Content-Security-Policy, and the readines
   static files only; the pages have no inline script or style.
 - `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
 - Failed logins are counted per username and client address; past the limit logins answer 429
-  (F4). X-Forwarded-For is believed only from NETCARE_TRUSTED_PROXIES.
+  (F4). X-Forwarded-For is believed only from NETCARE_TRUSTED_PROXIES. Logins, failed logins (the
+  username hashed) and lockouts are audit events (F5).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from treatments.api.exceptions import error_body
+from treatments.services import audit
 
 logger = logging.getLogger("netcare")
 
@@ -277,6 +279,7 @@ def _count_failure(username: str, address: str) -> None:
             cache.set(f"{key}:locked", time.time() + lockout, timeout=lockout)
             cache.delete(key)
             logger.warning("login locked for %s s after %s failures from %s", lockout, count, address)
+            audit.login_failed(username=username, address=address, locked=True)
 
 
 class LoginLockoutBackend(BaseBackend):
@@ -303,15 +306,20 @@ def _login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
 ) -> None:
     username = credentials.get("username")
+    # Attempts refused by a lockout are neither counted nor audited one by one: the lockout was.
     if request is None or not username or getattr(request, "netcare_login_locked", None):
         return
-    _count_failure(str(username), client_address(request))
+    address = client_address(request)
+    audit.login_failed(username=str(username), address=address)  # never the password
+    _count_failure(str(username), address)
 
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **_: Any) -> None:
     if request is not None:
-        cache.delete(_login_keys(user.get_username(), client_address(request))[0][0])
+        address = client_address(request)
+        cache.delete(_login_keys(user.get_username(), address)[0][0])
+        audit.login_succeeded(user=user, address=address)
 
 
 class LoginLockoutMiddleware:

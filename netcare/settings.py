@@ -47,7 +47,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -206,7 +205,7 @@ def _rate(name: str, default: str) -> str:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call gets 401 with `WWW-Authenticate: Token`.
-        "treatments.api.authentication.CachedTokenAuthentication",
+        "treatments.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -228,6 +227,11 @@ REST_FRAMEWORK = {
     # configured proxies (0: REMOTE_ADDR), so a client cannot pick a new identity per request.
     "NUM_PROXIES": len(NETCARE_TRUSTED_PROXIES),
 }
+# API tokens (treatments/services/tokens.py): lifetime of a new token, and requests to the token
+# endpoint per username and client address.
+NETCARE_API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
+NETCARE_TOKEN_THROTTLE = _rate("API_THROTTLE_TOKEN", "10/min")
+
 # Throttle counts live in the cache: per process with the default local-memory cache. Behind several
 # processes set CACHE_URL-backed shared cache in production (see README, "Deployment").
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}

@@ -12,6 +12,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # lower them explicitly.
 os.environ.setdefault("API_THROTTLE_ANON", "100000/min")
 os.environ.setdefault("API_THROTTLE_USER", "100000/min")
+os.environ.setdefault("API_THROTTLE_TOKEN", "100000/min")
 os.environ.setdefault("NETCARE_LOGIN_FAILURES", "100000")
 os.environ.setdefault("NETCARE_LOGIN_FAILURES_PER_ADDRESS", "100000")
 # Look tokens up on every request, so each test sees its own database; the cache has its own tests.

@@ -24,6 +24,7 @@ from treatments.inputs import (
 from treatments.rules import explain
 from treatments.rules.profile import MODALITY_KEYS
 from treatments.rules.vocabulary import MODALITY_KEYS_V1
+from treatments.services.audit import case_read
 
 from . import v1
 from .exceptions import InvalidInput, found, query_params, service_call, validated
@@ -106,7 +107,9 @@ class CaseDetailView(VersionedView):
 
     @extend_schema(responses={200: CaseOut}, tags=["cases"])
     def get(self, request: Request, case_id: int) -> Response:
-        return Response(case_out(found(selectors.case_get(case_id))))
+        case = found(selectors.case_get(case_id))
+        case_read(actor=acting_user(request), case=case, view=f"api {self.api_version}")
+        return Response(case_out(case))
 
     @extend_schema(request=CaseChange, responses={200: CaseOut, **CONFLICT_RESPONSE}, tags=["cases"])
     def patch(self, request: Request, case_id: int) -> Response:
@@ -160,7 +163,11 @@ class EvaluationDetailView(VersionedView):
     @extend_schema(responses={200: EvaluationOut}, tags=["cases"])
     def get(self, request: Request, case_id: int, evaluation_id: int) -> Response:
         case = found(selectors.case_get(case_id))
-        return Response(evaluation_out(found(selectors.evaluation_get(case, evaluation_id)), case))
+        evaluation = found(selectors.evaluation_get(case, evaluation_id))
+        case_read(
+            actor=acting_user(request), case=case, view=f"api {self.api_version}", evaluation=evaluation.pk
+        )
+        return Response(evaluation_out(evaluation, case))
 
 
 class ChangesQuery(BaseModel):

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from drf_spectacular.utils import OpenApiResponse
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from treatments.rules.conditions import Status
 from treatments.rules.profile import FACT_NAMES, PatientProfile
@@ -159,6 +159,29 @@ class TokenRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     token: str
+
+
+class TokenRequestV2(TokenRequest):
+    # No control characters (PostgreSQL refuses NUL in text); surrounding blanks are dropped.
+    client: (
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"
+            ),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="A name for the client that will use the token (shown when listing or revoking it).",
+    )
+
+
+class TokenIssued(TokenResponse):
+    token: str = Field(description="The secret: shown this once, stored by NETcare only as a hash.")
+    client: str
+    prefix: str = Field(description="The secret's first characters, which name the token in lists.")
+    expires_at: datetime
 
 
 # --- the MDT workflow -----------------------------------------------------------------------------

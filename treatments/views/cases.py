@@ -35,6 +35,7 @@ from ..inputs import CaseChange, CaseCreate
 from ..models import Case, Review
 from ..roles import can, capability_required
 from ..rules import explain
+from ..services.audit import case_read
 from .common import (
     acting_user,
     add_refusal,
@@ -220,7 +221,9 @@ def _render_case(
 @require_GET
 @never_cache
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_case(request, case_or_404(pk))
+    case = case_or_404(pk)
+    case_read(actor=acting_user(request), case=case, view="page")
+    return _render_case(request, case)
 
 
 @capability_required("manage_cases")
@@ -310,6 +313,7 @@ def evaluation_detail(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
     """An evaluation exactly as it was made: its facts, options, reviews and rule-set version."""
     case = case_or_404(pk)
     evaluation = evaluation_or_404(case, eid)
+    case_read(actor=acting_user(request), case=case, view="evaluation page", evaluation=evaluation.pk)
     result = selectors.evaluation_result(evaluation)
     reviews = selectors.reviews_by_modality(evaluation)
     panels = {
