@@ -7,7 +7,8 @@ a database that cannot be reached, the Content-Security-Policy, and the readines
   balancers can tell an outage from a bug (F8). API paths answer in the API's error shape.
 - Every response carries a Content-Security-Policy (F14): scripts, styles and images from our own
   static files only; the pages have no inline script or style.
-- `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
+- `/readyz` (readiness) checks what serving needs (database, cache, rule set, static manifest);
+  `/healthz` stays the liveness check.
 - Failed logins are counted per username and client address; past the limit logins answer 429
   (F4). X-Forwarded-For is believed only from NETCARE_TRUSTED_PROXIES.
 """
@@ -19,6 +20,7 @@ import hashlib
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -191,8 +193,23 @@ def _check_static() -> str:
     return "ok"
 
 
+def _check_cache() -> str:
+    """Write and read back a key: throttles, lockouts and the rule-set broadcast depend on it."""
+    key = f"netcare:readyz:{uuid.uuid4().hex}"
+    try:
+        cache.set(key, "ok", timeout=10)
+        found = cache.get(key)
+        cache.delete(key)
+    except Exception as exc:  # the cache client's own errors (redis.ConnectionError, timeouts)
+        raise LookupError(f"cache unavailable ({type(exc).__name__})") from exc
+    if found != "ok":
+        raise LookupError("the cache did not keep a value")
+    return "ok" if settings.REDIS_URL else "ok (per process)"
+
+
 READINESS_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("database", _check_database),
+    ("cache", _check_cache),
     ("ruleset", _check_ruleset),
     ("static", _check_static),
 )
@@ -201,7 +218,7 @@ READINESS_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness for load balancers (no login): database, published rule set, static manifest.
+    """Readiness for load balancers (no login): database, cache, published rule set, static manifest.
 
     503 until every check passes; each check says what it found, never a patient's data.
     """

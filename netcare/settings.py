@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str, load_env_file
+from .env import env_bool, env_int, env_list, env_str, env_url, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -228,9 +228,28 @@ REST_FRAMEWORK = {
     # configured proxies (0: REMOTE_ADDR), so a client cannot pick a new identity per request.
     "NUM_PROXIES": len(NETCARE_TRUSTED_PROXIES),
 }
-# Throttle counts live in the cache: per process with the default local-memory cache. Behind several
-# processes set CACHE_URL-backed shared cache in production (see README, "Deployment").
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
+
+# --- Shared state: the cache (docs/deployment.md, "Several processes or servers") ----------------
+# API throttles, login failures, the token cache and the rule-set version stamp live in Django's
+# cache. With REDIS_URL every process and server shares them; without it each process keeps its own
+# in memory, which is right for one process and needs no server.
+REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several deployments (or test runs) may share one Redis: each keeps to its own keys.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "netcare"),
+            # A Redis that stops answering fails the request within seconds instead of holding a worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
+# With a shared cache, a publication is announced there and every process picks it up on its next
+# request (treatments/selectors/ruleset.py); without one, NETCARE_RULESET_RECHECK_SECONDS applies.
+NETCARE_RULESET_BROADCAST = bool(REDIS_URL)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "NETcare API",

@@ -20,6 +20,12 @@ os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
 from .settings import *  # noqa: E402,F403
 from .settings import BASE_DIR, DATABASES, STORAGES  # noqa: E402
 
+# The suite's own cache is per process whatever REDIS_URL says: tests that clear it must never touch
+# a shared server. Redis-marked tests (tests/test_scale_*.py) point at REDIS_URL themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
+REDIS_URL = ""
+NETCARE_RULESET_BROADCAST = False
+
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
