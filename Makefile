@@ -12,6 +12,8 @@ DEV_ENV := DEBUG=true
 ENV_FILE ?= .env
 # make serve reads the real environment only, never the development .env (docs/deployment.md).
 PROD_ENV := NETCARE_ENV_FILE=
+# JSON log lines in production (netcare/logging.py); LOG_FORMAT=text for the classic lines.
+LOG_FORMAT ?= json
 
 .PHONY: run test install install-dev serve lint typecheck benchmark clean help
 
@@ -56,7 +58,7 @@ serve: install
 	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
 	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
-	$(PROD_ENV) $(BIN)/gunicorn --config gunicorn.conf.py netcare.wsgi:application
+	$(PROD_ENV) LOG_FORMAT=$(LOG_FORMAT) $(BIN)/gunicorn --config gunicorn.conf.py netcare.wsgi:application
 
 # Serial by default: on this project's 2-core machine two xdist workers measured no faster (each
 # worker creates its own database and publishes the knowledge base). PYTEST_WORKERS=2 or auto runs

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "netcare.logging.RequestIdMiddleware",
     "netcare.middleware.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "netcare.middleware.ContentSecurityPolicyMiddleware",
@@ -289,11 +290,29 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Logs (netcare/logging.py) ---------------------------------------------------------------------
+# One JSON object per line with the request id (production), or a readable line (development).
+# Never a patient identifier or profile: netcare/logging.py fixes what a line may hold.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not a log format: use json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "netcare.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "netcare.logging.JsonFormatter"},
+        "text": {"()": "netcare.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint reports every step of a PDF at INFO.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        # WeasyPrint reports every step of a PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # Django's request logger would repeat, at WARNING, each 4xx the request line already has.
+        "django.request": {"level": "ERROR"},
+    },
 }
