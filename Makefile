@@ -15,12 +15,13 @@ PROD_ENV := NETCARE_ENV_FILE=
 # JSON log lines in production (netcare/logging.py); LOG_FORMAT=text for the classic lines.
 LOG_FORMAT ?= json
 
-.PHONY: run test install install-dev serve lint typecheck benchmark clean help
+.PHONY: run test install install-dev serve worker lint typecheck benchmark clean help
 
 help:
 	@echo "make run       set up and serve NETcare on http://$(HOST):$(PORT)"
 	@echo "make test      set up and run the whole test suite"
 	@echo "make serve     production: collectstatic, migrate, check --deploy, gunicorn (docs/deployment.md)"
+	@echo "make worker    production: the background task worker (meeting packs), beside make serve"
 	@echo "make lint      ruff;  make typecheck: mypy;  make benchmark: engine and API figures"
 
 $(BIN)/python:
@@ -59,6 +60,11 @@ serve: install
 	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
 	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(PROD_ENV) LOG_FORMAT=$(LOG_FORMAT) $(BIN)/gunicorn --config gunicorn.conf.py netcare.wsgi:application
+
+# The background worker (django-tasks' database backend): runs queued meeting packs. Start it beside
+# `make serve`, with the same environment; more than one may run. It never reloads on code changes.
+worker: install
+	$(PROD_ENV) LOG_FORMAT=$(LOG_FORMAT) $(BIN)/python manage.py db_worker --no-reload --queue-name default
 
 # Serial by default: on this project's 2-core machine two xdist workers measured no faster (each
 # worker creates its own database and publishes the knowledge base). PYTEST_WORKERS=2 or auto runs

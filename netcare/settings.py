@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "treatments",
 ]
 
@@ -188,6 +190,26 @@ NETCARE_RETRY_AFTER_SECONDS = env_int("NETCARE_RETRY_AFTER_SECONDS", 30, minimum
 # often, so a newly published rule set reaches every worker without a restart.
 NETCARE_RULESET_RECHECK_SECONDS = env_int("NETCARE_RULESET_RECHECK_SECONDS", 5, minimum=0)
 NETCARE_KNOWLEDGE_BASE = BASE_DIR / "fixtures" / "knowledge_base.yaml"
+
+# --- Background tasks (docs/adr/0008-shared-state-on-redis-and-tasks-with-django-tasks.md) ---------
+# Slow work (meeting packs) runs as a django-tasks task. "database": queued in PostgreSQL/SQLite and
+# run by `make worker` (manage.py db_worker), so it never depends on gunicorn's worker timeout;
+# "immediate": run inside the request, for development and the tests, needing no worker.
+TASK_BACKEND = env_str("TASK_BACKEND", "immediate" if DEBUG else "database").strip().lower()
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASK_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASK_BACKEND={TASK_BACKEND!r} is not a task backend: use database or immediate"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["default"]}}
+# A meeting of more cases than this gets its pack from the background task only: the direct
+# download would risk gunicorn's worker timeout (about 0.7 s a case).
+NETCARE_PACK_DIRECT_MAX_CASES = env_int("NETCARE_PACK_DIRECT_MAX_CASES", 20, minimum=0)
+# Prepared packs hold patient data: they are deleted this many hours after they were made.
+NETCARE_PACK_KEEP_HOURS = env_int("NETCARE_PACK_KEEP_HOURS", 24, minimum=1)
 
 # --- REST API ------------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from .settings import BASE_DIR, DATABASES, STORAGES  # noqa: E402
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
 REDIS_URL = ""
 NETCARE_RULESET_BROADCAST = False
+# Tasks run inside the request; the worker test (tests/test_scale_tasks.py) starts a real db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

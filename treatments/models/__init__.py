@@ -18,6 +18,7 @@ from .mdt import (
     nhs_number_is_valid,
     validate_nhs_number,
 )
+from .packs import MeetingPack
 
 __all__ = [
     "AuditEvent",
@@ -28,6 +29,7 @@ __all__ = [
     "EvaluationQuerySet",
     "Meeting",
     "MeetingCase",
+    "MeetingPack",
     "Modality",
     "ModalityQuerySet",
     "Outcome",
