@@ -334,6 +334,9 @@ LOGGING = {
         # WeasyPrint reports every step of a PDF at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Django's own defaults would also write these in plain text (with DEBUG on): one format only.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "py.warnings": {"handlers": ["console"], "propagate": False},
         # Django's request logger would repeat, at WARNING, each 4xx the request line already has.
         "django.request": {"level": "ERROR"},
     },

@@ -156,8 +156,8 @@ def admin_user(db: None) -> User:
 # own key prefix and deletes only its own keys: never FLUSHDB or FLUSHALL a shared server.
 
 
-@pytest.fixture
-def redis_url() -> str:
+def redis_url_or_skip() -> str:
+    """REDIS_URL (default: this host's Redis) if a server answers there; else skip, or fail in CI."""
     import os
 
     import redis
@@ -173,16 +173,26 @@ def redis_url() -> str:
     return url
 
 
+def delete_redis_keys(url: str, prefix: str) -> None:
+    """Delete the keys Django's cache wrote under `prefix` (prefix:version:key), and nothing else."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return redis_url_or_skip()
+
+
 @pytest.fixture
 def redis_prefix(redis_url: str) -> Iterator[str]:
     """A cache key prefix of this test's own; its keys are deleted afterwards."""
     import uuid
 
-    import redis
-
     prefix = f"netcare-test-{uuid.uuid4().hex[:12]}"
     yield prefix
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))  # Django: prefix:version:key
-    if keys:
-        client.delete(*keys)
+    delete_redis_keys(redis_url, prefix)
