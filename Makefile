@@ -72,8 +72,12 @@ worker: install
 # Any pytest options through PYTEST_ARGS, e.g. make test PYTEST_ARGS="-k golden -x".
 PYTEST_WORKERS ?= 0
 
+# The tests marked `redis` use REDIS_URL (this host's Redis unless set), each under its own key
+# prefix; without a server they are skipped (NETCARE_REQUIRE_REDIS=1 fails them instead, as in CI).
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
 test: install-dev
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
+	REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

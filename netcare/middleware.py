@@ -3,7 +3,7 @@ a database that cannot be reached, the Content-Security-Policy, and the readines
 
 - A chunked request body (no Content-Length) reads as empty under WSGI: it is refused with 411,
   rather than answered as if the client had sent nothing (security review F17).
-- A lost or unreachable database answers 503 with Retry-After, not 500, so clients and load
+- A lost or unreachable database (or shared cache) answers 503 with Retry-After, not 500, so clients and load
   balancers can tell an outage from a bug (F8). API paths answer in the API's error shape.
 - Every response carries a Content-Security-Policy (F14): scripts, styles and images from our own
   static files only; the pages have no inline script or style.
@@ -37,6 +37,8 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from treatments.api.exceptions import error_body
 
@@ -73,11 +75,11 @@ class RefuseChunkedBodyMiddleware:
 # --- database unavailable (F8) --------------------------------------------------------------------
 
 
-def database_unavailable(request: HttpRequest) -> HttpResponse:
+def database_unavailable(request: HttpRequest, what: str = "database") -> HttpResponse:
     """503 with Retry-After; the page needs no database (no user, no rule set in the footer)."""
     response: HttpResponse
     if _is_api(request):
-        response = JsonResponse(error_body("The database is unavailable. Try again shortly."), status=503)
+        response = JsonResponse(error_body(f"The {what} is unavailable. Try again shortly."), status=503)
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(settings.NETCARE_RETRY_AFTER_SECONDS)
@@ -96,6 +98,13 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RedisConnectionError | RedisTimeoutError):
+            # Throttles and lockouts cannot be counted without the shared cache (REDIS_URL): an
+            # outage, like the database's, not a bug. /readyz reports it too.
+            logger.error(
+                "cache unavailable on %s %s: %s", request.method, request.path, type(exception).__name__
+            )
+            return database_unavailable(request, "shared cache")
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         # The driver's message names the server and the failure, never the data of a row.

@@ -16,12 +16,14 @@ os.environ.setdefault("NETCARE_LOGIN_FAILURES", "100000")
 os.environ.setdefault("NETCARE_LOGIN_FAILURES_PER_ADDRESS", "100000")
 # Look tokens up on every request, so each test sees its own database; the cache has its own tests.
 os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
+# REDIS_URL (exported by `make test`) is for the Redis-marked tests only, which pass it on
+# explicitly; neither this process nor the processes other tests start use a shared server.
+os.environ.setdefault("NETCARE_TEST_REDIS_URL", os.environ.pop("REDIS_URL", ""))
 
 from .settings import *  # noqa: E402,F403
 from .settings import BASE_DIR, DATABASES, STORAGES  # noqa: E402
 
-# The suite's own cache is per process whatever REDIS_URL says: tests that clear it must never touch
-# a shared server. Redis-marked tests (tests/test_scale_*.py) point at REDIS_URL themselves.
+# Belt and braces for the above: the suite's own cache is per process (tests clear it).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
 REDIS_URL = ""
 NETCARE_RULESET_BROADCAST = False

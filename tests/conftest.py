@@ -150,7 +150,8 @@ def admin_user(db: None) -> User:
 
 # --- Redis-marked tests (tests/test_scale_*.py) ----------------------------------------------------
 #
-# They talk to a real Redis at REDIS_URL (`make test` exports redis://127.0.0.1:6379/0 unless set).
+# They talk to a real Redis at REDIS_URL (`make test` exports redis://127.0.0.1:6379/0 unless set;
+# netcare/settings_test.py keeps it from the rest of the suite).
 # Without an answering server they are skipped, saying why; NETCARE_REQUIRE_REDIS=1 (set by .ci/run)
 # makes that a failure instead, so CI cannot pass without having run them. Each test keeps to its
 # own key prefix and deletes only its own keys: never FLUSHDB or FLUSHALL a shared server.
@@ -162,7 +163,8 @@ def redis_url_or_skip() -> str:
 
     import redis
 
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    # netcare/settings_test.py moves REDIS_URL here, out of the way of the rest of the suite.
+    url = os.environ.get("NETCARE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
     except redis.RedisError as exc:

@@ -175,3 +175,23 @@ def test_when_the_cache_cannot_be_read_evaluation_goes_on_with_the_time_based_re
     assert selectors.published_ruleset().info.version == published.version
     ruleset_publish(knowledge_base=revised("1.9.2"))
     assert selectors.published_ruleset().info.version == "1.9.2"
+
+
+@pytest.mark.django_db
+def test_while_redis_does_not_answer_the_api_and_pages_answer_503_not_500(
+    clinician: Any, published: RuleSet, settings: Any
+) -> None:
+    from tests.api.conftest import client_for
+    from tests.pages.conftest import logged_in
+
+    api = client_for(clinician)
+    page = logged_in(clinician)
+    settings.CACHES = redis_cache("redis://127.0.0.1:1/0", "netcare-unreachable")
+
+    answer = api.get_json("/api/v2/rulesets/current/")  # the throttle counts in the cache
+    login = Client().post("/login/", {"username": "nobody", "password": "wrong-password"})
+
+    assert answer.status_code == 503 and answer["Retry-After"]
+    assert answer.json()["detail"] == "The shared cache is unavailable. Try again shortly."
+    assert login.status_code == 503
+    assert page.get("/meetings/").status_code == 200  # what needs no cache goes on working
