@@ -27,12 +27,17 @@ from treatments.services import ruleset_publish
 SCHEMES = ("redis", "rediss", "unix")
 
 
-def settings_in_a_new_process(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
-    code = (
-        "import netcare.settings as s; c = s.CACHES['default']; "
-        "print(c['BACKEND'], c.get('KEY_PREFIX'), s.NETCARE_RULESET_BROADCAST)"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_KEY_PREFIX")}
+CACHE_SETTINGS = (
+    "import netcare.settings as s; c = s.CACHES['default']; "
+    "print(c['BACKEND'], c.get('KEY_PREFIX'), s.NETCARE_RULESET_BROADCAST)"
+)
+
+
+def settings_in_a_new_process(
+    tmp_path: Path, code: str = CACHE_SETTINGS, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    own = ("REDIS_URL", "CACHE_KEY_PREFIX", "TASK_BACKEND", "DEBUG", "SECRET_KEY")
+    env = {k: v for k, v in os.environ.items() if k not in own}
     env.update(DEBUG="true", NETCARE_ENV_FILE="", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env={**env, **environment}, capture_output=True, text=True

@@ -189,3 +189,17 @@ def test_a_real_db_worker_process_builds_a_queued_pack(
         output = worker.communicate(timeout=30)[0]
     assert "NET-PACK-1" not in output  # the worker's log names the pack, never a patient
     assert '"message": "meeting pack' in output  # its lines are JSON too
+
+
+def test_task_backend_defaults_to_the_database_in_production_and_refuses_unknown_names(tmp_path: Any) -> None:
+    from tests.test_scale_cache import settings_in_a_new_process
+
+    code = "import netcare.settings as s; print(s.TASKS['default']['BACKEND'])"
+    production = {"DEBUG": "false", "SECRET_KEY": "p" * 50}
+    assert settings_in_a_new_process(tmp_path, code=code, **production).stdout.strip() == (
+        "django_tasks_db.DatabaseBackend"
+    )
+    assert settings_in_a_new_process(tmp_path, code=code).stdout.strip().endswith("ImmediateBackend")
+    unknown = settings_in_a_new_process(tmp_path, code=code, TASK_BACKEND="celery")
+    assert unknown.returncode != 0
+    assert "TASK_BACKEND='celery' is not a task backend: use database or immediate" in unknown.stderr
