@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.conftest import ROOT
 from tests.pages.conftest import logged_in
@@ -132,6 +132,25 @@ def test_preparing_deletes_packs_older_than_the_keep_hours(clinician: User, meet
     prepare(logged_in(clinician), meeting)
 
     assert not MeetingPack.objects.filter(pk=old.pk).exists()
+
+
+def test_a_pack_that_cannot_be_built_is_marked_failed_with_a_message_and_no_patient_data_logged(
+    clinician: User, meeting: Meeting, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = logged_in(clinician)
+    # No static files at all: the PDF's stylesheet cannot be read, so treatments/pdf.py refuses it.
+    with override_settings(STATICFILES_DIRS=[], STATICFILES_FINDERS=[]):
+        prepare(client, meeting)
+
+    pack = MeetingPack.objects.get(meeting=meeting)
+    assert pack.status == "failed" and pack.pdf is None and pack.finished_at is not None
+    page = client.get(f"/meetings/{meeting.pk}/pack/").content.decode()
+    assert f"tell the service desk (pack {pack.pk})" in page and "hx-trigger" not in page
+    assert client.get(f"/meetings/{meeting.pk}/pack/{pack.pk}.pdf").status_code == 404
+    assert [r.getMessage() for r in caplog.records if r.name == "treatments.tasks"] == [
+        f"meeting pack {pack.pk} failed"
+    ]
+    assert "NET-PACK" not in caplog.text
 
 
 # --- the real worker --------------------------------------------------------------------------------
