@@ -3,11 +3,12 @@ a database that cannot be reached, the Content-Security-Policy, and the readines
 
 - A chunked request body (no Content-Length) reads as empty under WSGI: it is refused with 411,
   rather than answered as if the client had sent nothing (security review F17).
-- A lost or unreachable database answers 503 with Retry-After, not 500, so clients and load
+- A lost or unreachable database (or shared cache) answers 503 with Retry-After, not 500, so clients and load
   balancers can tell an outage from a bug (F8). API paths answer in the API's error shape.
 - Every response carries a Content-Security-Policy (F14): scripts, styles and images from our own
   static files only; the pages have no inline script or style.
-- `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
+- `/readyz` (readiness) checks what serving needs (database, cache, rule set, static manifest);
+  `/healthz` stays the liveness check.
 - Failed logins are counted per username and client address; past the limit logins answer 429
   (F4). X-Forwarded-For is believed only from NETCARE_TRUSTED_PROXIES. Logins, failed logins (the
   username hashed) and lockouts are audit events (F5).
@@ -20,6 +21,7 @@ import hashlib
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +38,8 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from treatments.api.exceptions import error_body
 from treatments.services import audit
@@ -73,11 +77,11 @@ class RefuseChunkedBodyMiddleware:
 # --- database unavailable (F8) --------------------------------------------------------------------
 
 
-def database_unavailable(request: HttpRequest) -> HttpResponse:
+def database_unavailable(request: HttpRequest, what: str = "database") -> HttpResponse:
     """503 with Retry-After; the page needs no database (no user, no rule set in the footer)."""
     response: HttpResponse
     if _is_api(request):
-        response = JsonResponse(error_body("The database is unavailable. Try again shortly."), status=503)
+        response = JsonResponse(error_body(f"The {what} is unavailable. Try again shortly."), status=503)
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(settings.NETCARE_RETRY_AFTER_SECONDS)
@@ -96,6 +100,13 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RedisConnectionError | RedisTimeoutError):
+            # Throttles and lockouts cannot be counted without the shared cache (REDIS_URL): an
+            # outage, like the database's, not a bug. /readyz reports it too.
+            logger.error(
+                "cache unavailable on %s %s: %s", request.method, request.path, type(exception).__name__
+            )
+            return database_unavailable(request, "shared cache")
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         # The driver's message names the server and the failure, never the data of a row.
@@ -193,8 +204,23 @@ def _check_static() -> str:
     return "ok"
 
 
+def _check_cache() -> str:
+    """Write and read back a key: throttles, lockouts and the rule-set broadcast depend on it."""
+    key = f"netcare:readyz:{uuid.uuid4().hex}"
+    try:
+        cache.set(key, "ok", timeout=10)
+        found = cache.get(key)
+        cache.delete(key)
+    except Exception as exc:  # the cache client's own errors (redis.ConnectionError, timeouts)
+        raise LookupError(f"cache unavailable ({type(exc).__name__})") from exc
+    if found != "ok":
+        raise LookupError("the cache did not keep a value")
+    return "ok" if settings.REDIS_URL else "ok (per process)"
+
+
 READINESS_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("database", _check_database),
+    ("cache", _check_cache),
     ("ruleset", _check_ruleset),
     ("static", _check_static),
 )
@@ -203,7 +229,7 @@ READINESS_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness for load balancers (no login): database, published rule set, static manifest.
+    """Readiness for load balancers (no login): database, cache, published rule set, static manifest.
 
     503 until every check passes; each check says what it found, never a patient's data.
     """

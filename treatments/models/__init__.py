@@ -18,6 +18,7 @@ from .mdt import (
     nhs_number_is_valid,
     validate_nhs_number,
 )
+from .packs import MeetingPack
 from .tokens import ApiToken, ApiTokenQuerySet, token_digest
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "EvaluationQuerySet",
     "Meeting",
     "MeetingCase",
+    "MeetingPack",
     "Modality",
     "ModalityQuerySet",
     "Outcome",
