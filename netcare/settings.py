@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every error under /api/ leaves as JSON in the API's error shape.
+    "treatments.api.middleware.ApiJsonErrorsMiddleware",
     "netcare.middleware.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "netcare.middleware.ContentSecurityPolicyMiddleware",
