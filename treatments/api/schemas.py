@@ -309,12 +309,22 @@ class ConflictResponse(BaseModel):
     current: dict[str, Any] | None = Field(description="What the other person saved (null if removed).")
 
 
-class EvaluationList(RootModel[list[EvaluationOut]]):
-    """A case's evaluations, newest first."""
+class EvaluationPage(BaseModel):
+    """A page of a case's evaluations, newest first (20 a page)."""
+
+    count: int
+    page: int
+    pages: int
+    results: list[EvaluationOut]
 
 
-class MeetingList(RootModel[list[MeetingOut]]):
-    """MDT meetings, newest first."""
+class MeetingPage(BaseModel):
+    """A page of MDT meetings, newest first (50 a page)."""
+
+    count: int
+    page: int
+    pages: int
+    results: list[MeetingOut]
 
 
 class Worklist(RootModel[list[WorklistRowOut]]):
