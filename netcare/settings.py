@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "netcare.logging.RequestIdMiddleware",
+    # Outermost but for the request id: every error under /api/ leaves as JSON in the API's error shape.
+    "treatments.api.middleware.ApiJsonErrorsMiddleware",
     "netcare.middleware.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "netcare.middleware.ContentSecurityPolicyMiddleware",
@@ -216,6 +218,8 @@ NETCARE_PACK_KEEP_HOURS = env_int("NETCARE_PACK_KEEP_HOURS", 24, minimum=1)
 NETCARE_TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 30, minimum=0)
 NETCARE_API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_000_000, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = NETCARE_API_MAX_BODY_BYTES
+# A batch whose answer would be larger is refused with 413 (a full answer is about 100 kB a profile).
+NETCARE_API_BATCH_MAX_RESPONSE_BYTES = env_int("API_BATCH_MAX_RESPONSE_BYTES", 10_000_000, minimum=100_000)
 
 
 def _rate(name: str, default: str) -> str:

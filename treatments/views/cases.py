@@ -52,6 +52,7 @@ from .context import (
     checklist,
     facts_context,
     history,
+    history_page,
     option_rows,
     review_form,
     shown,
@@ -188,7 +189,7 @@ def _render_case(
         "editable": editable,
         "can_manage": editable and can(user, "manage_cases"),
         "can_export": can(user, "export_summary"),
-        "history": history(case),
+        "history": history(case, history_page(request.GET.get("history"))),
         "meetings": list(case.meetings.order_by("-date")),
         **facts_context(case.facts),
     }
@@ -233,10 +234,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(pk)
     try:
-        evaluation = services.case_evaluate(actor=acting_user(request), case=case)
+        evaluation, created = services.case_evaluate_once(actor=acting_user(request), case=case)
     except services.WorkflowError as exc:
         return refusal(request, exc, back=reverse("case_detail", args=[case.pk]))
-    messages.success(request, f"{case} evaluated with rule set {evaluation.ruleset_version}.")
+    if created:
+        messages.success(request, f"{case} evaluated with rule set {evaluation.ruleset_version}.")
+    else:
+        messages.info(
+            request,
+            f"Nothing has changed since the latest evaluation of {case} (same facts, rule set "
+            f"{evaluation.ruleset_version}): it is kept, and no copy is made.",
+        )
     return HttpResponseRedirect(next_url(request, reverse("case_detail", args=[case.pk]) + "#options"))
 
 
