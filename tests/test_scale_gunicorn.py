@@ -8,7 +8,6 @@ host as their proxy), so the tests' counts do not mix. Nothing is sent anywhere 
 from __future__ import annotations
 
 import contextlib
-import http.cookiejar
 import json
 import os
 import re
@@ -30,10 +29,11 @@ import pytest
 import yaml
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 
 from tests.conftest import KNOWLEDGE_BASE, PASSWORD, ROOT, delete_redis_keys, make_user, redis_url_or_skip
 from tests.test_scale_tasks import _database_url
+from treatments.models import ApiToken
+from treatments.services.tokens import token_issue
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -115,9 +115,8 @@ def running_pair(logs: Path, **overrides: str) -> Iterator[tuple[Gunicorn, Gunic
         "NETCARE_LOGIN_FAILURES_PER_ADDRESS": "1000",
         # Only the broadcast can explain a new rule set being seen at once.
         "NETCARE_RULESET_RECHECK_SECONDS": "3600",
-        # Today's token cache is per process (treatments/api/authentication.py): a revocation is
-        # instant across processes only without it. See the expected failure at the end.
-        "TOKEN_CACHE_SECONDS": "0",
+        # The token cache is on: the revocation test shows the shared cache makes it instant.
+        "TOKEN_CACHE_SECONDS": "30",
         **overrides,
     }
     servers = (start(environment, logs / "a.log"), start(environment, logs / "b.log"))
@@ -199,60 +198,27 @@ def test_a_login_lockout_reached_on_both_processes_holds_on_both(pair: tuple[Gun
 # --- token revocation ---------------------------------------------------------------------------------
 
 
-def revoke_through(server: Gunicorn, admin: User, token_owner: User) -> None:
-    """Revoke a user's API token through one process, as today's main does it: the Django admin
-    deletes the DRF Token, and that process drops its cached entry (treatments/api/authentication.py).
-
-    When the token model changes (branch `tokens`), this helper is the one place to change: call the
-    new revocation there instead.
-    """
-    cookies = http.cookiejar.CookieJar()
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
-
-    def csrf() -> str:
-        return next(str(cookie.value) for cookie in cookies if cookie.name == "csrftoken")
-
-    def post(path: str, fields: dict[str, str]) -> None:
-        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": csrf()}).encode()
-        browser.open(urllib.request.Request(server.url + path, data=data, method="POST"), timeout=30).read()
-
-    browser.open(server.url + "/admin/login/", timeout=30).read()
-    post("/admin/login/", {"username": admin.get_username(), "password": PASSWORD, "next": "/admin/"})
-    post(f"/admin/authtoken/tokenproxy/{token_owner.pk}/delete/", {"post": "yes"})
-
-
-def revocation_is_seen_at_once(pair: tuple[Gunicorn, Gunicorn], suffix: str) -> None:
+def revocation_is_seen_at_once(pair: tuple[Gunicorn, Gunicorn]) -> None:
     a, b = pair
-    owner = server_user(f"revoked-coordinator-{suffix}", "coordinator")
-    admin = server_user(f"token-admin-{suffix}", is_staff=True, is_superuser=True)
-    key = Token.objects.create(user=owner).key
-    # Both processes have now checked, and may have cached, the token.
-    assert call(a, "GET", "/api/v2/cases/", address="10.77.0.4", token=key).status == 200
-    assert call(b, "GET", "/api/v2/cases/", address="10.77.0.4", token=key).status == 200
+    owner = server_user("revoked-coordinator", "coordinator")
+    token, secret = token_issue(user=owner, client="two processes")
+    # Both processes have now checked, and cached, the token.
+    assert call(a, "GET", "/api/v2/cases/", address="10.77.0.4", token=secret).status == 200
+    assert call(b, "GET", "/api/v2/cases/", address="10.77.0.4", token=secret).status == 200
 
-    revoke_through(a, admin, owner)
+    # The client revokes its token through process A (DELETE /api/v2/auth/token/).
+    assert call(a, "DELETE", "/api/v2/auth/token/", address="10.77.0.4", token=secret).status == 204
 
-    assert not Token.objects.filter(key=key).exists()
-    assert call(b, "GET", "/api/v2/cases/", address="10.77.0.4", token=key).status == 401
-    assert call(a, "GET", "/api/v2/cases/", address="10.77.0.4", token=key).status == 401
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert call(b, "GET", "/api/v2/cases/", address="10.77.0.4", token=secret).status == 401
+    assert call(a, "GET", "/api/v2/cases/", address="10.77.0.4", token=secret).status == 401
 
 
 def test_a_token_revoked_through_one_process_is_refused_at_once_by_the_other(
     pair: tuple[Gunicorn, Gunicorn],
 ) -> None:
-    revocation_is_seen_at_once(pair, "uncached")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="today's token cache is per process: the other process trusts a revoked token for up to "
-    "TOKEN_CACHE_SECONDS (review F10) until token revocation is shared (branch `tokens`)",
-)
-def test_with_the_token_cache_on_a_revocation_is_still_refused_at_once_by_the_other_process(
-    tmp_path: Path,
-) -> None:
-    with running_pair(tmp_path, TOKEN_CACHE_SECONDS="30") as cached_pair:
-        revocation_is_seen_at_once(cached_pair, "cached")
+    # The token cache is on (TOKEN_CACHE_SECONDS=30): the revocation deletes the shared entry (F10).
+    revocation_is_seen_at_once(pair)
 
 
 # --- the rule-set broadcast and the logs -----------------------------------------------------------
@@ -262,7 +228,7 @@ def test_a_rule_set_published_elsewhere_is_in_force_on_both_processes_at_their_n
     pair: tuple[Gunicorn, Gunicorn], tmp_path: Path
 ) -> None:
     a, b = pair
-    key = Token.objects.create(user=make_user("broadcast-clinician", "clinician")).key
+    key = token_issue(user=make_user("broadcast-clinician", "clinician"), client="broadcast")[1]
 
     def version(server: Gunicorn) -> str:
         return str(
