@@ -117,13 +117,9 @@ class CompiledRuleSet:
             for m in self.modalities
         ]
         overrides = _by_modality(order_overrides, by_modality, "order override")
-        # (override, its slot in the first pass, or -1 when it looks at other options' statuses
-        # and is decided after all verdicts, by the reference interpreter)
+        second_pass = {plan.modality.key for plan in plans if plan.needs_statuses}
         self._overrides = {
-            key: [
-                (item, -1 if uses_option_status(item.condition) else first.add(item.condition))
-                for item in items
-            ]
+            key: [_override_slot(item, key in second_pass, first, second) for item in items]
             for key, items in overrides.items()
             if items
         }
@@ -181,26 +177,47 @@ class CompiledRuleSet:
         """One verdict per modality, candidates first, then by the knowledge base's display order."""
         facts = profile.__dict__
         values = self._evaluate_first(facts, frozenset())
-        verdicts = [_verdict(plan, values[plan.slot], facts, values) for plan in self._first_pass]
+        verdicts = []
+        for plan in self._first_pass:
+            out = values[plan.slot]
+            decision = plan.decisions.get(out)
+            if decision is None or decision.per_profile:
+                verdicts.append(_verdict(plan, out, facts, values))
+            else:  # the common case, inline: nothing in the decision depends on more than the outcomes
+                verdicts.append(
+                    Verdict(
+                        plan.modality,
+                        decision.status,
+                        plan.rules,
+                        out,
+                        decision.decisive,
+                        (),
+                        decision.cautions,
+                        facts,
+                        decision.rank,
+                        values[plan.line_slot],
+                    )
+                )
+        second: tuple[Any, ...] = ()
         if self._second_pass:
             statuses = frozenset(verdict.status for verdict in verdicts)
             second = self._evaluate_second(facts, statuses)
             verdicts.extend(
                 _verdict(plan, second[plan.slot], facts, values, statuses) for plan in self._second_pass
             )
-        moved = self._moved(verdicts, facts, values) if self._overrides else None
+        moved = self._moved(verdicts, facts, (values, second)) if self._overrides else None
         verdicts.sort(key=_moved_order(moved) if moved else _RANK)
         return EvaluationResult(self.info, profile, tuple(verdicts), unit_slips(facts))
 
     def _moved(
-        self, verdicts: list[Verdict], facts: Mapping[str, Any], first: Sequence[Any]
+        self, verdicts: list[Verdict], facts: Mapping[str, Any], passes: tuple[Sequence[Any], ...]
     ) -> dict[str, float]:
         """The options an order override moves, with the display position it moves them to."""
         moved: dict[str, float] = {}
         for key, overrides in self._overrides.items():
-            for override, slot in overrides:
-                if slot >= 0:
-                    met = first[slot]
+            for override, which, slot in overrides:
+                if which is not None:
+                    met = passes[which][slot]
                 else:
                     verdict = next(verdict for verdict in verdicts if verdict.modality.key == key)
                     met = self._status_outcome(override, facts, _other_statuses(verdicts, verdict))
@@ -254,6 +271,22 @@ def _other_statuses(verdicts: list[Verdict], own: Verdict) -> frozenset[str]:
     return frozenset(verdict.status for verdict in verdicts if verdict is not own)
 
 
+def _override_slot(
+    override: OrderOverride, in_second_pass: bool, first: Codegen, second: Codegen
+) -> tuple[OrderOverride, int | None, int]:
+    """(override, which pass computes it, its slot there); pass None: the reference interpreter.
+
+    An override of an option decided in the second pass sees the other options' statuses there, as
+    that option's own rules do; one on other options' statuses of a first-pass option is decided
+    after all verdicts.
+    """
+    if not uses_option_status(override.condition):
+        return override, 0, first.add(override.condition)
+    if in_second_pass:
+        return override, 1, second.add(override.condition)
+    return override, None, -1
+
+
 def _moved_order(moved: dict[str, float]) -> Callable[[Verdict], tuple[int, float, int]]:
     """Status first, then the display order, with the moved options at their new position."""
 
@@ -284,6 +317,7 @@ class _Decision(NamedTuple):
     cautions: tuple[Caution, ...]
     rank: int
     unchecked: bool  # a not-checked rule on several facts: which are unknown varies by profile
+    per_profile: bool  # missing facts or unchecked cautions to name from the profile's facts
 
 
 def _verdict(
@@ -358,7 +392,9 @@ def _decision(
 ) -> _Decision:
     rank = _STATUS_RANK[status] * _STATUS_STEP + plan.modality.display_order
     unchecked = any(caution.kind == "not_checked" and len(caution.facts) > 1 for caution in cautions)
-    return _Decision(status, frozenset(decisive), tuple(sorted(undecided)), cautions, rank, unchecked)
+    undecided = tuple(sorted(undecided))
+    per_profile = bool(undecided) or unchecked
+    return _Decision(status, frozenset(decisive), undecided, cautions, rank, unchecked, per_profile)
 
 
 def _missing(
