@@ -20,6 +20,7 @@ from treatments.inputs import (
     CaseChange,
     CaseCreate,
     ReviewInput,
+    SearchText,
 )
 from treatments.rules import explain
 from treatments.rules.profile import MODALITY_KEYS
@@ -53,7 +54,7 @@ PAGE_SIZE = 50
 class CaseQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Literal["draft", "ready", "discussed", "closed"] | None = None
-    search: str = Field(default="", max_length=200)
+    search: SearchText = Field(default="", max_length=200)
     archived: bool = False
     page: int = Field(default=1, ge=1, le=100_000)
 
