@@ -173,6 +173,13 @@ class MeetingInput(BaseModel):
         raise ValueError("must be a date as YYYY-MM-DD")
 
 
+class MeetingChange(MeetingInput):
+    """Changes to a meeting. `version` is the version the user saw; a newer one means a conflict
+    (security review F12: concurrent changes were lost, the last writer won)."""
+
+    version: int = Field(ge=1)
+
+
 class MeetingCaseAdd(BaseModel):
     model_config = _STRICT
     case: int = Field(ge=1, description="The case id.")
@@ -191,6 +198,9 @@ class OutcomeInput(BaseModel):
     chosen_modalities: list[ModalityKey] = Field(default_factory=list, max_length=15)
     plan: Text = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
     version: int | None = Field(default=None, ge=1)
+    # The evaluation whose options the clinician saw; when it is not the case's latest, nothing is
+    # recorded (security review F12). Absent only from /api/v1/, which published no such field.
+    evaluation: int | None = Field(default=None, ge=1, description="The id of the evaluation shown.")
 
     @field_validator("chosen_modalities")
     @classmethod
@@ -198,3 +208,9 @@ class OutcomeInput(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("lists an option more than once")
         return value
+
+
+class OutcomeRecord(OutcomeInput):
+    """An outcome as /api/v2/ and the page send it: naming the evaluation shown is required."""
+
+    evaluation: int = Field(ge=1, description="The id of the evaluation shown.")
