@@ -12,13 +12,16 @@ DEV_ENV := DEBUG=true
 ENV_FILE ?= .env
 # make serve reads the real environment only, never the development .env (docs/deployment.md).
 PROD_ENV := NETCARE_ENV_FILE=
+# JSON log lines in production (netcare/logging.py); LOG_FORMAT=text for the classic lines.
+LOG_FORMAT ?= json
 
-.PHONY: run test install install-dev serve lint typecheck benchmark clean help
+.PHONY: run test install install-dev serve worker lint typecheck benchmark clean help
 
 help:
 	@echo "make run       set up and serve NETcare on http://$(HOST):$(PORT)"
 	@echo "make test      set up and run the whole test suite"
 	@echo "make serve     production: collectstatic, migrate, check --deploy, gunicorn (docs/deployment.md)"
+	@echo "make worker    production: the background task worker (meeting packs), beside make serve"
 	@echo "make lint      ruff;  make typecheck: mypy;  make benchmark: engine and API figures"
 
 $(BIN)/python:
@@ -56,7 +59,12 @@ serve: install
 	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
 	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
-	$(PROD_ENV) $(BIN)/gunicorn --config gunicorn.conf.py netcare.wsgi:application
+	$(PROD_ENV) LOG_FORMAT=$(LOG_FORMAT) $(BIN)/gunicorn --config gunicorn.conf.py netcare.wsgi:application
+
+# The background worker (django-tasks' database backend): runs queued meeting packs. Start it beside
+# `make serve`, with the same environment; more than one may run. It never reloads on code changes.
+worker: install
+	$(PROD_ENV) LOG_FORMAT=$(LOG_FORMAT) $(BIN)/python manage.py db_worker --no-reload --queue-name default
 
 # Serial by default: on this project's 2-core machine two xdist workers measured no faster (each
 # worker creates its own database and publishes the knowledge base). PYTEST_WORKERS=2 or auto runs
@@ -64,8 +72,12 @@ serve: install
 # Any pytest options through PYTEST_ARGS, e.g. make test PYTEST_ARGS="-k golden -x".
 PYTEST_WORKERS ?= 0
 
+# The tests marked `redis` use REDIS_URL (this host's Redis unless set), each under its own key
+# prefix; without a server they are skipped (NETCARE_REQUIRE_REDIS=1 fails them instead, as in CI).
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
 test: install-dev
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
+	REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -150,10 +150,10 @@ def _prepare(env: dict[str, str]) -> str:
     subprocess.run([*manage, "load_knowledge_base"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     code = (
         "from django.contrib.auth.models import Group, User\n"
-        "from rest_framework.authtoken.models import Token\n"
+        "from treatments.services.tokens import token_issue\n"
         "user, _ = User.objects.get_or_create(username='benchmark-clinician')\n"
         "user.groups.add(Group.objects.get(name='clinician'))\n"
-        "print(Token.objects.get_or_create(user=user)[0].key)\n"
+        "print(token_issue(user=user, client='benchmark')[1])\n"
     )
     out = subprocess.run(
         [*manage, "shell", "-c", code], env=env, check=True, cwd=ROOT, capture_output=True, text=True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -52,6 +53,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url(name: str, schemes: tuple[str, ...]) -> str:
+    """A URL whose scheme is one of `schemes`, or "" when the variable is unset or empty.
+
+    The message names the scheme only: the URL may hold a password.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    scheme = urlsplit(raw).scheme
+    if scheme not in schemes or not urlsplit(raw).netloc + urlsplit(raw).path:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with {allowed} (got {scheme or 'no'} scheme)"
+        )
+    return raw
 
 
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")

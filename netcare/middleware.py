@@ -3,13 +3,15 @@ a database that cannot be reached, the Content-Security-Policy, and the readines
 
 - A chunked request body (no Content-Length) reads as empty under WSGI: it is refused with 411,
   rather than answered as if the client had sent nothing (security review F17).
-- A lost or unreachable database answers 503 with Retry-After, not 500, so clients and load
+- A lost or unreachable database (or shared cache) answers 503 with Retry-After, not 500, so clients and load
   balancers can tell an outage from a bug (F8). API paths answer in the API's error shape.
 - Every response carries a Content-Security-Policy (F14): scripts, styles and images from our own
   static files only; the pages have no inline script or style.
-- `/readyz` (readiness) checks what serving needs; `/healthz` stays the liveness check.
+- `/readyz` (readiness) checks what serving needs (database, cache, rule set, static manifest);
+  `/healthz` stays the liveness check.
 - Failed logins are counted per username and client address; past the limit logins answer 429
-  (F4). X-Forwarded-For is believed only from NETCARE_TRUSTED_PROXIES.
+  (F4). X-Forwarded-For is believed only from NETCARE_TRUSTED_PROXIES. Logins, failed logins (the
+  username hashed) and lockouts are audit events (F5).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hashlib
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +38,11 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from treatments.api.exceptions import error_body
+from treatments.services import audit
 
 logger = logging.getLogger("netcare")
 
@@ -71,11 +77,11 @@ class RefuseChunkedBodyMiddleware:
 # --- database unavailable (F8) --------------------------------------------------------------------
 
 
-def database_unavailable(request: HttpRequest) -> HttpResponse:
+def database_unavailable(request: HttpRequest, what: str = "database") -> HttpResponse:
     """503 with Retry-After; the page needs no database (no user, no rule set in the footer)."""
     response: HttpResponse
     if _is_api(request):
-        response = JsonResponse(error_body("The database is unavailable. Try again shortly."), status=503)
+        response = JsonResponse(error_body(f"The {what} is unavailable. Try again shortly."), status=503)
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(settings.NETCARE_RETRY_AFTER_SECONDS)
@@ -94,6 +100,13 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RedisConnectionError | RedisTimeoutError):
+            # Throttles and lockouts cannot be counted without the shared cache (REDIS_URL): an
+            # outage, like the database's, not a bug. /readyz reports it too.
+            logger.error(
+                "cache unavailable on %s %s: %s", request.method, request.path, type(exception).__name__
+            )
+            return database_unavailable(request, "shared cache")
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         if _statement_cancelled(exception):  # DATABASE_STATEMENT_TIMEOUT_MS ran out (F1)
@@ -199,8 +212,23 @@ def _check_static() -> str:
     return "ok"
 
 
+def _check_cache() -> str:
+    """Write and read back a key: throttles, lockouts and the rule-set broadcast depend on it."""
+    key = f"netcare:readyz:{uuid.uuid4().hex}"
+    try:
+        cache.set(key, "ok", timeout=10)
+        found = cache.get(key)
+        cache.delete(key)
+    except Exception as exc:  # the cache client's own errors (redis.ConnectionError, timeouts)
+        raise LookupError(f"cache unavailable ({type(exc).__name__})") from exc
+    if found != "ok":
+        raise LookupError("the cache did not keep a value")
+    return "ok" if settings.REDIS_URL else "ok (per process)"
+
+
 READINESS_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("database", _check_database),
+    ("cache", _check_cache),
     ("ruleset", _check_ruleset),
     ("static", _check_static),
 )
@@ -209,7 +237,7 @@ READINESS_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness for load balancers (no login): database, published rule set, static manifest.
+    """Readiness for load balancers (no login): database, cache, published rule set, static manifest.
 
     503 until every check passes; each check says what it found, never a patient's data.
     """
@@ -285,6 +313,7 @@ def _count_failure(username: str, address: str) -> None:
             cache.set(f"{key}:locked", time.time() + lockout, timeout=lockout)
             cache.delete(key)
             logger.warning("login locked for %s s after %s failures from %s", lockout, count, address)
+            audit.login_failed(username=username, address=address, locked=True)
 
 
 class LoginLockoutBackend(BaseBackend):
@@ -311,15 +340,20 @@ def _login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
 ) -> None:
     username = credentials.get("username")
+    # Attempts refused by a lockout are neither counted nor audited one by one: the lockout was.
     if request is None or not username or getattr(request, "netcare_login_locked", None):
         return
-    _count_failure(str(username), client_address(request))
+    address = client_address(request)
+    audit.login_failed(username=str(username), address=address)  # never the password
+    _count_failure(str(username), address)
 
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **_: Any) -> None:
     if request is not None:
-        cache.delete(_login_keys(user.get_username(), client_address(request))[0][0])
+        address = client_address(request)
+        cache.delete(_login_keys(user.get_username(), address)[0][0])
+        audit.login_succeeded(user=user, address=address)
 
 
 class LoginLockoutMiddleware:

@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str, load_env_file
+from .env import env_bool, env_int, env_list, env_str, env_url, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,14 +47,18 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "treatments",
 ]
 
 MIDDLEWARE = [
+    "netcare.logging.RequestIdMiddleware",
+    # Outermost but for the request id: every error under /api/ leaves as JSON in the API's error shape.
+    "treatments.api.middleware.ApiJsonErrorsMiddleware",
     "netcare.middleware.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "netcare.middleware.ContentSecurityPolicyMiddleware",
@@ -194,12 +198,34 @@ NETCARE_RETRY_AFTER_SECONDS = env_int("NETCARE_RETRY_AFTER_SECONDS", 30, minimum
 NETCARE_RULESET_RECHECK_SECONDS = env_int("NETCARE_RULESET_RECHECK_SECONDS", 5, minimum=0)
 NETCARE_KNOWLEDGE_BASE = BASE_DIR / "fixtures" / "knowledge_base.yaml"
 
+# --- Background tasks (docs/adr/0008-shared-state-on-redis-and-tasks-with-django-tasks.md) ---------
+# Slow work (meeting packs) runs as a django-tasks task. "database": queued in PostgreSQL/SQLite and
+# run by `make worker` (manage.py db_worker), so it never depends on gunicorn's worker timeout;
+# "immediate": run inside the request, for development and the tests, needing no worker.
+TASK_BACKEND = env_str("TASK_BACKEND", "immediate" if DEBUG else "database").strip().lower()
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASK_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASK_BACKEND={TASK_BACKEND!r} is not a task backend: use database or immediate"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["default"]}}
+# A meeting of more cases than this gets its pack from the background task only: the direct
+# download would risk gunicorn's worker timeout (about 0.7 s a case).
+NETCARE_PACK_DIRECT_MAX_CASES = env_int("NETCARE_PACK_DIRECT_MAX_CASES", 20, minimum=0)
+# Prepared packs hold patient data: they are deleted this many hours after they were made.
+NETCARE_PACK_KEEP_HOURS = env_int("NETCARE_PACK_KEEP_HOURS", 24, minimum=1)
+
 # --- REST API ------------------------------------------------------------------------------------
 
 # How long a checked API token is trusted without a database lookup (see treatments/api/authentication.py).
 NETCARE_TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 30, minimum=0)
 NETCARE_API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_000_000, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = NETCARE_API_MAX_BODY_BYTES
+# A batch whose answer would be larger is refused with 413 (a full answer is about 100 kB a profile).
+NETCARE_API_BATCH_MAX_RESPONSE_BYTES = env_int("API_BATCH_MAX_RESPONSE_BYTES", 10_000_000, minimum=100_000)
 
 
 def _rate(name: str, default: str) -> str:
@@ -212,7 +238,7 @@ def _rate(name: str, default: str) -> str:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call gets 401 with `WWW-Authenticate: Token`.
-        "treatments.api.authentication.CachedTokenAuthentication",
+        "treatments.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -234,9 +260,32 @@ REST_FRAMEWORK = {
     # configured proxies (0: REMOTE_ADDR), so a client cannot pick a new identity per request.
     "NUM_PROXIES": len(NETCARE_TRUSTED_PROXIES),
 }
-# Throttle counts live in the cache: per process with the default local-memory cache. Behind several
-# processes set CACHE_URL-backed shared cache in production (see README, "Deployment").
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
+# API tokens (treatments/services/tokens.py): lifetime of a new token, and requests to the token
+# endpoint per username and client address.
+NETCARE_API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
+NETCARE_TOKEN_THROTTLE = _rate("API_THROTTLE_TOKEN", "10/min")
+
+# --- Shared state: the cache (docs/deployment.md, "Several processes or servers") ----------------
+# API throttles, login failures, the token cache and the rule-set version stamp live in Django's
+# cache. With REDIS_URL every process and server shares them; without it each process keeps its own
+# in memory, which is right for one process and needs no server.
+REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several deployments (or test runs) may share one Redis: each keeps to its own keys.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "netcare"),
+            # A Redis that stops answering fails the request within seconds instead of holding a worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
+# With a shared cache, a publication is announced there and every process picks it up on its next
+# request (treatments/selectors/ruleset.py); without one, NETCARE_RULESET_RECHECK_SECONDS applies.
+NETCARE_RULESET_BROADCAST = bool(REDIS_URL)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "NETcare API",
@@ -276,11 +325,32 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Logs (netcare/logging.py) ---------------------------------------------------------------------
+# One JSON object per line with the request id (production), or a readable line (development).
+# Never a patient identifier or profile: netcare/logging.py fixes what a line may hold.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not a log format: use json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "netcare.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "netcare.logging.JsonFormatter"},
+        "text": {"()": "netcare.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint reports every step of a PDF at INFO.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        # WeasyPrint reports every step of a PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # Django's own defaults would also write these in plain text (with DEBUG on): one format only.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "py.warnings": {"handlers": ["console"], "propagate": False},
+        # Django's request logger would repeat, at WARNING, each 4xx the request line already has.
+        "django.request": {"level": "ERROR"},
+    },
 }

@@ -12,13 +12,24 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # lower them explicitly.
 os.environ.setdefault("API_THROTTLE_ANON", "100000/min")
 os.environ.setdefault("API_THROTTLE_USER", "100000/min")
+os.environ.setdefault("API_THROTTLE_TOKEN", "100000/min")
 os.environ.setdefault("NETCARE_LOGIN_FAILURES", "100000")
 os.environ.setdefault("NETCARE_LOGIN_FAILURES_PER_ADDRESS", "100000")
 # Look tokens up on every request, so each test sees its own database; the cache has its own tests.
 os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
+# REDIS_URL (exported by `make test`) is for the Redis-marked tests only, which pass it on
+# explicitly; neither this process nor the processes other tests start use a shared server.
+os.environ.setdefault("NETCARE_TEST_REDIS_URL", os.environ.pop("REDIS_URL", ""))
 
 from .settings import *  # noqa: E402,F403
 from .settings import BASE_DIR, DATABASES, STORAGES  # noqa: E402
+
+# Belt and braces for the above: the suite's own cache is per process (tests clear it).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "netcare"}}
+REDIS_URL = ""
+NETCARE_RULESET_BROADCAST = False
+# Tasks run inside the request; the worker test (tests/test_scale_tasks.py) starts a real db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

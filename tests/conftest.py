@@ -114,10 +114,16 @@ def published(db: None, knowledge_base: KnowledgeBase) -> RuleSet:
 @pytest.fixture
 def no_knowledge_base(db: None) -> None:
     """A database where no rule set was ever published, nor audited (undone when the test ends)."""
-    # Raw SQL: the models refuse to delete a published rule set or the audit trail, rightly.
+    # Raw SQL: the models refuse to delete a published rule set or the audit trail, rightly, and so
+    # do the database's triggers on PostgreSQL (migration 0006): as pg_restore --disable-triggers
+    # does, a superuser switches user triggers off, here for this test's transaction only.
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
         for model in (Rule, Modality, RuleSet, AuditEvent):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     selectors.forget_published_ruleset()
 
 
@@ -146,3 +152,55 @@ def rule_author(db: None) -> User:
 @pytest.fixture
 def admin_user(db: None) -> User:
     return make_user("admin_novak", roles.ADMIN, is_staff=True, is_superuser=True)
+
+
+# --- Redis-marked tests (tests/test_scale_*.py) ----------------------------------------------------
+#
+# They talk to a real Redis at REDIS_URL (`make test` exports redis://127.0.0.1:6379/0 unless set;
+# netcare/settings_test.py keeps it from the rest of the suite).
+# Without an answering server they are skipped, saying why; NETCARE_REQUIRE_REDIS=1 (set by .ci/run)
+# makes that a failure instead, so CI cannot pass without having run them. Each test keeps to its
+# own key prefix and deletes only its own keys: never FLUSHDB or FLUSHALL a shared server.
+
+
+def redis_url_or_skip() -> str:
+    """REDIS_URL (default: this host's Redis) if a server answers there; else skip, or fail in CI."""
+    import os
+
+    import redis
+
+    # netcare/settings_test.py moves REDIS_URL here, out of the way of the rest of the suite.
+    url = os.environ.get("NETCARE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        reason = f"no Redis answers at REDIS_URL ({type(exc).__name__}); start redis-server to run this"
+        if os.environ.get("NETCARE_REQUIRE_REDIS", "") not in ("", "0"):
+            pytest.fail(reason + " (NETCARE_REQUIRE_REDIS is set)")
+        pytest.skip(reason)
+    return url
+
+
+def delete_redis_keys(url: str, prefix: str) -> None:
+    """Delete the keys Django's cache wrote under `prefix` (prefix:version:key), and nothing else."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return redis_url_or_skip()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A cache key prefix of this test's own; its keys are deleted afterwards."""
+    import uuid
+
+    prefix = f"netcare-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    delete_redis_keys(redis_url, prefix)

@@ -16,7 +16,8 @@ from django.contrib.auth.models import User
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
+
+from treatments.services.tokens import token_issue
 
 BODY = json.dumps({"profile": {"primary_site": "pancreas", "disease_status": "progressive"}}).encode()
 
@@ -63,7 +64,7 @@ def _environ(path: str, token: str, **extra: Any) -> dict[str, Any]:
 def test_a_chunked_api_body_is_refused_with_411_in_the_error_shape(
     clinician: User, published: object
 ) -> None:
-    token = Token.objects.create(user=clinician).key
+    token = token_issue(user=clinician, client="tests")[1]
 
     for path in ("/api/v1/eligibility/", "/api/v1/cases/"):
         status, headers, body = _call(_environ(path, token))
@@ -87,7 +88,7 @@ def test_a_chunked_page_form_is_refused_with_411_too(clinician: User, published:
 
 @pytest.mark.django_db
 def test_the_same_body_with_a_content_length_is_answered(clinician: User, published: object) -> None:
-    token = Token.objects.create(user=clinician).key
+    token = token_issue(user=clinician, client="tests")[1]
     environ = _environ("/api/v1/eligibility/", token, CONTENT_LENGTH=str(len(BODY)))
     del environ["HTTP_TRANSFER_ENCODING"]
     environ["wsgi.input"] = io.BytesIO(BODY)
@@ -101,7 +102,7 @@ def test_the_same_body_with_a_content_length_is_answered(clinician: User, publis
 def test_over_a_real_socket_a_chunked_request_gets_411_and_the_connection_is_closed(
     live_server: Any, clinician: User, published: object
 ) -> None:
-    token = Token.objects.create(user=clinician).key
+    token = token_issue(user=clinician, client="tests")[1]
     address = urlsplit(live_server.url)
     request = (
         b"POST /api/v1/eligibility/ HTTP/1.1\r\n"

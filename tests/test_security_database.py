@@ -13,10 +13,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from tests.conftest import PASSWORD
 from tests.pages.conftest import logged_in
+from treatments.services.tokens import token_issue
 
 
 def _closed_port() -> int:
@@ -45,7 +45,7 @@ def database_down(transactional_db: None, tmp_path: Path) -> Iterator[None]:
 @pytest.fixture
 def signed_in(transactional_db: None, clinician: User, published: object) -> tuple[Client, str]:
     """A browser session and an API token, made while the database was still there."""
-    return logged_in(clinician), Token.objects.create(user=clinician).key
+    return logged_in(clinician), token_issue(user=clinician, client="tests")[1]
 
 
 def _assert_unavailable_page(response: object) -> None:

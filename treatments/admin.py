@@ -1,7 +1,14 @@
 """Admin pages for rule authors and administrators.
 
-Published and retired rule sets are read-only here (and in the models): a change makes a new
-version through `load_knowledge_base`. The audit trail can be read and filtered, never changed.
+The knowledge base changes only through `load_knowledge_base`, which validates the whole file and
+publishes it as a new version (security review F11): here rule sets, options and rules are browsed,
+never added. Published and retired rule sets are read-only (also in the models). A draft can only be
+left over from an earlier version of this admin; it can be deleted (it would block publishing its
+version label), and a change to it can never point into a published rule set.
+
+The audit trail can be read and filtered, never changed. API tokens can be listed and revoked; their
+secrets are not stored, so nobody can read them. Changes to users and groups are recorded in the audit
+trail under the administrator who made them (F5).
 
 Least privilege in the audit trail: a reader who may not see cases (the administrator) sees who did
 what and when, but not the clinical content of patient events - no payload values, no object name
@@ -13,11 +20,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
 from . import roles
-from .models import AuditEvent, Modality, Rule, RuleSet
+from .models import ApiToken, AuditEvent, Modality, Rule, RuleSet
+from .services import audit, tokens
+from .services.access import acting_as
 
 
 def _editable(obj: Any) -> bool:
@@ -25,7 +38,39 @@ def _editable(obj: Any) -> bool:
     return rule_set is None or not rule_set.is_frozen
 
 
+class DraftTargetsOnly(forms.ModelForm):
+    """Refuses, as a form error by the field, a rule set that is published or retired."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        rule_set = cleaned.get("rule_set")
+        if isinstance(rule_set, RuleSet) and rule_set.is_frozen:
+            self.add_error(
+                "rule_set", f"{rule_set} is read-only; publish a new version with load_knowledge_base."
+            )
+        modality = cleaned.get("modality")
+        if isinstance(modality, Modality) and modality.rule_set.is_frozen:
+            self.add_error(
+                "modality",
+                f"{modality.rule_set} is read-only; publish a new version with load_knowledge_base.",
+            )
+        return cleaned
+
+
 class ReadOnlyWhenPublished(admin.ModelAdmin):
+    form = DraftTargetsOnly
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the knowledge base grows through load_knowledge_base only
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # A published rule set, or an option of one, is never offered as a target.
+        if db_field.name == "rule_set":
+            kwargs["queryset"] = RuleSet.objects.filter(status=RuleSet.Status.DRAFT)
+        elif db_field.name == "modality":
+            kwargs["queryset"] = Modality.objects.filter(rule_set__status=RuleSet.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_change_permission(request, obj) and (obj is None or _editable(obj))
 
@@ -89,8 +134,10 @@ class RuleAdmin(ReadOnlyWhenPublished):
 # Events about the knowledge base hold no patient data; every other object type is treated as
 # clinical (cases, evaluations, reviews, meetings, outcomes, and whatever is added later).
 KNOWLEDGE_OBJECT_TYPES = frozenset({"ruleset", "modality", "rule"})
+# Events about who may do what (logins, tokens, roles) hold no patient data either.
+ACCESS_OBJECT_TYPES = frozenset({"user", "group", "permission", "apitoken"})
 # Payload keys that say nothing about a patient: shown to every reader.
-NON_CLINICAL_KEYS = frozenset({"format", "ruleset", "evaluation"})
+NON_CLINICAL_KEYS = frozenset({"format", "ruleset", "evaluation", "view"})
 HIDDEN = "(hidden: your role may not see cases)"
 
 
@@ -100,7 +147,7 @@ def sees_clinical_content(request: HttpRequest) -> bool:
 
 def redacted(event: AuditEvent) -> AuditEvent:
     """A copy of a patient event without its clinical content (never saved: the trail is append-only)."""
-    if event.object_type in KNOWLEDGE_OBJECT_TYPES:
+    if event.object_type in KNOWLEDGE_OBJECT_TYPES | ACCESS_OBJECT_TYPES:
         return event
     shown = copy.copy(event)
     shown.object_repr = f"{event.object_type} {event.object_id}"
@@ -154,3 +201,74 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- API tokens (F5) --------------------------------------------------------------------------------
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens by user and client: listed and revoked, never added, edited or read (no secret is stored)."""
+
+    list_display = ("prefix", "user", "client", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at", "expires_at")
+    search_fields = ("user__username", "client", "prefix")
+    list_select_related = ("user",)
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in ApiToken._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the action below is the only change
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a revoked token stays listed, with when it was revoked
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = sum(
+            tokens.token_revoke(token=token, actor=request.user, reason=tokens.REVOKED_BY_ADMIN)  # type: ignore[arg-type]
+            for token in queryset.select_related("user")
+        )
+        self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+
+# --- users and groups: changes audited under the administrator who made them (F5) -----------------
+
+ADMIN_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+class AuditedUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with acting_as(request.user):  # group and permission changes are signals (services/access.py)
+            return super().changeform_view(request, *args, **kwargs)
+
+    def user_change_password(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with acting_as(request.user):  # the new password revokes the user's tokens, by this admin
+            return super().user_change_password(request, *args, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        flags = [f"{flag}={getattr(obj, flag)}" for flag in ADMIN_FLAGS if flag in form.changed_data]
+        if flags:
+            audit.access_changed(actor=request.user, obj=obj, change="flags", names=flags)  # type: ignore[arg-type]
+
+
+class AuditedGroupAdmin(GroupAdmin):
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with acting_as(request.user):
+            return super().changeform_view(request, *args, **kwargs)
+
+
+admin.site.unregister(User)
+admin.site.register(User, AuditedUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, AuditedGroupAdmin)

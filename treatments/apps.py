@@ -10,6 +10,6 @@ class TreatmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Django's documented place for signal receivers: connected once, after every app is loaded.
-        from .api.authentication import connect_cache_signals
+        from .services.access import connect_signals
 
-        connect_cache_signals()
+        connect_signals()

@@ -97,11 +97,12 @@ def _fetcher_class() -> type:
     return StaticFileFetcher
 
 
-def render_pdf(template: str, context: dict[str, Any], request: HttpRequest) -> bytes:
+def render_pdf(template: str, context: dict[str, Any], request: HttpRequest | None) -> bytes:
     """The template rendered to a PDF (its stylesheet, pdf.css, sets A4 and the page boxes).
 
     Raises MissingStaticFile when one of our static files could not be read (a 500, logged),
-    rather than sending a PDF without its running header, footer and page numbers.
+    rather than sending a PDF without its running header, footer and page numbers. A background
+    task has no request: it passes None and puts `user` in the context itself.
     """
     from weasyprint import HTML
 

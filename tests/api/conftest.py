@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from tests.personas import BRONCHIAL_NHS  # noqa: F401  (re-exported for the API tests)
+from treatments.services.tokens import token_issue
 
 
 class ApiClient(Client):
@@ -47,7 +47,7 @@ def _clear_throttle_history() -> None:
 
 
 def client_for(user: User) -> ApiClient:
-    return ApiClient(Token.objects.create(user=user).key)
+    return ApiClient(token_issue(user=user, client="tests")[1])
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
 from netcare.wsgi import application
+from treatments.services.tokens import token_issue
 
 from .conftest import ApiClient
 
@@ -55,7 +55,8 @@ def test_the_docs_page_works_offline_with_local_assets(client: Client, db: None)
 # same server holding knowledge base 1.2.
 schema_v1 = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 schema_v2 = schemathesis.openapi.from_wsgi("/api/v2/schema/?format=json", application)
-FUZZ_TOKEN = "schemathesis-fuzzing-token-0000000000000"  # 40 characters, like a real token
+# The fuzzing clinician's token, issued for each test (the schemathesis auth class is module-level).
+FUZZ_TOKEN: dict[str, str] = {}
 
 
 @schemathesis.auth(refresh_interval=None)
@@ -64,15 +65,15 @@ class ClinicianToken:
     credentials itself), so schema-invalid input reaches the validation it is meant to test."""
 
     def get(self, case: Any, context: Any) -> str:
-        return FUZZ_TOKEN
+        return "issued-per-test"  # fetched once, maybe at collection: the secret is read in set()
 
     def set(self, case: Any, data: str, context: Any) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Token {data}"}
+        case.headers = {**(case.headers or {}), "Authorization": f"Token {FUZZ_TOKEN.get('secret', data)}"}
 
 
 @pytest.fixture
 def fuzz_user(published: Any, clinician: User) -> User:
-    Token.objects.create(user=clinician, key=FUZZ_TOKEN)
+    FUZZ_TOKEN["secret"] = token_issue(user=clinician, client="schemathesis")[1]
     return clinician
 
 

@@ -421,6 +421,9 @@ def test_what_changed_lists_the_options_whose_status_moved_and_why(
 
 def test_what_changed_refuses_evaluations_of_another_case(clinician_client: Client, clinician: User) -> None:
     case = evaluated_case(clinician, "NET-2001")
+    # A changed fact, so that the case has two evaluations (an unchanged case is not evaluated again).
+    profile = PatientProfile.model_validate({**case.profile, "ecog": 2})
+    case = services.case_update(actor=clinician, case=case, data=CaseChange(version=1, profile=profile))
     services.case_evaluate(actor=clinician, case=case)
     other = evaluated_case(clinician, "NET-2002")
     latest = case.evaluations.first()
@@ -561,6 +564,8 @@ def test_a_review_posted_from_an_older_evaluation_is_not_saved(
 ) -> None:
     case = evaluated_case(clinician)
     old_url = review_url(case)
+    profile = PatientProfile.model_validate({**case.profile, "ecog": 2})  # a newer evaluation needs news
+    case = services.case_update(actor=clinician, case=case, data=CaseChange(version=1, profile=profile))
     services.case_evaluate(actor=clinician, case=case)
 
     response = clinician_client.post(

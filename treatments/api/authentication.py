@@ -1,83 +1,66 @@
-"""Token authentication with a short per-process cache.
+"""API token authentication (`Authorization: Token <secret>`), with the checked token cached.
 
-Looking a token up costs two queries (the token with its user, then the user's roles); at API
-rates that is most of a request's time. A token seen in the last TOKEN_CACHE_SECONDS (default 30)
-is trusted without asking the database again. Deleting a token, deactivating a user or changing
-their groups clears this process's entry at once; other processes follow within the TTL. Set
-TOKEN_CACHE_SECONDS=0 to look every token up.
+Looking a token up costs two queries (the token with its user, then the user's roles); at API rates
+that is most of a request's time. A checked token is kept in Django's default cache under the hash of
+its secret for TOKEN_CACHE_SECONDS (default 30; 0 looks every token up), never past its expiry.
+Revoking a token, a password change, deactivating a user or changing their groups deletes the entry
+(treatments/services/tokens.py): with a shared cache (Redis) every process sees it on its next
+request; with the default per-process cache, other processes follow within TOKEN_CACHE_SECONDS.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
+from treatments.models import ApiToken, token_digest
 from treatments.roles import user_roles
+from treatments.services import tokens
 
-_MAX_ENTRIES = 10_000
-_entries: OrderedDict[str, tuple[float, Any, Any]] = OrderedDict()
-_lock = threading.Lock()
+# last_used_at is written at most this often per token, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+REFUSED = "Invalid token: unknown, expired or revoked. Ask for a new one at POST /api/v2/auth/token/."
 
 
-class CachedTokenAuthentication(TokenAuthentication):
+class ApiTokenAuthentication(TokenAuthentication):
+    keyword = "Token"
+
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        digest = token_digest(key)
         ttl = settings.NETCARE_TOKEN_CACHE_SECONDS
-        if ttl <= 0:
-            return super().authenticate_credentials(key)
-        now = time.monotonic()
-        entry = _entries.get(key)
-        if entry is not None and entry[0] > now:
-            return entry[1], entry[2]
-        user, token = super().authenticate_credentials(key)
-        user_roles(user)  # load the roles now, so that cached requests need no query for them
-        with _lock:
-            _entries[key] = (now + ttl, user, token)
-            _entries.move_to_end(key)
-            while len(_entries) > _MAX_ENTRIES:
-                _entries.popitem(last=False)
-        return user, token
+        if ttl > 0:
+            entry = cache.get(tokens.cache_key(digest))
+            if entry is not None and entry[2] > time.time():
+                return entry[0], entry[1]
+        token = ApiToken.objects.select_related("user").filter(digest=digest).first()
+        if token is None or not token.is_usable or not token.user.is_active:
+            raise AuthenticationFailed(REFUSED)
+        _touch(token)
+        if ttl > 0:
+            expires = token.expires_at.timestamp()
+            user_roles(token.user)  # loaded now and cached with the user: a cached request needs no query
+            timeout = max(1, min(ttl, int(expires - time.time())))
+            cache.set(tokens.cache_key(digest), (token.user, token, expires), timeout=timeout)
+        return token.user, token
 
 
-def forget_tokens(user_id: int | None = None) -> None:
-    """Drop cached tokens (of one user, or all)."""
-    with _lock:
-        for key in [key for key, (_, user, _) in _entries.items() if user_id is None or user.pk == user_id]:
-            del _entries[key]
+class TokenSchemeOnly(ApiTokenAuthentication):
+    """Authenticates nobody, so that a token cannot lift the token endpoint's anonymous rate limit;
+    it only makes a 401 name the scheme (WWW-Authenticate: Token)."""
+
+    def authenticate(self, request: Request) -> None:
+        return None
 
 
-def _token_deleted(sender: Any, instance: Token, **kwargs: Any) -> None:
-    with _lock:
-        _entries.pop(instance.key, None)
-
-
-def _user_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    forget_tokens(instance.pk)
-
-
-def _groups_changed(
-    sender: Any, instance: Any, reverse: bool, pk_set: set[int] | None, **kwargs: Any
-) -> None:
-    if not reverse:  # user.groups.add(...): the instance is the user
-        forget_tokens(instance.pk)
-    elif pk_set:  # group.user_set.add(...): the users are in pk_set
-        for user_id in pk_set:
-            forget_tokens(user_id)
-    else:  # group.user_set.clear(): we do not know whom; forget everyone
-        forget_tokens()
-
-
-def connect_cache_signals() -> None:
-    """Forget cached tokens when a token, a user or a user's groups change (TreatmentsConfig.ready)."""
-    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="netcare-token-deleted")
-    post_save.connect(_user_changed, sender=get_user_model(), dispatch_uid="netcare-user-changed")
-    m2m_changed.connect(
-        _groups_changed, sender=get_user_model().groups.through, dispatch_uid="netcare-user-groups"
-    )
+def _touch(token: ApiToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

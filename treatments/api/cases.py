@@ -6,7 +6,6 @@ is validated by the pydantic models of treatments.inputs, the same the pages use
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -25,10 +24,19 @@ from treatments.inputs import (
 from treatments.rules import explain
 from treatments.rules.profile import MODALITY_KEYS
 from treatments.rules.vocabulary import MODALITY_KEYS_V1
+from treatments.services.audit import case_read
 
 from . import v1
 from .exceptions import InvalidInput, found, query_params, service_call, validated
 from .outputs import case_out, evaluation_out, outcome_out, review_out, to_obtain_out
+from .pagination import (
+    EVALUATION_PAGE_SIZE,
+    MAX_PAGE,
+    PAGE_PARAMETER,
+    PAGE_SIZE,
+    page_of,
+    requested_page,
+)
 from .permissions import acting_user, capability, capability_by_method
 from .schemas import (
     CONFLICT_RESPONSE,
@@ -36,8 +44,8 @@ from .schemas import (
     CasePage,
     CaseSummaryOut,
     EvaluationChangesOut,
-    EvaluationList,
     EvaluationOut,
+    EvaluationPage,
     ReviewOut,
 )
 from .versions import VersionedView
@@ -48,15 +56,12 @@ from .versions import VersionedView
 # --- cases ----------------------------------------------------------------------------------------------
 
 
-PAGE_SIZE = 50
-
-
 class CaseQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Literal["draft", "ready", "discussed", "closed"] | None = None
     search: SearchText = Field(default="", max_length=200)
     archived: bool = False
-    page: int = Field(default=1, ge=1, le=100_000)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
 
 
 _CASE_QUERY = [
@@ -65,7 +70,7 @@ _CASE_QUERY = [
         "search", {"type": "string", "maxLength": 200}, description="Words in reference or question."
     ),
     OpenApiParameter("archived", bool, description="Archived cases instead of active ones."),
-    OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": 100_000}),
+    PAGE_PARAMETER,
 ]
 
 
@@ -80,18 +85,8 @@ class CaseListView(VersionedView):
     def get(self, request: Request) -> Response:
         query = query_params(CaseQuery, request)
         found = selectors.case_list(status=query.status, search=query.search, archived=query.archived)
-        count = found.count()
-        pages = max(1, math.ceil(count / PAGE_SIZE))
-        rows = found[(query.page - 1) * PAGE_SIZE : query.page * PAGE_SIZE]
         published = selectors.published_ruleset_ref()
-        return Response(
-            {
-                "count": count,
-                "page": query.page,
-                "pages": pages,
-                "results": [case_out(c, published=published) for c in rows],
-            }
-        )
+        return Response(page_of(found, query.page, PAGE_SIZE, lambda c: case_out(c, published=published)))
 
     @extend_schema(request=CaseCreate, responses={201: CaseOut, **CONFLICT_RESPONSE}, tags=["cases"])
     def post(self, request: Request) -> Response:
@@ -107,7 +102,9 @@ class CaseDetailView(VersionedView):
 
     @extend_schema(responses={200: CaseOut}, tags=["cases"])
     def get(self, request: Request, case_id: int) -> Response:
-        return Response(case_out(found(selectors.case_get(case_id))))
+        case = found(selectors.case_get(case_id))
+        case_read(actor=acting_user(request), case=case, view=f"api {self.api_version}")
+        return Response(case_out(case))
 
     @extend_schema(request=CaseChange, responses={200: CaseOut, **CONFLICT_RESPONSE}, tags=["cases"])
     def patch(self, request: Request, case_id: int) -> Response:
@@ -137,20 +134,38 @@ class CaseArchiveView(VersionedView):
 
 
 class EvaluationListView(VersionedView):
-    """A case's evaluations (newest first); POST runs the published rules and stores a snapshot."""
+    """A case's evaluations, newest first, a page at a time. POST runs the published rules and
+    stores a snapshot: 201 with the new evaluation, or 200 with the latest one when the case's facts
+    and the rule set in force are those it was made with (nothing new to store)."""
 
     permission_classes = [capability_by_method("view_cases", "manage_cases")]
 
-    @extend_schema(responses={200: EvaluationList}, tags=["cases"], operation_id="evaluations_list")
+    @extend_schema(
+        parameters=[PAGE_PARAMETER],
+        responses={200: EvaluationPage},
+        tags=["cases"],
+        operation_id="evaluations_list",
+    )
     def get(self, request: Request, case_id: int) -> Response:
         case = found(selectors.case_get(case_id))
-        return Response([evaluation_out(evaluation, case) for evaluation in selectors.case_evaluations(case)])
+        evaluations = selectors.case_evaluations(case)
+        if self.is_v1:  # v1 published an array: the newest page of it
+            newest = evaluations[:EVALUATION_PAGE_SIZE]
+            return Response([evaluation_out(evaluation, case) for evaluation in newest])
+        page = requested_page(request)
+        return Response(page_of(evaluations, page, EVALUATION_PAGE_SIZE, lambda e: evaluation_out(e, case)))
 
-    @extend_schema(request=None, responses={201: EvaluationOut, **CONFLICT_RESPONSE}, tags=["cases"])
+    @extend_schema(
+        request=None,
+        responses={201: EvaluationOut, 200: EvaluationOut, **CONFLICT_RESPONSE},
+        tags=["cases"],
+    )
     def post(self, request: Request, case_id: int) -> Response:
         case = found(selectors.case_get(case_id))
-        evaluation = service_call(lambda: services.case_evaluate(actor=acting_user(request), case=case))
-        return Response(evaluation_out(evaluation, case), status=status.HTTP_201_CREATED)
+        evaluation, created = service_call(
+            lambda: services.case_evaluate_once(actor=acting_user(request), case=case)
+        )
+        return Response(evaluation_out(evaluation, case), status=201 if created else 200)
 
 
 class EvaluationDetailView(VersionedView):
@@ -161,7 +176,11 @@ class EvaluationDetailView(VersionedView):
     @extend_schema(responses={200: EvaluationOut}, tags=["cases"])
     def get(self, request: Request, case_id: int, evaluation_id: int) -> Response:
         case = found(selectors.case_get(case_id))
-        return Response(evaluation_out(found(selectors.evaluation_get(case, evaluation_id)), case))
+        evaluation = found(selectors.evaluation_get(case, evaluation_id))
+        case_read(
+            actor=acting_user(request), case=case, view=f"api {self.api_version}", evaluation=evaluation.pk
+        )
+        return Response(evaluation_out(evaluation, case))
 
 
 class ChangesQuery(BaseModel):

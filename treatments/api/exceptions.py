@@ -132,8 +132,9 @@ def _detail(exc: Exception) -> str:
 
 
 def _errors(exc: Exception) -> list[ErrorItem]:
-    if isinstance(exc, InvalidInput | InvalidCredentials):
-        return exc.errors
+    errors = getattr(exc, "errors", None)  # InvalidInput, InvalidCredentials, a refused batch answer
+    if isinstance(errors, list):
+        return errors
     if isinstance(exc, exceptions.ValidationError):
         return list(_flatten(exc.detail, []))
     return []

@@ -23,11 +23,12 @@ from treatments.models import Case, Meeting, Outcome
 from . import v1
 from .exceptions import Conflict, InvalidInput, found, service_call, validated
 from .outputs import case_out, meeting_out, outcome_out, to_obtain_out
+from .pagination import PAGE_PARAMETER, PAGE_SIZE, page_of, requested_page
 from .permissions import acting_user, capability, capability_by_method
 from .schemas import (
     CONFLICT_RESPONSE,
-    MeetingList,
     MeetingOut,
+    MeetingPage,
     OutcomeOut,
     Worklist,
 )
@@ -39,11 +40,17 @@ class MeetingListView(VersionedView):
 
     permission_classes = [capability_by_method("view_cases", "manage_meetings")]
 
-    @extend_schema(responses={200: MeetingList}, tags=["meetings"], operation_id="meetings_list")
+    @extend_schema(
+        parameters=[PAGE_PARAMETER],
+        responses={200: MeetingPage},
+        tags=["meetings"],
+        operation_id="meetings_list",
+    )
     def get(self, request: Request) -> Response:
-        return Response(
-            [meeting_out(meeting) for meeting in selectors.meeting_list().select_related("created_by")]
-        )
+        meetings = selectors.meeting_list().select_related("created_by")
+        if self.is_v1:  # v1 published an array: the newest page of it
+            return Response([meeting_out(meeting) for meeting in meetings[:PAGE_SIZE]])
+        return Response(page_of(meetings, requested_page(request), PAGE_SIZE, meeting_out))
 
     @extend_schema(request=MeetingInput, responses={201: MeetingOut}, tags=["meetings"])
     def post(self, request: Request) -> Response:

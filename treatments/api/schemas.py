@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from drf_spectacular.utils import OpenApiResponse
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from treatments.rules.conditions import Status
 from treatments.rules.profile import FACT_NAMES, PatientProfile
@@ -137,17 +137,54 @@ class EligibilityResponse(BaseModel):
     options: list[Option] = Field(description="One per modality: candidates first, then by display order.")
 
 
+# An option in `?view=summary`: one row of SUMMARY_COLUMNS (rules/serialize.py).
+OptionSummary = tuple[
+    Annotated[str, Field(description=MODALITY)],
+    Status,
+    Annotated[list[str], Field(description="The ids of the rules that decided the status.")],
+    Annotated[list[str], Field(description="Unknown facts whose value could change the status. " + FACT)],
+    Annotated[list[str], Field(description="The ids of the rules that gave the option's cautions.")],
+]
+SUMMARY_ROW = (
+    "One row per option, in the order of the full answer, with the `columns` modality, status, "
+    "deciding_rules (rule ids), missing_facts and cautions (rule ids)."
+)
+
+
+class EligibilitySummary(BaseModel):
+    """The answer with `?view=summary`: at most 5 kB per profile, for batch clients."""
+
+    schema_version: int = Field(description="2 for contract 1.2.")
+    view: Literal["summary"]
+    ruleset: RuleSetRef
+    warnings: list[FactWarning] = Field(description="Show at the top of the result.")
+    columns: list[str] = Field(
+        description='Always ["modality", "status", "deciding_rules", "missing_facts", "cautions"].'
+    )
+    options: list[OptionSummary] = Field(description=SUMMARY_ROW)
+
+
+class EligibilityAnswer(RootModel[EligibilityResponse | EligibilitySummary]):
+    """The full answer, or with `?view=summary` the summary."""
+
+
 class BatchResult(BaseModel):
     index: int
     warnings: list[FactWarning] | None = Field(
         default=None, description="Present when the profile was valid."
     )
-    options: list[Option] | None = Field(default=None, description="Present when the profile was valid.")
+    options: list[Option] | list[OptionSummary] | None = Field(
+        default=None,
+        description="Present when the profile was valid; with `?view=summary`, rows of `columns`.",
+    )
     errors: list[ErrorItem] | None = Field(default=None, description="Present when the profile was invalid.")
 
 
 class BatchResponse(BaseModel):
     ruleset: RuleSetRef
+    columns: list[str] | None = Field(
+        default=None, description="With `?view=summary`: the columns of each option's row."
+    )
     results: list[BatchResult]
 
 
@@ -159,6 +196,29 @@ class TokenRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     token: str
+
+
+class TokenRequestV2(TokenRequest):
+    # No control characters (PostgreSQL refuses NUL in text); surrounding blanks are dropped.
+    client: (
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"
+            ),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="A name for the client that will use the token (shown when listing or revoking it).",
+    )
+
+
+class TokenIssued(TokenResponse):
+    token: str = Field(description="The secret: shown this once, stored by NETcare only as a hash.")
+    client: str
+    prefix: str = Field(description="The secret's first characters, which name the token in lists.")
+    expires_at: datetime
 
 
 # --- the MDT workflow -----------------------------------------------------------------------------
@@ -310,12 +370,22 @@ class ConflictResponse(BaseModel):
     current: dict[str, Any] | None = Field(description="What the other person saved (null if removed).")
 
 
-class EvaluationList(RootModel[list[EvaluationOut]]):
-    """A case's evaluations, newest first."""
+class EvaluationPage(BaseModel):
+    """A page of a case's evaluations, newest first (20 a page)."""
+
+    count: int
+    page: int
+    pages: int
+    results: list[EvaluationOut]
 
 
-class MeetingList(RootModel[list[MeetingOut]]):
-    """MDT meetings, newest first."""
+class MeetingPage(BaseModel):
+    """A page of MDT meetings, newest first (50 a page)."""
+
+    count: int
+    page: int
+    pages: int
+    results: list[MeetingOut]
 
 
 class Worklist(RootModel[list[WorklistRowOut]]):

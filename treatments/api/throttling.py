@@ -1,4 +1,4 @@
-"""Rate limits per user and per anonymous address.
+"""Rate limits per user and per anonymous address, and per username and address at the token endpoint.
 
 A fixed-window counter: each request adds one to the count of the current window (one cache
 increment), where DRF's default keeps and rewrites the timestamp of every request in the window,
@@ -8,14 +8,16 @@ which grows with the allowed rate. Rates are read from settings on each request
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 
 class _FixedWindow:
@@ -63,3 +65,24 @@ class AnonThrottle(_FixedWindow, AnonRateThrottle):
 
 class UserThrottle(_FixedWindow, UserRateThrottle):
     pass
+
+
+class TokenRequestThrottle(_FixedWindow, SimpleRateThrottle):
+    """POST /auth/token/: requests per username and client address (API_THROTTLE_TOKEN), whoever
+    asks - the endpoint authenticates nobody, so a valid token does not buy a larger budget."""
+
+    scope = "token"
+
+    def get_rate(self) -> str | None:
+        return str(settings.NETCARE_TOKEN_THROTTLE)
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        from netcare.middleware import client_address  # it imports the API's error shape, which imports this
+
+        data = request.data
+        username = data.get("username") if isinstance(data, dict) else None
+        name = username.casefold() if isinstance(username, str) else ""
+        user = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[
+            :32
+        ]  # no username in the cache
+        return f"throttle_token_{user}_{client_address(request)}"

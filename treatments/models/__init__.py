@@ -1,4 +1,4 @@
-"""NETcare's data, by area: the knowledge base, the MDT workflow and the audit trail.
+"""NETcare's data, by area: the knowledge base, the MDT workflow, the audit trail and API tokens.
 
 Everything is re-exported here, so `treatments.models.Case` (and migration 0003's
 `treatments.models.validate_nhs_number`) keep working whatever module a model lives in.
@@ -18,8 +18,12 @@ from .mdt import (
     nhs_number_is_valid,
     validate_nhs_number,
 )
+from .packs import MeetingPack
+from .tokens import ApiToken, ApiTokenQuerySet, token_digest
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenQuerySet",
     "AuditEvent",
     "AuditEventQuerySet",
     "Case",
@@ -28,6 +32,7 @@ __all__ = [
     "EvaluationQuerySet",
     "Meeting",
     "MeetingCase",
+    "MeetingPack",
     "Modality",
     "ModalityQuerySet",
     "Outcome",
@@ -38,5 +43,6 @@ __all__ = [
     "RuleSet",
     "RuleSetQuerySet",
     "nhs_number_is_valid",
+    "token_digest",
     "validate_nhs_number",
 ]

@@ -19,7 +19,6 @@ from .conditions import (
     Condition,
     NotOf,
     OptionStatus,
-    Outcome,
     children,
     condition_to_data,
 )
@@ -40,7 +39,7 @@ _PY_OPS = {
 
 
 class Codegen:
-    """Turns conditions into one straight-line function `(facts, statuses) -> tuple of outcomes`.
+    """Turns conditions into one straight-line function `(facts, statuses) -> tuple of slots`.
 
     Identical sub-conditions (the common rules appear in many modalities) are computed once.
     """
@@ -56,14 +55,23 @@ class Codegen:
         self._results.append(self._node(condition))
         return len(self._results) - 1
 
-    def add_first_met(self, conditions: Sequence[Condition]) -> int:
-        """A slot holding the index of the first condition that is met (None if none is)."""
-        nodes = [self._node(condition) for condition in conditions]
-        choices = " else ".join(f"{index} if {node} is True" for index, node in enumerate(nodes))
-        self._results.append(f"({choices} else None)")
+    def add_group(self, conditions: Sequence[Condition]) -> int:
+        """A slot holding the tuple of the conditions' outcomes (one option's rules, in order)."""
+        nodes = "".join(f"{self._node(condition)}, " for condition in conditions)
+        self._results.append(f"({nodes})")
         return len(self._results) - 1
 
-    def build(self) -> Callable[[Mapping[str, Any], frozenset[str]], tuple[Outcome, ...]]:
+    def add_first_met(self, conditions: Sequence[Condition], answers: Sequence[Any]) -> int:
+        """A slot holding the answer of the first condition that is met (None if none is)."""
+        nodes = [self._node(condition) for condition in conditions]
+        choices = " else ".join(
+            f"{self._constant(answer)} if {node} is True" for answer, node in zip(answers, nodes, strict=True)
+        )
+        self._results.append(f"({choices} else None)" if choices else "None")
+        return len(self._results) - 1
+
+    def build(self) -> Callable[[Mapping[str, Any], frozenset[str]], tuple[Any, ...]]:
+        """The function; each slot holds what its add_* method says (an outcome, a tuple of them, ...)."""
         body = [f"    {var} = facts[{name!r}]" for name, var in self._facts.items()]
         body += [f"    {line}" for line in self._lines]
         body.append(f"    return ({''.join(result + ', ' for result in self._results)})")

@@ -74,7 +74,7 @@ class _Plan:
 
     modality: ModalitySpec
     rules: tuple[CompiledRule, ...]
-    pick: Callable[[Sequence[Outcome]], tuple[Outcome, ...]]
+    slot: int  # the slot of its pass's values that holds the tuple of its rules' outcomes
     indications: tuple[int, ...]
     requirements: tuple[int, ...]
     contraindications: tuple[int, ...]
@@ -85,10 +85,9 @@ class _Plan:
     needs_statuses: bool
     # Per rule, the generated function naming the unknown facts an undecided outcome hinges on.
     unknown: tuple[UnknownFacts, ...]
-    # This modality's guideline lines, and the slot of the first pass's values that holds the
-    # index of the first one met (None: none met); -1 when the modality has no lines.
-    lines: tuple[GuidelineLine, ...] = ()
-    line_slot: int = -1
+    # The slot of the first pass's values that holds this modality's first guideline line whose
+    # condition is met (None: none met, or no lines).
+    line_slot: int
     decisions: dict[tuple[Outcome, ...], _Decision] = field(default_factory=dict, compare=False)
 
 
@@ -152,7 +151,7 @@ class CompiledRuleSet:
             raise RuleSetError(f"modality {modality.key} has no indication rule")
         needs_statuses = any(uses_option_status(spec.condition) for spec in specs)
         codegen = second if needs_statuses else first
-        slots = [codegen.add(spec.condition) for spec in specs]
+        slot = codegen.add_group([spec.condition for spec in specs])
         rules = tuple(_compiled_rule(spec, names) for spec in specs)
 
         def positions(*kinds: str, if_unknown: str | None = None) -> tuple[int, ...]:
@@ -162,12 +161,10 @@ class CompiledRuleSet:
                 if spec.kind in kinds and (if_unknown is None or spec.if_unknown == if_unknown)
             )
 
-        getter = operator.itemgetter(*slots)
-        pick = getter if len(slots) > 1 else (lambda values: (getter(values),))
         return _Plan(
             modality=modality,
             rules=rules,
-            pick=pick,
+            slot=slot,
             indications=positions("indication"),
             requirements=positions("requirement"),
             contraindications=positions("contraindication"),
@@ -177,38 +174,38 @@ class CompiledRuleSet:
             cautions=positions("caution"),
             needs_statuses=needs_statuses,
             unknown=unknown_facts_functions([spec.condition for spec in specs]),
-            lines=tuple(lines),
-            line_slot=first.add_first_met([line.condition for line in lines]) if lines else -1,
+            line_slot=first.add_first_met([line.condition for line in lines], lines),
         )
 
     def evaluate(self, profile: PatientProfile) -> EvaluationResult:
         """One verdict per modality, candidates first, then by the knowledge base's display order."""
         facts = profile.__dict__
         values = self._evaluate_first(facts, frozenset())
-        verdicts = [_verdict(plan, plan.pick(values), facts, values) for plan in self._first_pass]
+        verdicts = [_verdict(plan, values[plan.slot], facts, values) for plan in self._first_pass]
         if self._second_pass:
             statuses = frozenset(verdict.status for verdict in verdicts)
             second = self._evaluate_second(facts, statuses)
             verdicts.extend(
-                _verdict(plan, plan.pick(second), facts, values, statuses) for plan in self._second_pass
+                _verdict(plan, second[plan.slot], facts, values, statuses) for plan in self._second_pass
             )
         moved = self._moved(verdicts, facts, values) if self._overrides else None
-        verdicts.sort(key=_moved_order(moved) if moved else _rank)
+        verdicts.sort(key=_moved_order(moved) if moved else _RANK)
         return EvaluationResult(self.info, profile, tuple(verdicts), unit_slips(facts))
 
     def _moved(
-        self, verdicts: list[Verdict], facts: Mapping[str, Any], first: Sequence[Outcome]
+        self, verdicts: list[Verdict], facts: Mapping[str, Any], first: Sequence[Any]
     ) -> dict[str, float]:
         """The options an order override moves, with the display position it moves them to."""
         moved: dict[str, float] = {}
-        for verdict in verdicts:
-            for override, slot in self._overrides.get(verdict.modality.key, ()):
+        for key, overrides in self._overrides.items():
+            for override, slot in overrides:
                 if slot >= 0:
                     met = first[slot]
                 else:
+                    verdict = next(verdict for verdict in verdicts if verdict.modality.key == key)
                     met = self._status_outcome(override, facts, _other_statuses(verdicts, verdict))
                 if met is True:  # unknown: the usual order
-                    moved[verdict.modality.key] = self._position_before(override.before)
+                    moved[key] = self._position_before(override.before)
                     break
         return moved
 
@@ -249,8 +246,7 @@ def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
     return CompiledRule(spec, condition_facts(spec.condition), text, reason_template)
 
 
-def _rank(verdict: Verdict) -> int:
-    return verdict.rank
+_RANK = operator.attrgetter("rank")
 
 
 def _other_statuses(verdicts: list[Verdict], own: Verdict) -> frozenset[str]:
@@ -294,7 +290,7 @@ def _verdict(
     plan: _Plan,
     out: tuple[Outcome, ...],
     facts: Mapping[str, Any],
-    first: Sequence[Outcome],
+    first: Sequence[Any],  # the first pass's slots (Codegen.build)
     statuses: frozenset[str] = frozenset(),
 ) -> Verdict:
     decision = plan.decisions.get(out)
@@ -316,16 +312,8 @@ def _verdict(
         cautions,
         facts,
         decision.rank,
-        _guideline_line(plan, first),
+        first[plan.line_slot],  # a GuidelineLine or None (Codegen.add_first_met), not an outcome
     )
-
-
-def _guideline_line(plan: _Plan, first: Sequence[Outcome]) -> GuidelineLine | None:
-    if plan.line_slot < 0:
-        return None
-    # The slot holds an index (see Codegen.add_first_met), not an outcome: an int, never a bool.
-    index = first[plan.line_slot]
-    return None if index is None else plan.lines[index]
 
 
 def _name_unchecked(

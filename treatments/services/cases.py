@@ -138,22 +138,36 @@ def _current_profile(case: Case) -> PatientProfile:
         raise FactsContradict(case, problems) from exc
 
 
-@transaction.atomic
 def case_evaluate(*, actor: User, case: Case) -> Evaluation:
-    """Run the published rules on the case's profile and keep the answer as an immutable snapshot."""
+    """Run the published rules on the case's profile and keep the answer as an immutable snapshot
+    (or the latest snapshot, when it was made from the same facts with the same rule set)."""
+    return case_evaluate_once(actor=actor, case=case)[0]
+
+
+@transaction.atomic
+def case_evaluate_once(*, actor: User, case: Case) -> tuple[Evaluation, bool]:
+    """(evaluation, created): a new snapshot, or the latest one when the case's facts and the rule
+    set in force are those it was made with. Re-evaluating an unchanged case stores nothing, so a
+    client in a loop cannot grow the case's history without bound (security review F9)."""
     refuse_archived(case)
-    profile = _current_profile(case)
+    # One evaluation at a time per case, so that two identical requests cannot both store a copy.
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    profile = _current_profile(locked)
     compiled = selectors.published_ruleset()
-    result = compiled.evaluate(profile)
     rule_set = RuleSet.objects.get(version=compiled.info.version)
     facts = profile.known_facts()
+    fingerprint = facts_fingerprint(facts)
+    latest = selectors.case_evaluations(locked).first()
+    if latest is not None and latest.profile_hash == fingerprint and latest.rule_set_id == rule_set.pk:
+        return latest, False
+    result = compiled.evaluate(profile)
     evaluation = Evaluation.objects.create(
         case=case,
         rule_set=rule_set,
         ruleset_version=rule_set.version,
         ruleset_checksum=rule_set.checksum,
         profile=facts,
-        profile_hash=facts_fingerprint(facts),
+        profile_hash=fingerprint,
         result={
             **result_to_dict(result),
             "ruleset": {**ruleset_to_dict(result.ruleset), "checksum": rule_set.checksum},
@@ -167,7 +181,7 @@ def case_evaluate(*, actor: User, case: Case) -> Evaluation:
         obj=evaluation,
         payload={"case": case.hospital_reference, "ruleset": rule_set.version, "statuses": statuses},
     )
-    return evaluation
+    return evaluation, True
 
 
 def refuse_archived(case: Case) -> None:

@@ -35,6 +35,7 @@ from ..inputs import CaseChange, CaseCreate
 from ..models import Case, Review
 from ..roles import can, capability_required
 from ..rules import explain
+from ..services.audit import case_read
 from .common import (
     acting_user,
     add_refusal,
@@ -51,6 +52,7 @@ from .context import (
     checklist,
     facts_context,
     history,
+    history_page,
     option_rows,
     review_form,
     shown,
@@ -187,7 +189,7 @@ def _render_case(
         "editable": editable,
         "can_manage": editable and can(user, "manage_cases"),
         "can_export": can(user, "export_summary"),
-        "history": history(case),
+        "history": history(case, history_page(request.GET.get("history"))),
         "meetings": list(case.meetings.order_by("-date")),
         **facts_context(case.facts),
     }
@@ -220,7 +222,9 @@ def _render_case(
 @require_GET
 @never_cache
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_case(request, case_or_404(pk))
+    case = case_or_404(pk)
+    case_read(actor=acting_user(request), case=case, view="page")
+    return _render_case(request, case)
 
 
 @capability_required("manage_cases")
@@ -230,10 +234,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(pk)
     try:
-        evaluation = services.case_evaluate(actor=acting_user(request), case=case)
+        evaluation, created = services.case_evaluate_once(actor=acting_user(request), case=case)
     except services.WorkflowError as exc:
         return refusal(request, exc, back=reverse("case_detail", args=[case.pk]))
-    messages.success(request, f"{case} evaluated with rule set {evaluation.ruleset_version}.")
+    if created:
+        messages.success(request, f"{case} evaluated with rule set {evaluation.ruleset_version}.")
+    else:
+        messages.info(
+            request,
+            f"Nothing has changed since the latest evaluation of {case} (same facts, rule set "
+            f"{evaluation.ruleset_version}): it is kept, and no copy is made.",
+        )
     return HttpResponseRedirect(next_url(request, reverse("case_detail", args=[case.pk]) + "#options"))
 
 
@@ -310,6 +321,7 @@ def evaluation_detail(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
     """An evaluation exactly as it was made: its facts, options, reviews and rule-set version."""
     case = case_or_404(pk)
     evaluation = evaluation_or_404(case, eid)
+    case_read(actor=acting_user(request), case=case, view="evaluation page", evaluation=evaluation.pk)
     result = selectors.evaluation_result(evaluation)
     reviews = selectors.reviews_by_modality(evaluation)
     panels = {

@@ -94,10 +94,33 @@ def facts_context(profile: PatientProfile) -> dict[str, Any]:
     }
 
 
-def history(case: Case) -> list[tuple[Evaluation, Evaluation | None]]:
-    """The case's evaluations, newest first, each with the one made before it."""
-    evaluations = list(selectors.case_evaluations(case))
-    return list(zip(evaluations, [*evaluations[1:], None], strict=False))  # [] when none
+HISTORY_PAGE_SIZE = 20
+
+
+class History(NamedTuple):
+    """One page of a case's evaluations, newest first, each with the one made before it."""
+
+    rows: list[tuple[Evaluation, Evaluation | None]]
+    total: int
+    page: int
+    has_older: bool
+
+
+def history_page(value: str | None) -> int:
+    """`?history=N` of the case page; anything else is the first page (a link, not a form)."""
+    return int(value) if value and value.isascii() and value.isdigit() and 0 < int(value) <= 100_000 else 1
+
+
+def history(case: Case, page: int = 1) -> History:
+    """The case page lists a page of evaluations, not all of them (security review F9)."""
+    start = (page - 1) * HISTORY_PAGE_SIZE
+    # Only what the list shows; one more than the page, to compare the page's oldest with it.
+    found = selectors.case_evaluations(case).defer("result", "profile")
+    evaluations = list(found[start : start + HISTORY_PAGE_SIZE + 1])
+    shown = evaluations[:HISTORY_PAGE_SIZE]
+    rows = list(zip(shown, [*evaluations[1:], None], strict=False))
+    count = len(evaluations) if page == 1 and len(evaluations) <= HISTORY_PAGE_SIZE else found.count()
+    return History(rows, count, page, len(evaluations) > HISTORY_PAGE_SIZE)
 
 
 class WorkRow(NamedTuple):

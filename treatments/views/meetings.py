@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import selectors, services
+from .. import selectors, services, tasks
 from ..forms import (
     MeetingAddCaseForm,
     MeetingEditForm,
@@ -99,6 +100,10 @@ def _render_meeting(
         "can_evaluate": can(user, "manage_cases"),
         "can_export": can(user, "export_summary"),
         "ready_count": sum(1 for row in rows if row.ready),
+        # The meeting pack box (treatments/includes/meeting_pack.html).
+        "pack": tasks.latest_pack(meeting) if can(user, "export_summary") else None,
+        "pack_direct": len(rows) <= settings.NETCARE_PACK_DIRECT_MAX_CASES,
+        "pack_cases": len(rows),
     }
     return render(request, "treatments/meeting.html", context, status=status)
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from .. import pdf, selectors, services
-from ..models import Case, Outcome
+from .. import pdf, selectors, services, tasks
+from ..models import Case, Meeting, MeetingPack, Outcome
 from ..roles import capability_required
 from .common import (
     acting_user,
@@ -54,19 +59,90 @@ def case_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return pdf.pdf_response(document, f"netcare-summary-{_filename(case.hospital_reference)}.pdf")
 
 
-@capability_required("export_summary")
-@require_GET
-@never_cache
-def meeting_pack(request: HttpRequest, pk: int) -> HttpResponse:
-    """A cover page listing the cases in order, then each case's summary from a new page."""
-    meeting = meeting_or_404(pk)
+def meeting_pack_pdf(meeting: Meeting, user: User | None) -> bytes:
+    """A cover page listing the cases in order, then each case's summary from a new page.
+
+    Used by the direct download and by the background task (which has no request).
+    """
     rows = selectors.meeting_worklist(meeting)
-    context = {
+    context: dict[str, Any] = {
         "meeting": meeting,
         "rows": rows,
         "summaries": [summary_context(row.case, outcome=row.outcome, meeting=meeting) for row in rows],
         "title": f"{meeting.title}, {meeting.date:%d %B %Y}",
+        "user": user,
     }
-    document = pdf.render_pdf("treatments/pdf/meeting_pack.html", context, request)
+    return pdf.render_pdf("treatments/pdf/meeting_pack.html", context, None)
+
+
+def _pack_filename(meeting: Meeting) -> str:
+    return f"netcare-mdt-pack-{meeting.date:%Y-%m-%d}-{meeting.pk}.pdf"
+
+
+def direct_pack_allowed(cases: int) -> bool:
+    """Whether a pack this size may be built inside a web request (else: Prepare pack)."""
+    return cases <= settings.NETCARE_PACK_DIRECT_MAX_CASES
+
+
+@capability_required("export_summary")
+@require_GET
+@never_cache
+def meeting_pack(request: HttpRequest, pk: int) -> HttpResponse:
+    """The pack built while the browser waits: for meetings up to NETCARE_PACK_DIRECT_MAX_CASES."""
+    meeting = meeting_or_404(pk)
+    cases = meeting.entries.count()
+    if not direct_pack_allowed(cases):
+        messages.info(
+            request, f"This meeting has {cases} cases: prepare the pack, then download it when it is ready."
+        )
+        return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#pack")
+    document = meeting_pack_pdf(meeting, acting_user(request))
     services.summary_exported(actor=acting_user(request), obj=meeting, fmt="pdf")
-    return pdf.pdf_response(document, f"netcare-mdt-pack-{meeting.date:%Y-%m-%d}-{meeting.pk}.pdf")
+    return pdf.pdf_response(document, _pack_filename(meeting))
+
+
+def render_pack_state(request: HttpRequest, meeting: Meeting, status: int = 200) -> HttpResponse:
+    """The pack box of the meeting page (polled by htmx while a pack is being prepared)."""
+    cases = meeting.entries.count()
+    context = {
+        "meeting": meeting,
+        "pack": tasks.latest_pack(meeting),
+        "pack_direct": direct_pack_allowed(cases),
+        "pack_cases": cases,
+    }
+    return render(request, "treatments/includes/meeting_pack.html", context, status=status)
+
+
+@capability_required("export_summary")
+@require_POST
+@never_cache
+def meeting_pack_prepare(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = meeting_or_404(pk)
+    cases = meeting.entries.count()
+    if not cases:
+        messages.error(request, "The meeting has no cases: there is nothing to put in a pack.")
+        return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#pack")
+    tasks.pack_prepare(meeting=meeting, user=acting_user(request), cases=cases)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render_pack_state(request, meeting)
+    return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#pack")
+
+
+@capability_required("export_summary")
+@require_GET
+@never_cache
+def meeting_pack_state(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_pack_state(request, meeting_or_404(pk))
+
+
+@capability_required("export_summary")
+@require_GET
+@never_cache
+def meeting_pack_download(request: HttpRequest, pk: int, pack_pk: int) -> HttpResponse:
+    """A prepared pack: only the meeting's own, only when ready; every download is audited."""
+    meeting = meeting_or_404(pk)
+    pack = MeetingPack.objects.filter(pk=pack_pk, meeting=meeting, status=MeetingPack.Status.READY).first()
+    if pack is None or pack.pdf is None:
+        raise Http404("No such pack, or it is not ready (packs are replaced and expire).")
+    services.summary_exported(actor=acting_user(request), obj=meeting, fmt="pdf")
+    return pdf.pdf_response(bytes(pack.pdf), _pack_filename(meeting))

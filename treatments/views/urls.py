@@ -40,4 +40,11 @@ urlpatterns = [
     path("meetings/<int:pk>/cases/<int:case_pk>/outcome/", meetings.meeting_outcome, name="meeting_outcome"),
     path("meetings/<int:pk>/order/", meetings.meeting_reorder, name="meeting_reorder"),
     path("meetings/<int:pk>/pack.pdf", summaries.meeting_pack, name="meeting_pack"),
+    path("meetings/<int:pk>/pack/", summaries.meeting_pack_state, name="meeting_pack_state"),
+    path("meetings/<int:pk>/pack/prepare/", summaries.meeting_pack_prepare, name="meeting_pack_prepare"),
+    path(
+        "meetings/<int:pk>/pack/<int:pack_pk>.pdf",
+        summaries.meeting_pack_download,
+        name="meeting_pack_download",
+    ),
 ]

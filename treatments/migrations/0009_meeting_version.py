@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('treatments', '0005_contract_1_2_modalities_and_noted_cautions'),
+        ('treatments', '0008_immutability_triggers'),
     ]
 
     operations = [

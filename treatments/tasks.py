@@ -1,0 +1,82 @@
+"""Slow work as background tasks (django-tasks; ADR 0008).
+
+A meeting pack of many cases takes longer than a web request should (about 0.7 s a case): the page
+asks for it (`pack_prepare`), a worker builds it (`build_meeting_pack`), and the page polls until it
+is ready. With TASK_BACKEND=immediate (development, tests) the task runs inside the request.
+
+The task is given ids only, never patient data: its arguments are stored in the task table and may
+be logged by the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from netcare.logging import request_id as current_request_id
+
+from .models import Meeting, MeetingPack
+
+logger = logging.getLogger(__name__)
+
+PACK_FAILED = "The pack could not be made. Try again; if it fails again, tell the service desk (pack {pk})."
+
+
+def pack_prepare(*, meeting: Meeting, user: User, cases: int) -> MeetingPack:
+    """A new pack of the meeting, queued for a worker; the meeting's older packs and every pack past
+    NETCARE_PACK_KEEP_HOURS are deleted (each holds patient data)."""
+    expired = timezone.now() - timedelta(hours=settings.NETCARE_PACK_KEEP_HOURS)
+    with transaction.atomic():
+        MeetingPack.objects.filter(meeting=meeting).delete()
+        MeetingPack.objects.filter(created_at__lt=expired).delete()
+        pack = MeetingPack.objects.create(meeting=meeting, requested_by=user, cases=cases)
+    # After the commit, so that a worker (or the immediate backend) finds the row.
+    build_meeting_pack.enqueue(pack.pk, request_id=current_request_id.get() or "")
+    pack.refresh_from_db()
+    return pack
+
+
+def latest_pack(meeting: Meeting) -> MeetingPack | None:
+    """The meeting's pack, without its PDF (which only the download reads)."""
+    return MeetingPack.objects.filter(meeting=meeting).defer("pdf").first()
+
+
+@task()
+def build_meeting_pack(pack_id: int, request_id: str = "") -> str:
+    """Build the PDF of a queued pack and store it in its row; returns the pack's new status."""
+    # The worker's log lines about this pack carry the id of the request that asked for it.
+    token = current_request_id.set(request_id or None)
+    try:
+        return _build(pack_id)
+    finally:
+        current_request_id.reset(token)
+
+
+def _build(pack_id: int) -> str:
+    from .views.summaries import meeting_pack_pdf  # the page's own rendering; views import this module
+
+    pack = (
+        MeetingPack.objects.select_related("meeting", "requested_by").defer("pdf").filter(pk=pack_id).first()
+    )
+    if pack is None:  # replaced by a newer pack before a worker got to it
+        return "gone"
+    MeetingPack.objects.filter(pk=pack_id).update(status=MeetingPack.Status.RUNNING)
+    try:
+        document = meeting_pack_pdf(pack.meeting, pack.requested_by)
+    except Exception as exc:  # any failure must reach the page as "failed", never a pack left running
+        logger.error("meeting pack %s failed", pack_id, exc_info=exc)
+        _finish(pack_id, status=MeetingPack.Status.FAILED, error=PACK_FAILED.format(pk=pack_id))
+        return str(MeetingPack.Status.FAILED)
+    _finish(pack_id, status=MeetingPack.Status.READY, pdf=document)
+    logger.info("meeting pack %s ready: %s cases, %s bytes", pack_id, pack.cases, len(document))
+    return str(MeetingPack.Status.READY)
+
+
+def _finish(pack_id: int, **fields: object) -> None:
+    MeetingPack.objects.filter(pk=pack_id).update(finished_at=timezone.now(), **fields)
