@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.pages.mdt import case_post, create_case, create_meeting, evaluated_case, field_error
 from treatments import selectors, services
-from treatments.inputs import MeetingChange
+from treatments.inputs import CaseChange, MeetingChange
 from treatments.models import Case, Outcome
 
 
@@ -118,7 +118,13 @@ def test_the_outcome_form_names_its_evaluation_and_a_superseded_one_is_not_recor
     assert shown is not None
     page = clinician_client.get(f"/meetings/{meeting.pk}/").content.decode()
     assert f'name="case{case.pk}-evaluation" value="{shown.pk}"' in page
-    newer = services.case_evaluate(actor=clinician, case=case)
+    changed = services.case_update(
+        actor=clinician,
+        case=case,
+        data=CaseChange.model_validate({"version": case.version, "profile": {**case.profile, "ecog": 4}}),
+    )
+    newer = services.case_evaluate(actor=clinician, case=changed)
+    assert newer.pk != shown.pk
     post = {f"case{case.pk}-plan": "PRRT", f"case{case.pk}-evaluation": str(shown.pk)}
 
     response = clinician_client.post(f"/meetings/{meeting.pk}/cases/{case.pk}/outcome/", post)
