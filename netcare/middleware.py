@@ -109,9 +109,17 @@ class DatabaseUnavailableMiddleware:
             return database_unavailable(request, "shared cache")
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
+        if _statement_cancelled(exception):  # DATABASE_STATEMENT_TIMEOUT_MS ran out (F1)
+            logger.error("statement timeout on %s %s", request.method, request.path)
+            return database_unavailable(request)
         # The driver's message names the server and the failure, never the data of a row.
         logger.error("database unavailable on %s %s: %s", request.method, request.path, exception)
         return database_unavailable(request)
+
+
+def _statement_cancelled(exception: Exception) -> bool:
+    """PostgreSQL cancelled the statement (SQLSTATE 57014: statement_timeout or a cancel request)."""
+    return getattr(exception.__cause__, "sqlstate", None) == "57014"
 
 
 # --- Content-Security-Policy (F14) ----------------------------------------------------------------

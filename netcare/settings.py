@@ -110,6 +110,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
     )
+    # A runaway statement is cancelled by the server after this many milliseconds (0: never) and the
+    # request answers 503 (security review F1). manage.py gives commands their own limit
+    # (DATABASE_COMMAND_STATEMENT_TIMEOUT_MS, none by default). ?options= in the URL wins.
+    _statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+    if _statement_timeout:
+        DATABASES["default"]["OPTIONS"].setdefault("options", f"-c statement_timeout={_statement_timeout}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -15,6 +15,9 @@ os.environ.setdefault("API_THROTTLE_USER", "100000/min")
 os.environ.setdefault("API_THROTTLE_TOKEN", "100000/min")
 os.environ.setdefault("NETCARE_LOGIN_FAILURES", "100000")
 os.environ.setdefault("NETCARE_LOGIN_FAILURES_PER_ADDRESS", "100000")
+# Creating and dropping test databases on a busy shared server can outlast production's 5 s
+# statement timeout; the tests of the timeout set their own.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "60000")
 # Look tokens up on every request, so each test sees its own database; the cache has its own tests.
 os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
 # REDIS_URL (exported by `make test`) is for the Redis-marked tests only, which pass it on

@@ -15,10 +15,54 @@ from .rules.profile import ModalityKey, PatientProfile
 from .rules.vocabulary import CaseStatus, Decision, ReasonCode
 
 _STRICT = ConfigDict(extra="forbid")
+
+# Control characters (C0 and DEL) are refused in every text: PostgreSQL cannot store NUL (it was a
+# 500, security review F7) and the others are never meant in clinical text. Multi-line text may
+# hold tab, newline and carriage return; a one-line text may not.
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why a text may not be stored (it holds a control character), or None when it may."""
+    found = (_CONTROL_IN_TEXT if multiline else _CONTROL_IN_LINE).search(value)
+    if found is None:
+        return None
+    return f"must not contain control characters (found U+{ord(found.group()):04X})"
+
+
+def _one_line(value: str) -> str:
+    problem = control_character_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _multi_line(value: str) -> str:
+    problem = control_character_problem(value, multiline=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 # Text is checked as sent (so the limits mean what the schema says) and then trimmed; required text
 # must hold something other than spaces.
-Trimmed = Annotated[str, AfterValidator(str.strip)]
+Line = Annotated[str, AfterValidator(_one_line), AfterValidator(str.strip)]
+Text = Annotated[str, AfterValidator(_multi_line), AfterValidator(str.strip)]
 NOT_BLANK = r"\S"
+
+# A search is a few words: each word is one more condition on every row (security review F1).
+MAX_SEARCH_WORDS = 12
+
+
+def _few_words(value: str) -> str:
+    if len(value.split()) > MAX_SEARCH_WORDS:
+        raise ValueError(f"must be at most {MAX_SEARCH_WORDS} words")
+    return value
+
+
+# The text of a search box or ?search= (one line, at most MAX_SEARCH_WORDS words).
+SearchText = Annotated[str, AfterValidator(_one_line), AfterValidator(_few_words)]
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/\-]*$"
 register_pattern_message(
@@ -33,7 +77,9 @@ def normalise_nhs_number(value: Any) -> Any:
     if not isinstance(value, str):
         return value  # the str type check reports it
     digits = re.sub(r"[\s-]", "", value)
-    if digits and not (len(digits) == 10 and digits.isdigit()):
+    # ASCII digits only: str.isdigit() also accepts Arabic-Indic or full-width digits, which the
+    # database's check constraint then refused with a 500 (security review F7).
+    if digits and not re.fullmatch(r"[0-9]{10}", digits):
         raise ValueError("must be 10 digits (spaces and hyphens are ignored)")
     if digits and not nhs_number_is_valid(digits):
         raise ValueError("is not a valid NHS number: its check digit does not match (modulus 11)")
@@ -47,9 +93,9 @@ class CaseFields(BaseModel):
     nhs_number: str | None = Field(
         default="", description="Optional (empty or null: none); spaces and hyphens are ignored."
     )
-    referring_clinician: Trimmed = Field(min_length=1, max_length=150, pattern=NOT_BLANK)
-    question: Trimmed = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
-    clinical_summary: Trimmed = Field(default="", max_length=4000)
+    referring_clinician: Line = Field(min_length=1, max_length=150, pattern=NOT_BLANK)
+    question: Text = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
+    clinical_summary: Text = Field(default="", max_length=4000)
     profile: PatientProfile = Field(default_factory=PatientProfile)
     status: CaseStatus = "draft"
 
@@ -73,9 +119,9 @@ class CaseChange(BaseModel):
         default=None, min_length=1, max_length=30, pattern=REFERENCE_PATTERN
     )
     nhs_number: str | None = None
-    referring_clinician: Trimmed | None = Field(default=None, min_length=1, max_length=150, pattern=NOT_BLANK)
-    question: Trimmed | None = Field(default=None, min_length=1, max_length=2000, pattern=NOT_BLANK)
-    clinical_summary: Trimmed | None = Field(default=None, max_length=4000)
+    referring_clinician: Line | None = Field(default=None, min_length=1, max_length=150, pattern=NOT_BLANK)
+    question: Text | None = Field(default=None, min_length=1, max_length=2000, pattern=NOT_BLANK)
+    clinical_summary: Text | None = Field(default=None, max_length=4000)
     profile: PatientProfile | None = None
     status: CaseStatus | None = None
 
@@ -97,7 +143,7 @@ class ReviewInput(BaseModel):
 
     decision: Decision
     reason_code: ReasonCode
-    note: Trimmed = Field(default="", max_length=2000, validate_default=True)
+    note: Text = Field(default="", max_length=2000, validate_default=True)
     version: int | None = Field(default=None, ge=1)
 
     @field_validator("note")
@@ -111,7 +157,7 @@ class ReviewInput(BaseModel):
 class MeetingInput(BaseModel):
     model_config = _STRICT
 
-    title: Trimmed = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    title: Line = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     date: dt.date
 
     @field_validator("date", mode="before")
@@ -125,6 +171,13 @@ class MeetingInput(BaseModel):
             except ValueError:
                 pass
         raise ValueError("must be a date as YYYY-MM-DD")
+
+
+class MeetingChange(MeetingInput):
+    """Changes to a meeting. `version` is the version the user saw; a newer one means a conflict
+    (security review F12: concurrent changes were lost, the last writer won)."""
+
+    version: int = Field(ge=1)
 
 
 class MeetingCaseAdd(BaseModel):
@@ -143,8 +196,11 @@ class OutcomeInput(BaseModel):
     model_config = _STRICT
 
     chosen_modalities: list[ModalityKey] = Field(default_factory=list, max_length=15)
-    plan: Trimmed = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
+    plan: Text = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
     version: int | None = Field(default=None, ge=1)
+    # The evaluation whose options the clinician saw; when it is not the case's latest, nothing is
+    # recorded (security review F12). Absent only from /api/v1/, which published no such field.
+    evaluation: int | None = Field(default=None, ge=1, description="The id of the evaluation shown.")
 
     @field_validator("chosen_modalities")
     @classmethod
@@ -152,3 +208,9 @@ class OutcomeInput(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("lists an option more than once")
         return value
+
+
+class OutcomeRecord(OutcomeInput):
+    """An outcome as /api/v2/ and the page send it: naming the evaluation shown is required."""
+
+    evaluation: int = Field(ge=1, description="The id of the evaluation shown.")

@@ -199,9 +199,9 @@ def _case_on_a_meeting(coordinator: ApiClient, version: str, profile: dict[str, 
 def test_a_case_made_in_v2_reads_in_v1_without_1_2_keys(api: ApiClient, coordinator_api: ApiClient) -> None:
     case_id, meeting_id = _case_on_a_meeting(coordinator_api, "v2", V2_PROFILE)
     outcome = f"/meetings/{meeting_id}/cases/{case_id}/outcome/"
-    chosen = api.send(
-        "PUT", f"/api/v2{outcome}", {"chosen_modalities": ["ssta", "telotristat"], "plan": "SSA"}
-    )
+    shown = api.get_json(f"/api/v2/meetings/{meeting_id}/worklist/").json()[0]["evaluation"]
+    body = {"chosen_modalities": ["ssta", "telotristat"], "plan": "SSA", "evaluation": shown}
+    chosen = api.send("PUT", f"/api/v2{outcome}", body)
     assert chosen.status_code == 201, chosen.json()
 
     case = api.get_json(f"/api/v1/cases/{case_id}/").json()

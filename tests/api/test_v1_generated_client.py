@@ -138,10 +138,17 @@ def test_a_client_generated_from_the_saved_v1_document_works_on_1_2_data(
         models.MeetingOut,
     )
     # The MDT records, through v2, a decision that chooses a 1.2 option; v1 must still decode it.
+    v2 = f"{live_server.url}/api/v2/meetings/{meeting_id}"
+    headers = {"Authorization": f"Token {token}"}
+    shown = httpx.get(f"{v2}/worklist/", headers=headers).json()[0]["evaluation"]
     recorded = httpx.put(
-        f"{live_server.url}/api/v2/meetings/{meeting_id}/cases/{case_id}/outcome/",
-        json={"chosen_modalities": ["ssta", "telotristat"], "plan": "SSA and telotristat"},
-        headers={"Authorization": f"Token {token}"},
+        f"{v2}/cases/{case_id}/outcome/",
+        json={
+            "chosen_modalities": ["ssta", "telotristat"],
+            "plan": "SSA and telotristat",
+            "evaluation": shown,
+        },
+        headers=headers,
     )
     assert recorded.status_code == 201, recorded.text
     worklist = _api(v1_client_package, "meetings.v1_meetings_worklist_retrieve").sync_detailed(

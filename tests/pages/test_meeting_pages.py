@@ -15,9 +15,9 @@ from django.utils import timezone
 from tests.pages.conftest import logged_in
 from tests.pages.helpers import golden
 from tests.pages.mdt import actions, create_case, create_meeting, evaluated_case, field_error, from_tag, text
-from treatments import services
+from treatments import selectors, services
 from treatments.inputs import CaseChange, OutcomeInput
-from treatments.models import AuditEvent, Meeting, MeetingCase, Outcome
+from treatments.models import AuditEvent, Case, Meeting, MeetingCase, Outcome
 from treatments.rules.profile import PatientProfile
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,15 @@ def worklist_order(html: str) -> list[str]:
 
 
 def outcome_post(case_pk: int, chosen: list[str], plan: str = "PRRT, four cycles", version: str = "") -> dict:
+    """The outcome form as the page posts it, with the hidden id of the evaluation it shows."""
     prefix = f"case{case_pk}"
-    return {f"{prefix}-chosen_modalities": chosen, f"{prefix}-plan": plan, f"{prefix}-version": version}
+    shown = selectors.latest_evaluation(Case.objects.get(pk=case_pk))
+    return {
+        f"{prefix}-chosen_modalities": chosen,
+        f"{prefix}-plan": plan,
+        f"{prefix}-version": version,
+        f"{prefix}-evaluation": str(shown.pk) if shown else "",
+    }
 
 
 @pytest.fixture
@@ -142,9 +149,12 @@ def test_a_meeting_title_and_date_can_be_changed(clinician_client: Client, clini
     meeting = create_meeting(clinician)
 
     response = clinician_client.post(
-        f"/meetings/{meeting.pk}/edit/", {"meeting-title": "NET MDT (moved)", "meeting-date": "2031-02-06"}
+        f"/meetings/{meeting.pk}/edit/",
+        {"meeting-title": "NET MDT (moved)", "meeting-date": "2031-02-06", "meeting-version": "1"},
     )
-    bad = clinician_client.post(f"/meetings/{meeting.pk}/edit/", {"meeting-title": "", "meeting-date": "x"})
+    bad = clinician_client.post(
+        f"/meetings/{meeting.pk}/edit/", {"meeting-title": "", "meeting-date": "x", "meeting-version": "2"}
+    )
 
     meeting.refresh_from_db()
     assert response.status_code == 302

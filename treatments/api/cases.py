@@ -19,6 +19,7 @@ from treatments.inputs import (
     CaseChange,
     CaseCreate,
     ReviewInput,
+    SearchText,
 )
 from treatments.rules import explain
 from treatments.rules.profile import MODALITY_KEYS
@@ -58,7 +59,7 @@ from .versions import VersionedView
 class CaseQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Literal["draft", "ready", "discussed", "closed"] | None = None
-    search: str = Field(default="", max_length=200)
+    search: SearchText = Field(default="", max_length=200)
     archived: bool = False
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from treatments import selectors
+from treatments.inputs import SearchText, control_character_problem
 from treatments.rules.vocabulary import CATEGORIES, CATEGORIES_V1, MODALITY_KEYS_V1
 
 from .exceptions import InvalidInput
@@ -24,6 +27,20 @@ _CATALOGUE_PARAMETERS = [
         "search", OpenApiTypes.STR, description="Words to find in names, descriptions and rules."
     ),
 ]
+
+
+_SEARCH: TypeAdapter[str] = TypeAdapter(SearchText)
+
+
+def _search(request: Request) -> str:
+    """?search=: at most 200 characters and MAX_SEARCH_WORDS words, no control characters."""
+    search = request.query_params.get("search", "")
+    if len(search) > 200:
+        raise InvalidInput([{"loc": ["query", "search"], "msg": "must be at most 200 characters"}])
+    try:
+        return _SEARCH.validate_python(search)
+    except PydanticValidationError as exc:
+        raise InvalidInput.from_pydantic(exc, ("query", "search")) from exc
 
 
 class ModalityListView(VersionedView):
@@ -41,10 +58,7 @@ class ModalityListView(VersionedView):
             raise InvalidInput(
                 [{"loc": ["query", "category"], "msg": f"must be one of: {', '.join(categories)}"}]
             )
-        search = request.query_params.get("search", "")
-        if len(search) > 200:
-            raise InvalidInput([{"loc": ["query", "search"], "msg": "must be at most 200 characters"}])
-        modalities = selectors.catalogue(category=category, search=search)
+        modalities = selectors.catalogue(category=category, search=_search(request))
         if self.is_v1:
             modalities = [modality for modality in modalities if modality.key in MODALITY_KEYS_V1]
         return Response(ModalitySerializer(modalities, many=True).data)
@@ -57,6 +71,9 @@ class ModalityDetailView(VersionedView):
 
     @extend_schema(responses={200: ModalitySerializer}, tags=["catalogue"])
     def get(self, request: Request, key: str) -> Response:
+        problem = control_character_problem(key)
+        if problem:
+            raise InvalidInput([{"loc": ["path", "key"], "msg": problem}])
         modality = selectors.modality_detail(key)
         if modality is None or (self.is_v1 and key not in MODALITY_KEYS_V1):
             raise NotFound(f"No modality {key!r} in the rule set in force.")

@@ -12,9 +12,11 @@ from rest_framework.response import Response
 from treatments import selectors, services
 from treatments.inputs import (
     MeetingCaseAdd,
+    MeetingChange,
     MeetingInput,
     MeetingOrder,
     OutcomeInput,
+    OutcomeRecord,
 )
 from treatments.models import Case, Meeting, Outcome
 
@@ -66,13 +68,17 @@ class MeetingDetailView(VersionedView):
     def get(self, request: Request, meeting_id: int) -> Response:
         return Response(meeting_out(found(selectors.meeting_get(meeting_id))))
 
-    @extend_schema(request=MeetingInput, responses={200: MeetingOut}, tags=["meetings"])
+    @extend_schema(request=MeetingChange, responses={200: MeetingOut, **CONFLICT_RESPONSE}, tags=["meetings"])
     def put(self, request: Request, meeting_id: int) -> Response:
+        """Change the title and date; `version` is the version you saw (409 if someone saved since).
+        /api/v1/ published no version: its changes apply to the meeting as saved now."""
         meeting = found(selectors.meeting_get(meeting_id))
-        data = validated(MeetingInput, request.data)
-        return Response(
-            meeting_out(services.meeting_update(actor=acting_user(request), meeting=meeting, data=data))
+        data = validated(MeetingInput if self.is_v1 else MeetingChange, request.data)
+        updated = service_call(
+            lambda: services.meeting_update(actor=acting_user(request), meeting=meeting, data=data),
+            serialize_current=meeting_out,
         )
+        return Response(meeting_out(updated))
 
 
 class MeetingCasesView(VersionedView):
@@ -156,14 +162,17 @@ class OutcomeView(VersionedView):
     permission_classes = [capability("record_outcome")]
 
     @extend_schema(
-        request=OutcomeInput,
+        request=OutcomeRecord,
         responses={200: OutcomeOut, 201: OutcomeOut, **CONFLICT_RESPONSE},
         tags=["meetings"],
     )
     def put(self, request: Request, meeting_id: int, case_id: int) -> Response:
+        """`evaluation` is the evaluation whose options you saw: 409 if it is no longer the latest.
+        /api/v1/ published no such field: it records against the latest evaluation."""
         meeting = found(selectors.meeting_get(meeting_id))
         case = found(selectors.case_get(case_id))
-        data = self.validated(OutcomeInput, request.data, "OutcomeInputRequest")
+        model = OutcomeInput if self.is_v1 else OutcomeRecord
+        data = self.validated(model, request.data, "OutcomeInputRequest")
         if self.is_v1:
             _v1_may_replace(meeting, case)
         outcome = service_call(

@@ -97,6 +97,7 @@ def meeting_out(meeting: Meeting) -> dict[str, Any]:
         "id": meeting.pk,
         "title": meeting.title,
         "date": meeting.date,
+        "version": meeting.version,
         "created_by": _name(meeting.created_by),
         "created_at": meeting.created_at,
         "cases": [

@@ -335,6 +335,7 @@ class MeetingOut(BaseModel):
     id: int
     title: str
     date: dt.date
+    version: int = Field(description="Send it back when changing the meeting (edit conflicts).")
     created_by: str
     created_at: datetime
     cases: list[MeetingEntryOut]

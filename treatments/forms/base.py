@@ -83,7 +83,7 @@ class InputForm(ErrorLinks, forms.Form):
 
     def add_input_error(self, loc: Sequence[Any], message: str) -> None:
         name = next((str(part) for part in loc if isinstance(part, str) and part in self.fields), None)
-        if name is None or name == "version":
+        if name is None or name == "version" or self.fields[name].widget.is_hidden:
             self.add_error(None, "The form is out of date: reload the page and try again.")
         else:
             self.add_error(name, f"{self.fields[name].label} {message}")

@@ -325,7 +325,9 @@ class WhatIfForm(PatientForm):
         text = self.cleaned_data["base"]
         try:
             self.base_profile = PatientProfile.model_validate(json.loads(text))
-        except (ValueError, PydanticValidationError) as exc:  # JSONDecodeError is a ValueError
+        # JSONDecodeError is a ValueError; deeply nested arrays ("[" * 9999) exhaust the parser's
+        # recursion (it was a 500, security review F7).
+        except (ValueError, RecursionError, PydanticValidationError) as exc:
             raise forms.ValidationError(
                 "The facts of the previous result could not be read. Start a new check."
             ) from exc

@@ -5,17 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from ..inputs import MAX_SEARCH_WORDS, control_character_problem
 from ..models import Case
 from ..rules.document import CATEGORY_LABELS
 
 
+def _one_line(value: str) -> None:
+    problem = control_character_problem(value)
+    if problem:
+        raise ValidationError(f"Search {problem}")
+
+
+def _few_words(value: str) -> None:
+    if len(value.split()) > MAX_SEARCH_WORDS:
+        raise ValidationError(f"Search must be at most {MAX_SEARCH_WORDS} words")
+
+
 def search_field(help_text: str) -> forms.CharField:
-    """The search box of a list page: words, at most 100 characters."""
+    """The search box of a list page: words, at most 100 characters, MAX_SEARCH_WORDS words, and no
+    control characters (a NUL reached PostgreSQL as a 500: security review F7)."""
     return forms.CharField(
         label="Search",
         required=False,
         max_length=100,
+        validators=[_one_line, _few_words],
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
         help_text=help_text,
     )

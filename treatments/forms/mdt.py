@@ -14,8 +14,17 @@ from typing import Any
 from django import forms
 from django.forms.boundfield import BoundWidget
 from django.utils import timezone
+from pydantic import BaseModel
 
-from ..inputs import CaseChange, CaseCreate, MeetingCaseAdd, MeetingInput, OutcomeInput, ReviewInput
+from ..inputs import (
+    CaseChange,
+    CaseCreate,
+    MeetingCaseAdd,
+    MeetingChange,
+    MeetingInput,
+    OutcomeRecord,
+    ReviewInput,
+)
 from ..models import Case, Evaluation, Review
 from .base import InputForm
 from .facts import PatientForm, profile_initial
@@ -167,8 +176,8 @@ class ReviewForm(InputForm):
 
 
 class MeetingForm(InputForm):
-    input_model = MeetingInput
-    blank_is_missing = ("date",)
+    input_model: type[BaseModel] = MeetingInput
+    blank_is_missing: tuple[str, ...] = ("date",)
 
     title = _text("Title", max_length=200, required=True)
     date = forms.CharField(
@@ -178,6 +187,15 @@ class MeetingForm(InputForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="The day of the meeting.",
     )
+
+
+class MeetingEditForm(MeetingForm):
+    """A meeting's title and date changed, from the version shown (a newer one is a conflict)."""
+
+    input_model = MeetingChange
+    blank_is_missing = ("date", "version")
+
+    version = _version_field()
 
 
 class MeetingAddCaseForm(InputForm):
@@ -211,8 +229,8 @@ class OutcomeForm(InputForm):
     `options` are the evaluation's options as (modality key, name, status), in display order.
     """
 
-    input_model = OutcomeInput
-    blank_is_missing = ("version",)
+    input_model = OutcomeRecord
+    blank_is_missing = ("version", "evaluation")
 
     chosen_modalities = forms.MultipleChoiceField(
         label="Options chosen",
@@ -222,6 +240,7 @@ class OutcomeForm(InputForm):
     )
     plan = _text("Plan", max_length=4000, rows=3, required=True)
     version = _version_field()
+    evaluation = _version_field()  # the id of the evaluation whose options the form shows
 
     def __init__(self, *args: Any, options: Sequence[tuple[str, str, str]] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)

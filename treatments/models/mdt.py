@@ -212,6 +212,7 @@ class Meeting(models.Model):
     title = models.CharField(max_length=200)
     date = models.DateField()
     cases = models.ManyToManyField(Case, through="MeetingCase", related_name="meetings")
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every change (edit conflicts).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -145,7 +145,14 @@ def parse_text(text: str, filename: str = "<knowledge base>") -> KnowledgeBase:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise KnowledgeBaseError([Problem(filename, f"not valid YAML{where}: {problem}")]) from exc
-    return parse_data(data, filename)
+    except RecursionError:
+        # The YAML parser recurses once per level: thousands of "[" were a traceback (security
+        # review F12). No real knowledge base is nested more than a few dozen levels.
+        raise KnowledgeBaseError([Problem(filename, "not valid YAML: nested too deeply")]) from None
+    try:
+        return parse_data(data, filename)
+    except RecursionError:
+        raise KnowledgeBaseError([Problem(filename, "a condition is nested too deeply")]) from None
 
 
 def parse_data(data: Any, filename: str = "<knowledge base>") -> KnowledgeBase:

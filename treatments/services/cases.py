@@ -37,7 +37,7 @@ def case_create(*, actor: User, data: CaseCreate) -> Case:
     """Create a case; the hospital reference must be new."""
     if Case.objects.filter(hospital_reference=data.hospital_reference).exists():
         raise ReferenceTaken(data.hospital_reference)
-    case = Case.objects.create(
+    case = Case(
         hospital_reference=data.hospital_reference,
         nhs_number=data.nhs_number or "",
         referring_clinician=data.referring_clinician,
@@ -48,6 +48,7 @@ def case_create(*, actor: User, data: CaseCreate) -> Case:
         created_by=actor,
         updated_by=actor,
     )
+    _save_unless_reference_taken(case)
     audit_record(actor=actor, action="case.create", obj=case, payload={"fields": _case_payload(case)})
     return case
 
@@ -76,13 +77,30 @@ def case_update(*, actor: User, case: Case, data: CaseChange) -> Case:
         setattr(current, name, value)
     current.version += 1
     current.updated_by = actor
-    current.save()
+    _save_unless_reference_taken(current)
     after = _case_payload(current)
     changed = {
         name: {"from": before[name], "to": after[name]} for name in after if before[name] != after[name]
     }
     audit_record(actor=actor, action="case.update", obj=current, payload={"changed": changed})
     return current
+
+
+def _save_unless_reference_taken(case: Case) -> None:
+    """Save the case; ReferenceTaken when another request saved the same reference in between.
+
+    The check before catches the usual case; two requests racing both pass it, and the loser's
+    insert breaks the unique constraint (it was a 500, security review F7). The database error
+    is not chained: its message holds the failing row, patient data that must not reach the logs.
+    """
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        taken = Case.objects.filter(hospital_reference=case.hospital_reference).exclude(pk=case.pk)
+        if not taken.exists():
+            raise
+        raise ReferenceTaken(case.hospital_reference) from None
 
 
 def _case_payload(case: Case) -> dict[str, Any]:

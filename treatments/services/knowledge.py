@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import selectors
@@ -20,6 +20,10 @@ from .audit import Actor, audit_record
 
 class VersionConflict(Exception):
     """A version label is already used by different content."""
+
+
+class ConcurrentPublish(VersionConflict):
+    """Another process published the same version while this one was publishing it."""
 
 
 @transaction.atomic
@@ -37,13 +41,7 @@ def ruleset_publish(*, knowledge_base: KnowledgeBase, actor: Actor = None) -> Ru
             f"version {knowledge_base.version} already exists with different content: "
             "bump `version` in the knowledge-base file"
         )
-    rule_set = RuleSet.objects.create(
-        version=knowledge_base.version,
-        title=knowledge_base.title,
-        notes=knowledge_base.notes,
-        checksum=knowledge_base.checksum,
-        content=knowledge_base.content,
-    )
+    rule_set = _create_version(knowledge_base)
     _store_content(rule_set, knowledge_base)
     if current is not None:
         current.status = RuleSet.Status.RETIRED
@@ -65,6 +63,26 @@ def ruleset_publish(*, knowledge_base: KnowledgeBase, actor: Actor = None) -> Ru
     )
     transaction.on_commit(selectors.forget_published_ruleset)
     return rule_set
+
+
+def _create_version(knowledge_base: KnowledgeBase) -> RuleSet:
+    """The new RuleSet row. On an empty database the lock above holds no row, so two loads can
+    both get here; the second insert then breaks the unique version and is refused cleanly (it was
+    an IntegrityError traceback, security review F12)."""
+    try:
+        with transaction.atomic():
+            return RuleSet.objects.create(
+                version=knowledge_base.version,
+                title=knowledge_base.title,
+                notes=knowledge_base.notes,
+                checksum=knowledge_base.checksum,
+                content=knowledge_base.content,
+            )
+    except IntegrityError:
+        raise ConcurrentPublish(
+            f"another load published version {knowledge_base.version} at the same time; "
+            "nothing was loaded by this one (run it again to check what is published)"
+        ) from None
 
 
 def _store_content(rule_set: RuleSet, knowledge_base: KnowledgeBase) -> None:

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from .. import selectors
-from ..inputs import MeetingInput, OutcomeInput
+from ..inputs import MeetingChange, MeetingInput, OutcomeInput
 from ..models import (
     Case,
     Evaluation,
@@ -21,6 +21,7 @@ from .errors import (
     CaseAlreadyOnMeeting,
     CaseNotOnMeeting,
     EditConflict,
+    EvaluationSuperseded,
     InvalidChange,
     NotEvaluated,
     OptionNotInEvaluation,
@@ -42,14 +43,28 @@ def meeting_create(*, actor: User, data: MeetingInput) -> Meeting:
 
 @transaction.atomic
 def meeting_update(*, actor: User, meeting: Meeting, data: MeetingInput) -> Meeting:
-    before = {"title": meeting.title, "date": str(meeting.date)}
-    meeting.title, meeting.date = data.title, data.date
-    meeting.save()
-    after = {"title": meeting.title, "date": str(meeting.date)}
+    """Change a meeting's title and date.
+
+    A MeetingChange carries the version the user saw: if someone saved the meeting since, nothing is
+    overwritten (EditConflict). A plain MeetingInput comes from /api/v1/, whose published request
+    has no version: it changes the meeting as saved now, and the audit trail keeps what it replaced.
+    """
+    current = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if isinstance(data, MeetingChange) and data.version != current.version:
+        raise EditConflict(
+            f"{current} was changed since you opened it (version {data.version}, now "
+            f"{current.version}); review the change and save again",
+            current,
+        )
+    before = {"title": current.title, "date": str(current.date)}
+    current.title, current.date = data.title, data.date
+    current.version += 1
+    current.save()
+    after = {"title": current.title, "date": str(current.date)}
     audit_record(
-        actor=actor, action="meeting.update", obj=meeting, payload={"before": before, "after": after}
+        actor=actor, action="meeting.update", obj=current, payload={"before": before, "after": after}
     )
-    return meeting
+    return current
 
 
 @transaction.atomic
@@ -124,12 +139,17 @@ def outcome_allowed(*, meeting: Meeting, case: Case, on_list: bool | None = None
 def outcome_record(*, actor: User, meeting: Meeting, case: Case, data: OutcomeInput) -> Outcome:
     """Record (or correct) the MDT's decision for a case, against the case's latest evaluation.
 
-    For each chosen option the status it had in that evaluation is kept, and the decision is
-    concordant when every chosen option was a candidate.
+    `data.evaluation` names the evaluation the clinician saw; if a newer one exists, nothing is
+    recorded (EvaluationSuperseded), as for reviews. For each chosen option the status it had in
+    that evaluation is kept, and the decision is concordant when every chosen option was a candidate.
     """
     entry = meeting.entries.select_for_update().filter(case=case).first()
     evaluation = outcome_allowed(meeting=meeting, case=case, on_list=entry is not None)
     assert entry is not None  # outcome_allowed refuses a case that is not on the list
+    if data.evaluation is not None and data.evaluation != evaluation.pk:
+        if not case.evaluations.filter(pk=data.evaluation).exists():
+            raise InvalidChange(f"{case} has no evaluation {data.evaluation}", ["evaluation"])
+        raise EvaluationSuperseded()
     statuses = evaluation.option_statuses()
     unknown = [key for key in data.chosen_modalities if key not in statuses]
     if unknown:

@@ -141,9 +141,9 @@ def outcome_options(evaluation: Evaluation | None) -> list[tuple[str, str, str]]
 
 
 def blank_outcome_form(case: Case, evaluation: Evaluation | None, outcome: Outcome | None) -> OutcomeForm:
-    initial: dict[str, Any] = {}
+    initial: dict[str, Any] = {"evaluation": evaluation.pk if evaluation else None}
     if outcome is not None:
-        initial = {
+        initial |= {
             "chosen_modalities": outcome.chosen_modalities,
             "plan": outcome.plan,
             "version": outcome.version,

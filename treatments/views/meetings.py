@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import selectors, services, tasks
 from ..forms import (
     MeetingAddCaseForm,
+    MeetingEditForm,
     MeetingForm,
     OutcomeForm,
 )
@@ -67,7 +68,7 @@ def _render_meeting(
     meeting: Meeting,
     *,
     add_form: MeetingAddCaseForm | None = None,
-    edit_form: MeetingForm | None = None,
+    edit_form: MeetingEditForm | None = None,
     case_pk: int | None = None,
     outcome_form: OutcomeForm | None = None,
     conflict: str = "",
@@ -91,7 +92,10 @@ def _render_meeting(
         "no_option": concordance.recorded - concordance.decided,
         "add_form": add_form or MeetingAddCaseForm(cases=_cases_to_add(meeting)),
         "edit_form": edit_form
-        or MeetingForm(prefix="meeting", initial={"title": meeting.title, "date": meeting.date.isoformat()}),
+        or MeetingEditForm(
+            prefix="meeting",
+            initial={"title": meeting.title, "date": meeting.date.isoformat(), "version": meeting.version},
+        ),
         "can_manage": can(user, "manage_meetings"),
         "can_evaluate": can(user, "manage_cases"),
         "can_export": can(user, "export_summary"),
@@ -121,10 +125,19 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = meeting_or_404(pk)
-    form = MeetingForm(request.POST, prefix="meeting")
+    form = MeetingEditForm(request.POST, prefix="meeting")
     if not form.is_valid():
         return _render_meeting(request, meeting, edit_form=form, status=400)
-    services.meeting_update(actor=acting_user(request), meeting=meeting, data=form.input)
+    try:
+        services.meeting_update(actor=acting_user(request), meeting=meeting, data=form.input)
+    except services.EditConflict as exc:
+        # Keep what was typed, now against the version saved, so saving again is a conscious act.
+        data = request.POST.copy()
+        data["meeting-version"] = str(getattr(exc.current, "version", ""))
+        form = MeetingEditForm(data, prefix="meeting")
+        form.is_valid()
+        form.add_error(None, exc.sentence)
+        return _render_meeting(request, meeting_or_404(pk), edit_form=form, status=409)
     messages.success(request, f"Meeting changed: {meeting}.")
     return redirect("meeting_detail", pk=meeting.pk)
 
@@ -208,6 +221,14 @@ def meeting_outcome(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse
         return _render_meeting(
             request, meeting, case_pk=case.pk, outcome_form=form, conflict=exc.sentence, status=409
         )
+    except services.EvaluationSuperseded as exc:
+        # The form now shows the latest evaluation's options: saving again is a conscious act.
+        data = request.POST.copy()
+        data[f"{prefix}-evaluation"] = str(evaluation.pk)
+        form = OutcomeForm(data, prefix=prefix, options=outcome_options(evaluation))
+        form.is_valid()
+        form.add_error(None, exc.sentence)
+        return _render_meeting(request, meeting, case_pk=case.pk, outcome_form=form, status=409)
     except services.WorkflowError as exc:
         form.add_error(None, exc.sentence)
         return _render_meeting(request, meeting, case_pk=case.pk, outcome_form=form, status=409)
