@@ -156,8 +156,7 @@ def contradictions(facts: Facts) -> list[Contradiction]:
     """Every contradiction among the known facts, each with every place involved."""
     found = [
         Contradiction(check.name, tuple((name,) for name in check.facts), check.msg)
-        for check in CONTRADICTIONS
-        if _known(facts, check.facts) and check.holds(facts)
+        for check in _holding(CONTRADICTIONS, facts)
     ]
     if facts.get("prior_therapy_details"):
         found += _undeclared_details(facts)
@@ -166,19 +165,20 @@ def contradictions(facts: Facts) -> list[Contradiction]:
 
 def unit_slips(facts: Facts) -> tuple[FactWarning, ...]:
     """A warning for each known value that is usually a slip of unit."""
-    return tuple(
-        FactWarning(check.name, check.facts, check.msg)
-        for check in UNIT_SLIPS
-        if _known(facts, check.facts) and check.holds(facts)
-    )
+    return tuple(FactWarning(check.name, check.facts, check.msg) for check in _holding(UNIT_SLIPS, facts))
 
 
-def _known(facts: Facts, names: tuple[str, ...]) -> bool:
-    # A loop rather than all(<generator>): this runs for every check on every profile.
-    for name in names:
-        if facts.get(name) is None:
-            return False
-    return True
+def _holding(checks: tuple[Check, ...], facts: Facts) -> list[Check]:
+    """The checks whose facts are all known and that hold (plain loops: this runs per profile)."""
+    holding = []
+    for check in checks:
+        for name in check.facts:
+            if facts.get(name) is None:
+                break
+        else:
+            if check.holds(facts):
+                holding.append(check)
+    return holding
 
 
 def _undeclared_details(facts: Facts) -> Iterator[Contradiction]:
