@@ -200,7 +200,7 @@ class CompiledRuleSet:
                 )
         second: tuple[Any, ...] = ()
         if self._second_pass:
-            statuses = frozenset(verdict.status for verdict in verdicts)
+            statuses = frozenset(map(_STATUS, verdicts))
             second = self._evaluate_second(facts, statuses)
             verdicts.extend(
                 _verdict(plan, second[plan.slot], facts, values, statuses) for plan in self._second_pass
@@ -264,6 +264,7 @@ def _compiled_rule(spec: RuleSpec, names: dict[str, str]) -> CompiledRule:
 
 
 _RANK = operator.attrgetter("rank")
+_STATUS = operator.attrgetter("status")
 
 
 def _other_statuses(verdicts: list[Verdict], own: Verdict) -> frozenset[str]:
