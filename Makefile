@@ -15,7 +15,7 @@ PROD_ENV := NETCARE_ENV_FILE=
 # JSON log lines in production (netcare/logging.py); LOG_FORMAT=text for the classic lines.
 LOG_FORMAT ?= json
 
-.PHONY: run test install install-dev serve worker lint typecheck benchmark clean help
+.PHONY: run test install install-dev serve worker lint typecheck benchmark soak clean help
 
 help:
 	@echo "make run       set up and serve NETcare on http://$(HOST):$(PORT)"
@@ -23,6 +23,7 @@ help:
 	@echo "make serve     production: collectstatic, migrate, check --deploy, gunicorn (docs/deployment.md)"
 	@echo "make worker    production: the background task worker (meeting packs), beside make serve"
 	@echo "make lint      ruff;  make typecheck: mypy;  make benchmark: engine and API figures"
+	@echo "make soak      10 minutes of mixed load with a database fault (PostgreSQL and Redis on this host)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +89,12 @@ typecheck: install-dev
 
 benchmark: install-dev
 	$(BIN)/python benchmarks/engine.py
+
+# Mixed load against gunicorn + PostgreSQL + Redis + the task worker, with a database fault half-way
+# (README "Benchmarks"). Its own database on the local cluster; SOAK_ARGS=--quick for one minute.
+SOAK_ARGS ?=
+soak: install-dev
+	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
