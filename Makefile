@@ -65,7 +65,7 @@ serve: install
 # The background worker (django-tasks' database backend): runs queued meeting packs. Start it beside
 # `make serve`, with the same environment; more than one may run. It never reloads on code changes.
 worker: install
-	$(PROD_ENV) LOG_FORMAT=$(LOG_FORMAT) $(BIN)/python manage.py db_worker --no-reload --queue-name default
+	$(PROD_ENV) LOG_FORMAT=$(LOG_FORMAT) $(BIN)/python manage.py task_worker --queue-name default
 
 # Serial by default: on this project's 2-core machine two xdist workers measured no faster (each
 # worker creates its own database and publishes the knowledge base). PYTEST_WORKERS=2 or auto runs

@@ -6,7 +6,7 @@ Sets everything up itself: a PostgreSQL database of its own (netcare_soak_<pid> 
 postgres://postgres@127.0.0.1:5432/, dropped at the end unless --keep), migrations, the knowledge
 base, users of each role, collectstatic into a temporary STATIC_ROOT, gunicorn with the project's
 gunicorn.conf.py (2 workers, DEBUG off, a generated SECRET_KEY, Redis under a key prefix of its own)
-and the task worker (manage.py db_worker); it waits for /readyz.
+and the task worker (manage.py task_worker); it waits for /readyz.
 
 Then it drives, at a fixed total rate, from one thread per client:
   clinician pages    log in (CSRF), POST /check/ with a profile, the case list and case pages
@@ -628,7 +628,8 @@ def prepare(env: dict[str, str], database: str) -> None:
 
 
 class TaskWorker:
-    """manage.py db_worker, started again when it exits (as compose's `restart: unless-stopped`)."""
+    """manage.py task_worker (which itself outlives a lost database), started again should it exit
+    (as compose's `restart: unless-stopped`)."""
 
     def __init__(self, env: dict[str, str], log: Path):
         self.env, self.log = env, log
@@ -637,7 +638,7 @@ class TaskWorker:
 
     def spawn(self) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [PYTHON, str(ROOT / "manage.py"), "db_worker", "--no-reload", "--queue-name", "default"],
+            [PYTHON, str(ROOT / "manage.py"), "task_worker", "--queue-name", "default"],
             env=self.env,
             cwd=ROOT,
             stdout=self.log.open("ab"),

@@ -47,7 +47,7 @@ def test_every_manage_py_command_that_compose_and_the_dockerfile_run_exists() ->
     named = manage_commands(worker) + manage_commands(docker_cmd.group(1).replace("&&", " "))
     named += [command for line in docker_runs for command in manage_commands(line)]
 
-    assert set(named) >= {"db_worker", "migrate", "check", "collectstatic"}
+    assert set(named) >= {"task_worker", "migrate", "check", "collectstatic"}
     assert set(named) <= set(get_commands()), set(named) - set(get_commands())
     assert "gunicorn.conf.py" in docker_cmd.group(1)
 
