@@ -969,7 +969,7 @@ def main() -> None:
             print(f"gunicorn exited during the run with code {server.returncode}")
             flat = False
         exits = ", ".join(f"t={at:.1f} s code {code}" for at, code in worker.exits) or "never"
-        print(f"task worker (db_worker) exited: {exits}" + (" - started again" if worker.exits else ""))
+        print(f"task worker exited: {exits}" + (" - started again" if worker.exits else ""))
         intact = verify(database, ledger)
         logged = log_errors(workdir)
         met = errors == 0 and flat and intact
