@@ -629,3 +629,24 @@ def test_the_same_profile_gets_the_same_answer_in_the_same_order(
     assert result_to_dict(compiled.evaluate(profile)) == first
     assert result_to_dict(knowledge_base.compile().evaluate(profile)) == first
     assert json.dumps(first) == json.dumps(result_to_dict(compiled.evaluate(profile)))
+
+
+def test_the_decision_cache_keeps_each_distinct_decision_once_and_is_bounded(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    # A process keeps its decisions for the rule set's life: many outcome patterns share a few
+    # decisions, so each is stored once, and the patterns per option are capped.
+    from treatments.rules import engine
+
+    compiled = knowledge_base.compile()
+    for ki67 in range(0, 100, 3):
+        for site in ("pancreas", "small_intestine", "rectum", "lung_bronchus"):
+            for ecog in range(5):
+                compiled.evaluate(
+                    PatientProfile.model_validate({"ki67_percent": ki67, "primary_site": site, "ecog": ecog})
+                )
+    plans = compiled._first_pass + compiled._second_pass
+    patterns = sum(len(plan.decisions) for plan in plans)
+    distinct = {id(decision) for plan in plans for decision in plan.decisions.values()}
+    assert len(distinct) == sum(len(plan.distinct) for plan in plans) < patterns
+    assert all(len(plan.decisions) <= engine._DECISION_CACHE_SIZE for plan in plans)

@@ -65,7 +65,7 @@ from .vocabulary import RuleKind as RuleKind
 STATUS_ORDER: tuple[Status, ...] = STATUSES
 _STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 _STATUS_STEP = 10_000  # a verdict's rank: its status's rank * _STATUS_STEP + display order
-_DECISION_CACHE_SIZE = 20_000  # per modality; real profiles produce a few hundred outcome patterns
+_DECISION_CACHE_SIZE = 8_192  # patterns per modality: at most about 2 MB each (see _Plan.distinct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,9 @@ class _Plan:
     # condition is met (None: none met, or no lines).
     line_slot: int
     decisions: dict[tuple[Outcome, ...], _Decision] = field(default_factory=dict, compare=False)
+    # Each distinct decision once: tens of thousands of outcome patterns share a few thousand
+    # decisions, and a process keeps its cache for the rule set's life (memory, not speed).
+    distinct: dict[tuple[Any, ...], _Decision] = field(default_factory=dict, compare=False)
 
 
 class CompiledRuleSet:
@@ -331,6 +334,7 @@ def _verdict(
     decision = plan.decisions.get(out)
     if decision is None:
         decision = _decide(plan, out)
+        decision = plan.distinct.setdefault(_identity(decision), decision)
         if len(plan.decisions) < _DECISION_CACHE_SIZE:
             plan.decisions[out] = decision
     missing = _missing(plan, decision.undecided, facts, statuses) if decision.undecided else ()
@@ -362,6 +366,12 @@ def _name_unchecked(
         return caution
     unknown = plan.unknown[plan.rules.index(caution.rule)](facts, statuses)
     return Caution(caution.rule, "not_checked", tuple(name for name in caution.facts if name in unknown))
+
+
+def _identity(decision: _Decision) -> tuple[Any, ...]:
+    """What makes a decision distinct (its rules by identity: they live as long as the plan)."""
+    cautions = tuple((id(caution.rule), caution.kind, caution.facts) for caution in decision.cautions)
+    return decision.status, decision.decisive, decision.undecided, cautions
 
 
 def _decide(plan: _Plan, out: tuple[Outcome, ...]) -> _Decision:
