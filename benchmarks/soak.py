@@ -914,7 +914,7 @@ def main() -> None:
         meeting = seed_meeting(args.port, ledger)
         print(
             f"set up in {time.monotonic() - began:.0f} s: database {database}, gunicorn "
-            f"(2 workers, recycling {'on' if args.recycle else 'off'}) on :{args.port}, db_worker, "
+            f"(2 workers, recycling {'on' if args.recycle else 'off'}) on :{args.port}, task worker, "
             f"Redis prefix {prefix}"
         )
         print(
