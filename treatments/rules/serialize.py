@@ -214,33 +214,45 @@ def _verdict_json(verdict: Verdict, values: _ValuesJson, parts: list[bytes], wit
 
 # (option head, each reason's part up to its values, the facts of each reason, each reason's tail)
 _Layout = tuple[bytes, tuple[bytes, ...], tuple[tuple[str, ...], ...], tuple[bytes, ...]]
-_LAYOUTS_PER_MODALITY = 20_000  # a layout is a few references (about 300 bytes), not a copy of the texts
+# Per modality and process, for the rule set's life. A layout holds only its own reason heads: the
+# option head (one per status), the facts and the tails are shared by all layouts of the modality.
+_LAYOUTS_PER_MODALITY = 4_096
 _TAIL_KEYS = ("text", "source", "evidence", "verification", "verification_note")
 
 
 def _layouts(modality: ModalitySpec) -> dict[tuple[Any, ...], _Layout]:
     if not modality.json_parts:
-        modality.json_parts.append({})
+        modality.json_parts.extend(({}, {}))  # layouts by outcomes; shared parts by status
     return modality.json_parts[0]  # type: ignore[no-any-return]
 
 
 def _layout(verdict: Verdict) -> _Layout:
-    modality = verdict.modality
-    head = orjson.dumps(
-        {
-            "modality": modality.key,
-            "name": modality.name,
-            "category": modality.category,
-            "status": verdict.status,
-            "intent": list(modality.intents),
-        }
-    )
     heads = []
     for position, (rule, outcome) in enumerate(zip(verdict.rules, verdict.outcomes, strict=True)):
         variants, _ = _rule_parts(rule)
         heads.append(variants[outcome, position in verdict.decisive, position == 0])
-    tails = tuple(_rule_parts(rule)[1] for rule in verdict.rules)
-    return head[:-1] + b',"reasons":[', tuple(heads), tuple(rule.facts for rule in verdict.rules), tails
+    head, fact_names, tails = _shared_parts(verdict)
+    return head, tuple(heads), fact_names, tails
+
+
+def _shared_parts(verdict: Verdict) -> tuple[bytes, tuple[tuple[str, ...], ...], tuple[bytes, ...]]:
+    """The parts of a layout that depend on the modality and the status only, made once."""
+    shared: dict[str, Any] = verdict.modality.json_parts[1]
+    if verdict.status not in shared:
+        modality = verdict.modality
+        head = orjson.dumps(
+            {
+                "modality": modality.key,
+                "name": modality.name,
+                "category": modality.category,
+                "status": verdict.status,
+                "intent": list(modality.intents),
+            }
+        )
+        tails = tuple(_rule_parts(rule)[1] for rule in verdict.rules)
+        facts = tuple(rule.facts for rule in verdict.rules)
+        shared[verdict.status] = (head[:-1] + b',"reasons":[', facts, tails)
+    return shared[verdict.status]  # type: ignore[no-any-return]
 
 
 def _rule_parts(rule: CompiledRule) -> tuple[dict[tuple[Any, bool, bool], bytes], bytes]:
