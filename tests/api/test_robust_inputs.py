@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 
+from tests.concurrency import backends_waiting_for_a_lock, in_threads
 from treatments import services
 from treatments.inputs import CaseCreate
 from treatments.models import Case
@@ -135,26 +135,6 @@ def test_a_case_changed_to_an_nhs_number_in_other_digits_gets_the_usual_400(
 # --- racing creates ---------------------------------------------------------------------------------
 
 
-def _in_threads(count: int, work: Callable[[], Any]) -> list[Any]:
-    """Run `work` in `count` threads released together; each thread has its own connection."""
-    start = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            start.wait()
-            results[index] = work()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_creates_of_one_reference_give_one_201_and_409s(
     coordinator: User, published: Any, caplog: pytest.LogCaptureFixture
@@ -166,7 +146,7 @@ def test_eight_concurrent_creates_of_one_reference_give_one_201_and_409s(
         client = ApiClient(token, raise_request_exception=False)
         return client.post_json("/api/v2/cases/", {**CASE, "hospital_reference": "RACE-1"})
 
-    responses = _in_threads(8, create)
+    responses = in_threads(8, create)
 
     codes = sorted(response.status_code for response in responses)
     assert codes == [201] + [409] * 7, [r.content for r in responses]
@@ -174,15 +154,6 @@ def test_eight_concurrent_creates_of_one_reference_give_one_201_and_409s(
     assert conflict["detail"] == "a case with hospital reference RACE-1 already exists"
     assert Case.objects.filter(hospital_reference="RACE-1").count() == 1
     assert "9434765919" not in caplog.text and "Failing row" not in caplog.text
-
-
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )
-        return int(cursor.fetchone()[0])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -223,7 +194,7 @@ def test_a_create_that_loses_the_race_after_its_check_gets_409_in_the_usual_shap
     requester = threading.Thread(target=request)
     requester.start()
     deadline = time.monotonic() + 10
-    while _backends_waiting_for_a_lock() == 0 and time.monotonic() < deadline:
+    while backends_waiting_for_a_lock() == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
     commit.set()
     writer.join(30)

@@ -4,13 +4,12 @@ the user saw, and an outcome names the evaluation the clinician saw. /api/v1/ st
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
 
+from tests.concurrency import in_threads
 from treatments.models import AuditEvent, Meeting, Outcome
 
 from .conftest import ApiClient, client_for
@@ -89,25 +88,6 @@ def test_v1_changes_a_meeting_as_published_without_a_version(coordinator_api: Ap
     assert [event.payload["before"]["title"] for event in updates] == ["NET MDT"]  # v1 overwrites are audited
 
 
-def _in_threads(count: int, work: Callable[[], Any]) -> list[Any]:
-    start = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            start.wait()
-            results[index] = work()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_changes_from_one_version_give_one_200_and_409s(
     coordinator: User, published: Any
@@ -123,7 +103,7 @@ def test_eight_concurrent_changes_from_one_version_give_one_200_and_409s(
         client = ApiClient(api.token, raise_request_exception=False)
         return put(client, f"/api/v2/meetings/{meeting['id']}/", {**MEETING, "title": title, "version": 1})
 
-    responses = _in_threads(8, change)
+    responses = in_threads(8, change)
 
     assert sorted(r.status_code for r in responses) == [200] + [409] * 7, [r.content for r in responses]
     winner = next(r for r in responses if r.status_code == 200).json()

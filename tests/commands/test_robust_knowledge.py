@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections, transaction
 
+from tests.concurrency import backends_waiting_for_a_lock
 from tests.conftest import ROOT
 from treatments.models import AuditEvent, Modality, Rule, RuleSet
 from treatments.rules.document import load_file
@@ -53,15 +54,6 @@ def _empty_knowledge_tables() -> None:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )
-        return int(cursor.fetchone()[0])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_second_of_two_loads_on_an_empty_database_exits_2_with_a_message() -> None:
     """Deterministic on PostgreSQL: one load has inserted the version and not committed when the
@@ -91,7 +83,7 @@ def test_the_second_of_two_loads_on_an_empty_database_exits_2_with_a_message() -
     )
     command.start()
     deadline = time.monotonic() + 60
-    while _backends_waiting_for_a_lock() == 0 and time.monotonic() < deadline:
+    while backends_waiting_for_a_lock() == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     commit.set()
     loader.join(60)

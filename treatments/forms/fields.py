@@ -6,7 +6,7 @@ itself. Every fact may stay unknown: yes/no facts are yes / no / unknown.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, NamedTuple, get_args
 
 from django import forms
 
@@ -20,6 +20,7 @@ from ..rules.profile import (
     fact_kind,
     fact_label,
     fact_unit,
+    find_literal,
     value_label,
 )
 
@@ -88,16 +89,6 @@ def _range_text(name: str, unit: str) -> str:
     if low is not None and high is not None:
         return f"{display_value(low)} to {display_value(high)}{suffix}"
     return ""
-
-
-def _find_literal(annotation: Any) -> Any:
-    if getattr(annotation, "__origin__", None) is Literal:
-        return annotation
-    for arg in get_args(annotation):
-        found = _find_literal(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _fact_meta(name: str) -> FactMeta:
@@ -178,7 +169,7 @@ def detail_field(row: int, part: str, modality_names: Mapping[str, str]) -> form
 
 
 def detail_choices(part: str) -> tuple[str, ...]:
-    literal = _find_literal(PriorTherapyDetail.model_fields[part].annotation)
+    literal = find_literal(PriorTherapyDetail.model_fields[part].annotation)
     return tuple(get_args(literal)) if literal is not None else ()
 
 

@@ -342,7 +342,7 @@ def value_label(value: str, fact: str | None = None) -> str:
 
 def fact_choices(name: str) -> tuple[str, ...] | None:
     """The allowed values of an enumerated fact (or of a list fact's items), else None."""
-    literal = _find_literal(PatientProfile.model_fields[name].annotation)
+    literal = find_literal(PatientProfile.model_fields[name].annotation)
     return tuple(get_args(literal)) if literal is not None else None
 
 
@@ -380,11 +380,12 @@ def _flatten(annotation: Any) -> list[Any]:
     return [member for arg in get_args(annotation) for member in _flatten(arg)]
 
 
-def _find_literal(annotation: Any) -> Any:
+def find_literal(annotation: Any) -> Any:
+    """The Literal[...] inside a field's annotation (e.g. of `X | None`), or None."""
     if getattr(annotation, "__origin__", None) is Literal:
         return annotation
     for arg in get_args(annotation):
-        found = _find_literal(arg)
+        found = find_literal(arg)
         if found is not None:
             return found
     return None
