@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from treatments.rules.consistency import CONTRADICTIONS, UNIT_SLIPS, grade_from_ki67, unit_slips
+from treatments.rules.consistency import (
+    CONTRADICTIONS,
+    UNIT_SLIPS,
+    contradictions,
+    grade_from_ki67,
+    unit_slips,
+)
 from treatments.rules.profile import PatientProfile, error_list
 
 
@@ -30,6 +36,18 @@ def places(errors: list[dict[str, Any]]) -> list[list[Any]]:
 )
 def test_ki67_implies_the_who_2019_grade(ki67: float, grade: str) -> None:
     assert grade_from_ki67(ki67) == grade
+
+
+@pytest.mark.parametrize("grade", ["G1", "G2", "G3"])
+def test_the_grade_check_refuses_exactly_a_grade_below_what_ki67_implies(grade: str) -> None:
+    # The check is a rule condition (compiled as rule sets are); it must say what grade_from_ki67 says.
+    for ki67 in [0, 0.5, 2.9, 2.99, 3, 3.01, 10, 19.9, 20, 20.01, 20.1, 55, 100]:
+        found = [
+            c.check
+            for c in contradictions({**PatientProfile().__dict__, "who_grade": grade, "ki67_percent": ki67})
+        ]
+        below = "G1G2G3".index(grade) < "G1G2G3".index(grade_from_ki67(ki67))
+        assert ("grade_below_ki67" in found) is below, (grade, ki67)
 
 
 @pytest.mark.parametrize(("grade", "ki67"), [("G1", 2.9), ("G2", 3), ("G2", 1), ("G3", 10), ("G3", 25)])

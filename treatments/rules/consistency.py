@@ -20,11 +20,16 @@ Loc = tuple[str | int, ...]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A named test on some facts, run only when all of them are known."""
+    """A named test on some facts, written as a rule condition (the knowledge base's language).
+
+    It holds only when its condition is met (True): an unknown fact leaves it unknown, and an
+    unknown check never refuses or warns (unknown is never false). `facts` are the places a
+    contradiction names, in order.
+    """
 
     name: str
     facts: tuple[str, ...]
-    holds: Callable[[Facts], bool]
+    when: Mapping[str, Any]
     msg: str
 
 
@@ -54,65 +59,72 @@ def grade_from_ki67(ki67_percent: float) -> str:
     return "G2" if ki67_percent <= 20 else "G3"
 
 
-def _grade_below_ki67(facts: Facts) -> bool:
-    # The grade is the higher of Ki-67 and mitotic count: above what Ki-67 implies is fine, below is not.
-    return _GRADES.index(facts["who_grade"]) < _GRADES.index(grade_from_ki67(facts["ki67_percent"]))
+def _all(*parts: Mapping[str, Any]) -> dict[str, Any]:
+    return {"all": list(parts)}
 
+
+_NO_LIVER_METASTASES = {"fact": "liver_metastases", "eq": False}
 
 CONTRADICTIONS: tuple[Check, ...] = (
     Check(
         "grade_below_ki67",
         ("who_grade", "ki67_percent"),
-        _grade_below_ki67,
+        # Below what Ki-67 implies (grade_from_ki67): G1 at 3 % or more, G2 above 20 %.
+        {
+            "any": [
+                _all({"fact": "who_grade", "eq": "G1"}, {"fact": "ki67_percent", "ge": 3}),
+                _all({"fact": "who_grade", "eq": "G2"}, {"fact": "ki67_percent", "gt": 20}),
+            ]
+        },
         "WHO 2019 grades Ki-67 < 3 % as G1, 3-20 % as G2 and > 20 % as G3; the grade is the higher of "
         "Ki-67 and mitotic count, so it can be higher than Ki-67 implies, never lower",
     ),
     Check(
         "localised_with_liver_metastases",
         ("disease_extent", "liver_metastases"),
-        lambda f: f["disease_extent"] == "localised" and f["liver_metastases"] is True,
+        _all({"fact": "disease_extent", "eq": "localised"}, {"fact": "liver_metastases", "eq": True}),
         "liver metastases make the disease metastatic",
     ),
     Check(
         "negative_sstr_with_uptake",
         ("sstr_imaging", "krenning_score"),
-        lambda f: f["sstr_imaging"] == "negative" and f["krenning_score"] >= 2,
+        _all({"fact": "sstr_imaging", "eq": "negative"}, {"fact": "krenning_score", "ge": 2}),
         "a Krenning score of 2 or more (uptake at least that of the liver) is positive SSTR imaging",
     ),
     Check(
         "lesions_without_liver_metastases",
         ("liver_metastases", "liver_lesion_count"),
-        lambda f: f["liver_metastases"] is False and f["liver_lesion_count"] > 0,
+        _all(_NO_LIVER_METASTASES, {"fact": "liver_lesion_count", "gt": 0}),
         "liver lesions are counted, but the patient has no liver metastases",
     ),
     Check(
         "lesion_size_without_liver_metastases",
         ("liver_metastases", "largest_liver_lesion_mm"),
-        lambda f: f["liver_metastases"] is False,
+        _all(_NO_LIVER_METASTASES, {"fact": "largest_liver_lesion_mm", "is_known": True}),
         "a liver lesion is measured, but the patient has no liver metastases",
     ),
     Check(
         "liver_burden_without_liver_metastases",
         ("liver_metastases", "liver_tumour_burden_percent"),
-        lambda f: f["liver_metastases"] is False and f["liver_tumour_burden_percent"] > 0,
+        _all(_NO_LIVER_METASTASES, {"fact": "liver_tumour_burden_percent", "gt": 0}),
         "part of the liver is replaced by tumour, but the patient has no liver metastases",
     ),
     Check(
         "liver_metastases_without_lesions",
         ("liver_metastases", "liver_lesion_count"),
-        lambda f: f["liver_metastases"] is True and f["liver_lesion_count"] == 0,
+        _all({"fact": "liver_metastases", "eq": True}, {"fact": "liver_lesion_count", "eq": 0}),
         "the patient has liver metastases, but no liver lesion is counted",
     ),
     Check(
         "pregnant_male",
         ("pregnant", "sex"),
-        lambda f: f["pregnant"] is True and f["sex"] == "male",
+        _all({"fact": "pregnant", "eq": True}, {"fact": "sex", "eq": "male"}),
         "pregnancy is recorded for a male patient",
     ),
     Check(
         "pregnant_without_childbearing_potential",
         ("pregnant", "childbearing_potential"),
-        lambda f: f["pregnant"] is True and f["childbearing_potential"] is False,
+        _all({"fact": "pregnant", "eq": True}, {"fact": "childbearing_potential", "eq": False}),
         "pregnancy is recorded for a patient without childbearing potential",
     ),
 )
@@ -121,32 +133,32 @@ UNIT_SLIPS: tuple[Check, ...] = (
     Check(
         "bilirubin_low",
         ("bilirubin_umol_l",),
-        lambda f: f["bilirubin_umol_l"] < 3,
+        {"fact": "bilirubin_umol_l", "lt": 3},
         "Bilirubin below 3 µmol/L is unusual: was it entered in mg/dL? (1 mg/dL = 17.1 µmol/L)",
     ),
     Check(
         "ki67_fraction",
         ("ki67_percent", "who_grade"),
-        lambda f: f["ki67_percent"] < 1 and f["who_grade"] in ("G2", "G3"),
+        _all({"fact": "ki67_percent", "lt": 1}, {"fact": "who_grade", "in": ["G2", "G3"]}),
         "Ki-67 below 1 % with grade G2 or G3: was a fraction entered instead of a percentage "
         "(0.15 for 15 %)?",
     ),
     Check(
         "egfr_high",
         ("egfr_ml_min",),
-        lambda f: f["egfr_ml_min"] > 150,
+        {"fact": "egfr_ml_min", "gt": 150},
         "eGFR above 150 mL/min/1.73 m² is unusual: check the value and its unit",
     ),
     Check(
         "neutrophils_high",
         ("neutrophils_10e9_l",),
-        lambda f: f["neutrophils_10e9_l"] > 50,
+        {"fact": "neutrophils_10e9_l", "gt": 50},
         "Neutrophils above 50 ×10⁹/L are unusual: was the count entered per µL or in another unit?",
     ),
     Check(
         "platelets_high",
         ("platelets_10e9_l",),
-        lambda f: f["platelets_10e9_l"] > 1500,
+        {"fact": "platelets_10e9_l", "gt": 1500},
         "Platelets above 1500 ×10⁹/L are unusual: was the count entered per µL or in another unit?",
     ),
 )
@@ -169,16 +181,29 @@ def unit_slips(facts: Facts) -> tuple[FactWarning, ...]:
 
 
 def _holding(checks: tuple[Check, ...], facts: Facts) -> list[Check]:
-    """The checks whose facts are all known and that hold (plain loops: this runs per profile)."""
-    holding = []
-    for check in checks:
-        for name in check.facts:
-            if facts.get(name) is None:
-                break
-        else:
-            if check.holds(facts):
-                holding.append(check)
-    return holding
+    """The checks whose condition is met for these facts (every fact of the contract as a key).
+
+    Runs per profile, so the table is compiled once, as rule sets are (codegen.py).
+    """
+    outcomes = _compiled(checks)(facts, frozenset())
+    return [check for check, met in zip(checks, outcomes, strict=True) if met is True]
+
+
+_COMPILED: dict[int, Callable[[Facts, frozenset[str]], tuple[Any, ...]]] = {}
+
+
+def _compiled(checks: tuple[Check, ...]) -> Callable[[Facts, frozenset[str]], tuple[Any, ...]]:
+    function = _COMPILED.get(id(checks))
+    if function is None:
+        # Imported here: conditions.py reads the facts' types from profile.py, which imports us.
+        from .codegen import Codegen
+        from .conditions import parse_condition
+
+        codegen = Codegen()
+        for check in checks:
+            codegen.add(parse_condition(check.when))
+        function = _COMPILED[id(checks)] = codegen.build()
+    return function
 
 
 def _undeclared_details(facts: Facts) -> Iterator[Contradiction]:
