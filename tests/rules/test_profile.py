@@ -247,7 +247,12 @@ def test_a_whole_number_is_accepted_for_a_number_fact() -> None:
     assert PatientProfile.model_validate({"ki67_percent": 5}).ki67_percent == 5
 
 
-@pytest.mark.parametrize("fact", ["liver_lesion_count", "krenning_score", "age_years", "ecog"])
+WHOLE_NUMBER_FACTS = [
+    name for name, field in PatientProfile.model_fields.items() if field.annotation == int | None
+]
+
+
+@pytest.mark.parametrize("fact", WHOLE_NUMBER_FACTS)
 def test_a_number_written_with_a_zero_fraction_is_accepted_for_a_whole_number_fact(fact: str) -> None:
     # JSON Schema counts 2.0 as an integer, so clients may send it.
     value = getattr(PatientProfile.model_validate({fact: 2.0}), fact)
