@@ -132,6 +132,11 @@ class CompiledRuleSet:
             id(item) for items in overrides.values() for item in items if not condition_facts(item.condition)
         }
         self._first_pass = [plan for plan in plans if not plan.needs_statuses]
+        # What evaluate reads of each first-pass plan, unpacked once (it runs per modality per profile).
+        self._first_loop = tuple(
+            (plan, plan.slot, plan.decisions.get, plan.modality, plan.rules, plan.line_slot)
+            for plan in self._first_pass
+        )
         self._second_pass = [plan for plan in plans if plan.needs_statuses]
         self._evaluate_first = first.build()
         self._evaluate_second = second.build()
@@ -180,25 +185,21 @@ class CompiledRuleSet:
         """One verdict per modality, candidates first, then by the knowledge base's display order."""
         facts = profile.__dict__
         values = self._evaluate_first(facts, frozenset())
-        verdicts = []
-        for plan in self._first_pass:
-            out = values[plan.slot]
-            decision = plan.decisions.get(out)
-            if decision is None or decision.per_profile:
-                verdicts.append(_verdict(plan, out, facts, values))
+        verdicts: list[Verdict] = []
+        append = verdicts.append
+        for plan, slot, decided, modality, rules, line_slot in self._first_loop:
+            out = values[slot]
+            decision = decided(out)
+            if decision is None:
+                append(_verdict(plan, out, facts, values))
+                continue
+            status, decisive, _, cautions, rank, _, per_profile = decision
+            if per_profile:
+                append(_verdict(plan, out, facts, values))
             else:  # the common case, inline: nothing in the decision depends on more than the outcomes
-                verdicts.append(
+                append(
                     Verdict(
-                        plan.modality,
-                        decision.status,
-                        plan.rules,
-                        out,
-                        decision.decisive,
-                        (),
-                        decision.cautions,
-                        facts,
-                        decision.rank,
-                        values[plan.line_slot],
+                        modality, status, rules, out, decisive, (), cautions, facts, rank, values[line_slot]
                     )
                 )
         second: tuple[Any, ...] = ()
@@ -364,7 +365,9 @@ def _name_unchecked(
     """
     if caution.kind != "not_checked" or len(caution.facts) == 1:
         return caution
-    unknown = plan.unknown[plan.rules.index(caution.rule)](facts, statuses)
+    # By identity: rules compare by value (a dataclass), which is slow and could match a twin.
+    position = next(i for i, rule in enumerate(plan.rules) if rule is caution.rule)
+    unknown = plan.unknown[position](facts, statuses)
     return Caution(caution.rule, "not_checked", tuple(name for name in caution.facts if name in unknown))
 
 
