@@ -177,18 +177,23 @@ def contradictions(facts: Facts) -> list[Contradiction]:
 
 def unit_slips(facts: Facts) -> tuple[FactWarning, ...]:
     """A warning for each known value that is usually a slip of unit."""
-    return tuple(FactWarning(check.name, check.facts, check.msg) for check in _holding(UNIT_SLIPS, facts))
+    holding = _holding(UNIT_SLIPS, facts)
+    return tuple(FactWarning(check.name, check.facts, check.msg) for check in holding) if holding else ()
 
 
 def _holding(checks: tuple[Check, ...], facts: Facts) -> list[Check]:
     """The checks whose condition is met for these facts (every fact of the contract as a key).
 
-    Runs per profile, so the table is compiled once, as rule sets are (codegen.py).
+    Runs per profile, so the table is compiled once, as rule sets are (codegen.py), and the usual
+    answer, nothing holds, takes no loop in Python.
     """
-    outcomes = _compiled(checks)(facts, frozenset())
+    outcomes = _compiled(checks)(facts, _NO_STATUSES)
+    if True not in outcomes:
+        return []
     return [check for check, met in zip(checks, outcomes, strict=True) if met is True]
 
 
+_NO_STATUSES: frozenset[str] = frozenset()
 _COMPILED: dict[int, Callable[[Facts, frozenset[str]], tuple[Any, ...]]] = {}
 
 
