@@ -22,12 +22,25 @@ from .errors import (
     EditConflict,
     EvaluationSuperseded,
     FactsContradict,
+    GatesFailed,
     InvalidChange,
+    InvalidKnowledgeBase,
+    NotADraft,
+    NotAllowed,
     NotEvaluated,
     OptionNotInEvaluation,
     OutcomeRecorded,
     ReferenceTaken,
+    StaleChecksum,
+    VersionTaken,
     WorkflowError,
+)
+from .governance import (
+    ruleset_draft_clone,
+    ruleset_draft_create,
+    ruleset_draft_revise,
+    ruleset_draft_set_content,
+    ruleset_withdraw,
 )
 from .knowledge import (
     VersionConflict,
@@ -47,6 +60,17 @@ from .meetings import (
 )
 
 __all__ = [
+    "GatesFailed",
+    "InvalidKnowledgeBase",
+    "NotADraft",
+    "NotAllowed",
+    "StaleChecksum",
+    "VersionTaken",
+    "ruleset_draft_clone",
+    "ruleset_draft_create",
+    "ruleset_draft_revise",
+    "ruleset_draft_set_content",
+    "ruleset_withdraw",
     "Actor",
     "CaseAlreadyOnMeeting",
     "CaseArchived",
