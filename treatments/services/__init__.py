@@ -36,10 +36,18 @@ from .errors import (
     WorkflowError,
 )
 from .governance import (
+    Gate,
+    publish_refusal,
     ruleset_draft_clone,
     ruleset_draft_create,
     ruleset_draft_revise,
     ruleset_draft_set_content,
+    ruleset_gates,
+    ruleset_golden_run,
+    ruleset_impact,
+    ruleset_impact_acknowledge,
+    ruleset_publish_draft,
+    ruleset_review,
     ruleset_withdraw,
 )
 from .knowledge import (
@@ -66,6 +74,14 @@ __all__ = [
     "NotAllowed",
     "StaleChecksum",
     "VersionTaken",
+    "Gate",
+    "publish_refusal",
+    "ruleset_gates",
+    "ruleset_golden_run",
+    "ruleset_impact",
+    "ruleset_impact_acknowledge",
+    "ruleset_publish_draft",
+    "ruleset_review",
     "ruleset_draft_clone",
     "ruleset_draft_create",
     "ruleset_draft_revise",
