@@ -319,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "treatments.rules.document.CATEGORY_LABELS",
         "VerificationEnum": "treatments.rules.document.VERIFICATIONS",
         "CaseStatusEnum": "treatments.rules.vocabulary.CASE_STATUSES",
+        "RuleSetStatusEnum": "treatments.rules.vocabulary.RULE_SET_STATUSES",
         "OutcomeEnum": "treatments.rules.engine.OUTCOMES",
     },
     # The generated document is v2's; v1's is the saved file (treatments/api/openapi/v1.yaml).

@@ -375,3 +375,39 @@ def test_a_draft_clone_takes_the_next_patch_and_a_withdrawn_one_frees_it(
     services.ruleset_withdraw(draft=draft, actor=author)
     assert AuditEvent.objects.filter(action="ruleset.withdraw").count() == 1
     assert services.ruleset_draft_clone(actor=author).version == "1.2.1"
+
+
+# --- rollback -------------------------------------------------------------------------------------
+
+KB_1_1_1 = Path(__file__).parents[1] / "data" / "knowledge_base_1.1.1.yaml"
+
+
+def test_rolling_back_1_2_0_to_1_1_1_publishes_1_2_1_with_the_old_content(
+    no_knowledge_base: None, author: User, reviewer: User, cso: User, clinician: User
+) -> None:
+    old = services.ruleset_publish(knowledge_base=load_file(KB_1_1_1))
+    faulty = services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE))
+    assert old is not None and faulty is not None and faulty.version == "1.2.0"
+    selectors.forget_published_ruleset()
+    evaluation = services.case_evaluate(
+        actor=clinician, case=make_case(clinician, "T-9", **LOW_PLATELET_PRRT_CANDIDATE)
+    )
+
+    draft = services.ruleset_rollback(to_version="1.1.1", actor=cso, reason="a faulty threshold")
+    with pytest.raises(services.GatesFailed) as refused:
+        services.ruleset_publish_draft(draft=draft, actor=cso)
+    assert set(failing(refused.value)) == {"approval"}
+    services.ruleset_review(
+        draft=draft, actor=cso, kind="approve", checksum=draft.checksum
+    )  # the actor's own
+    assert "approval" in failing_gates(draft, cso)  # ... does not count
+    services.ruleset_review(draft=draft, actor=reviewer, kind="approve", checksum=draft.checksum)
+    published = services.ruleset_publish_draft(draft=draft, actor=cso)
+
+    assert published.version == "1.2.1" and published.restores == old
+    same = {key: value for key, value in published.content.items() if key not in ("version", "notes")}
+    assert same == {key: value for key, value in old.content.items() if key not in ("version", "notes")}
+    assert RuleSet.objects.get(pk=old.pk).status == RuleSet.Status.RETIRED
+    assert RuleSet.objects.get(pk=faulty.pk).status == RuleSet.Status.RETIRED
+    assert AuditEvent.objects.filter(action="ruleset.rollback", object_id=str(published.pk)).count() == 1
+    assert list(faulty.evaluations.values_list("pk", flat=True)) == [evaluation.pk]  # the incident list

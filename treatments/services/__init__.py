@@ -43,11 +43,13 @@ from .governance import (
     ruleset_draft_revise,
     ruleset_draft_set_content,
     ruleset_gates,
+    ruleset_golden_case_add,
     ruleset_golden_run,
     ruleset_impact,
     ruleset_impact_acknowledge,
     ruleset_publish_draft,
     ruleset_review,
+    ruleset_rollback,
     ruleset_withdraw,
 )
 from .knowledge import (
@@ -77,7 +79,9 @@ __all__ = [
     "Gate",
     "publish_refusal",
     "ruleset_gates",
+    "ruleset_golden_case_add",
     "ruleset_golden_run",
+    "ruleset_rollback",
     "ruleset_impact",
     "ruleset_impact_acknowledge",
     "ruleset_publish_draft",

@@ -18,16 +18,18 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from pydantic import ValidationError as PydanticValidationError
 
 from .. import roles
 from ..models import GoldenRun, ImpactReport, RuleSet, RuleSetReview
 from ..rules.content import checksum_of, compile_content
 from ..rules.diff import BUMPS, bump_for_status_change, larger_bump, ruleset_diff
 from ..rules.document import KnowledgeBase
-from ..rules.golden import run_golden
+from ..rules.golden import profile_problems, run_golden
+from ..rules.schema import GoldenCaseDoc
 from ..selectors import governance as selectors
 from .audit import Actor, audit_record, display_name
-from .errors import GatesFailed, NotADraft, NotAllowed, StaleChecksum, VersionTaken
+from .errors import GatesFailed, InvalidChange, NotADraft, NotAllowed, StaleChecksum, VersionTaken
 from .knowledge import activate, store_content
 
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
@@ -622,3 +624,67 @@ def ruleset_publish_draft(
         },
     )
     return draft
+
+
+# --- rollback and new golden cases ------------------------------------------------------------------
+
+
+@transaction.atomic
+def ruleset_rollback(*, to_version: str, actor: User, reason: str) -> RuleSet:
+    """A new draft with the content of an earlier version, as the next patch of the one in force
+    (CRMI CR 3.1: retired content is never re-activated in place). Its golden run and impact report
+    are made now, the impact report acknowledged by the actor; one approval by someone else is still
+    needed before the actor publishes it (the version and verification gates are relaxed)."""
+    current = RuleSet.objects.select_for_update().published().first()
+    target = RuleSet.objects.filter(version=to_version).first()
+    if current is None:
+        raise InvalidChange("no rule set is published: there is nothing to roll back", ["to_version"])
+    if target is None or target.status == RuleSet.Status.DRAFT or target.pk == current.pk:
+        raise InvalidChange(
+            f"{to_version!r} is not an earlier published version (the one in force is {current.version})",
+            ["to_version"],
+        )
+    version = next_patch(current.version)
+    dropped = sorted({case["id"] for case in current.tests} - {case["id"] for case in target.tests})
+    note = f"Rollback of {current.version} to the content of {target.version}: {reason}"
+    if dropped:  # the restored content's own golden cases apply; the newer ones go with the newer rules
+        note += "\nremoved_golden: " + ", ".join(dropped)
+    draft = _new_draft(
+        version=version,
+        title=target.title,
+        notes=target.notes,
+        content={**target.content, "version": version},
+        actor=actor,
+        change_note=note,
+        source=f"rollback of {current.version} to {target.version}",
+        authored=False,
+        restores=target,
+    )
+    ruleset_golden_run(rule_set=draft, actor=actor)
+    report = ruleset_impact(draft=draft, actor=actor)
+    if roles.can(actor, "publish_ruleset"):
+        ruleset_impact_acknowledge(report=report, actor=actor)
+    return draft
+
+
+@transaction.atomic
+def ruleset_golden_case_add(*, draft: RuleSet, actor: User, case: dict[str, Any]) -> RuleSet:
+    """Add a golden case (a profile and the statuses the author confirms) to a draft: a revision."""
+    draft = _locked_draft(draft)
+    try:
+        doc = GoldenCaseDoc.model_validate(case)
+    except PydanticValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InvalidChange(str(first["msg"]), [str(part) for part in first["loc"]]) from exc
+    problems = profile_problems(doc.model_dump())
+    if problems:
+        path, message = problems[0]
+        raise InvalidChange(message, ["profile", *path.split(".")])
+    if doc.id in {existing["id"] for existing in draft.tests}:
+        raise InvalidChange(f"the draft already has a golden case {doc.id!r}", ["id"])
+    keys = {modality["key"] for modality in draft.content.get("modalities", ())}
+    unknown = sorted(set(doc.expect) - keys)
+    if unknown:
+        raise InvalidChange(f"the draft has no option {', '.join(unknown)}", ["expect"])
+    content = {**draft.content, "tests": [*draft.tests, doc.model_dump(exclude_defaults=True)]}
+    return ruleset_draft_set_content(draft=draft, content=content, actor=actor)
