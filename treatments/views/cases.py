@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors, services
+from ..selectors import governance
 from ..forms import (
     CASE_FIELDS,
     CaseFilterForm,
@@ -211,7 +212,10 @@ def _render_case(
                 "result": result,
                 "groups": option_rows(result, panels),
                 "checklist": checklist(result, facts_form),
-                "stale": selectors.evaluation_staleness(evaluation, case),
+                # Out of date: changed facts, a newer rule set, and what that publication changes
+                # for this patient (the impact report its publisher acknowledged).
+                "stale": selectors.evaluation_staleness(evaluation, case)
+                + governance.impact_on_case(case.pk, evaluation, names),
                 "reviewed": len(reviews),
             }
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .. import selectors
+from ..selectors import governance
 from ..forms import (
     OutcomeForm,
     PatientForm,
@@ -180,7 +181,8 @@ def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | N
             "result": result,
             "groups": [group for group in explain.group_by_status(result)],
             "checklist": explain.data_to_obtain(result),
-            "stale": selectors.evaluation_staleness(evaluation, case),
+            "stale": selectors.evaluation_staleness(evaluation, case)
+            + governance.impact_on_case(case.pk, evaluation, names),
             "changed_facts": explain.changed_facts(result.profile, case.facts),
             "reviews": [
                 (verdict, reviews[verdict.modality.key])
