@@ -19,7 +19,6 @@ from treatments import roles, selectors, services
 from treatments.models import Case, Evaluation, MeetingCase, RuleSet
 from treatments.rules.content import compile_content
 from treatments.rules.profile import PatientProfile
-from treatments.selectors import governance as gov
 
 pytestmark = pytest.mark.django_db
 

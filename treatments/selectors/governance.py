@@ -307,9 +307,10 @@ def impact_on_case(case_id: int, evaluation: Any, names: dict[str, str]) -> list
     entry = next((case for case in report.changes.get("cases", []) if case.get("case_id") == case_id), None)
     if entry is None:
         return []
+    words = lambda status: str(status).replace("_", " ")  # noqa: E731
     return [
-        f"rule set {published[1]} changes {names.get(change['modality'], change['modality'])} for this patient: "
-        f"{str(change['from']).replace('_', ' ')} → {str(change['to']).replace('_', ' ')}"
+        f"rule set {published[1]} changes {names.get(change['modality'], change['modality'])} "
+        f"for this patient: {words(change['from'])} → {words(change['to'])}"
         for change in entry["changes"]
         if change["from"] != change["to"]
     ]

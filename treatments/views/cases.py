@@ -23,7 +23,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors, services
-from ..selectors import governance
 from ..forms import (
     CASE_FIELDS,
     CaseFilterForm,
@@ -36,6 +35,7 @@ from ..inputs import CaseChange, CaseCreate
 from ..models import Case, Review
 from ..roles import can, capability_required
 from ..rules import explain
+from ..selectors import governance
 from ..services.audit import case_read
 from .common import (
     acting_user,

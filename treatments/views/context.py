@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .. import selectors
-from ..selectors import governance
 from ..forms import (
     OutcomeForm,
     PatientForm,
@@ -22,6 +21,7 @@ from ..models import Case, Evaluation, Meeting, Outcome, Review
 from ..rules import explain
 from ..rules.engine import EvaluationResult, Verdict
 from ..rules.profile import PatientProfile
+from ..selectors import governance
 from .common import (
     field_for,
 )
