@@ -24,21 +24,6 @@ pytestmark = pytest.mark.django_db
 V2 = "/api/v2/rulesets"
 
 
-@pytest.fixture
-def author(published: RuleSet) -> User:
-    return make_user("author_ada", roles.RULE_AUTHOR)
-
-
-@pytest.fixture
-def reviewer(published: RuleSet) -> User:
-    return make_user("reviewer_rui", roles.RULE_REVIEWER)
-
-
-@pytest.fixture
-def cso(published: RuleSet) -> User:
-    return make_user("cso_chen", roles.CLINICAL_SAFETY_OFFICER)
-
-
 def document(published: RuleSet, version: str, change: Any = None) -> dict[str, Any]:
     """The published knowledge base as an uploadable document (its normalised content is one:
     every rule under its modality, shared rules repeated)."""

@@ -24,21 +24,6 @@ from treatments.selectors import governance as gov
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def author(db: None) -> User:
-    return make_user("author_ada", roles.RULE_AUTHOR)
-
-
-@pytest.fixture
-def reviewer(db: None) -> User:
-    return make_user("reviewer_rui", roles.RULE_REVIEWER)
-
-
-@pytest.fixture
-def cso(db: None) -> User:
-    return make_user("cso_chen", roles.CLINICAL_SAFETY_OFFICER)
-
-
 def rule(content: dict[str, Any], rule_id: str) -> dict[str, Any]:
     return next(r for r in content["rules"] if r["rule_id"] == rule_id)
 
