@@ -235,3 +235,26 @@ def test_an_author_sees_pseudonyms_and_a_clinician_the_case_links(
 def test_governance_is_not_in_the_frozen_v1(published: RuleSet, author: User) -> None:
     assert client_for(author).get_json("/api/v1/rulesets/").status_code == 404
     assert client_for(author).get_json(f"{V2}/").status_code == 200
+
+
+def test_a_scope_too_large_for_a_request_is_refused_naming_the_command(
+    published: RuleSet, author: User, clinician: User, settings: Any
+) -> None:
+    settings.NETCARE_IMPACT_MAX_CASES = 1
+    for n in range(2):
+        Case.objects.create(
+            hospital_reference=f"RX-{n}",
+            referring_clinician="Dr",
+            question="?",
+            profile={},
+            created_by=clinician,
+            updated_by=clinician,
+        )
+    upload(client_for(author), published, "1.2.1", reword)
+
+    response = client_for(author).post_json(f"{V2}/1.2.1/impact/", {"scope": "all"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"loc": ["scope"], "msg": "more than 1 cases in scope all: run `manage.py ruleset_impact 1.2.1`"}
+    ]
