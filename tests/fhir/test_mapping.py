@@ -502,3 +502,44 @@ def test_removing_resources_never_invents_a_negative_value(data: st.DataObject) 
         assert {source["ref"] for source in provenance["sources"]} <= kept_refs
         if value is False or value == "none" or value == []:
             assert provenance["rule"] in NEGATIVE_RULES, (fact, provenance["rule"])
+
+
+# --- the example bundles of contract 1.2 facts ------------------------------------------------
+
+# One bundle per contract 1.2 fact that a code can give (the others come from the MDT assessment).
+BUNDLES_1_2: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "ex-1-2-haemoglobin.json": ({"haemoglobin_g_l": 118.0}, {}),
+    "ex-1-2-hereditary-men1.json": ({"hereditary_syndrome": "men1"}, {}),
+    "ex-1-2-lung-atypical-carcinoid.json": ({"lung_histology": "atypical_carcinoid"}, {}),
+    "ex-1-2-months-since-diagnosis.json": ({"months_since_diagnosis": 18.0}, {}),
+    "ex-1-2-primary-tumour-size.json": ({}, {"primary_tumour_size_mm": 14.0}),
+    "ex-1-2-telotristat-cabozantinib.json": ({"prior_therapies": ["telotristat", "cabozantinib"]}, {}),
+    "ex-1-2-mdt-assessment.json": (
+        {
+            "childbearing_potential": False,
+            "breastfeeding": False,
+            "dpd_status": "normal",
+            "biliary_enteric_anastomosis": False,
+            "syndrome_refractory": True,
+            "bowel_movements_per_day": 7,
+            "gastric_net_type": "type_3",
+            "hereditary_syndrome": "none",
+        },
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLES_1_2))
+def test_a_contract_1_2_example_bundle_gives_its_fact(name: str) -> None:
+    facts, proposals = BUNDLES_1_2[name]
+    result = map_bundle(load_bundle(name), now=datetime(2026, 11, 20, 12))
+    assert facts.items() <= result.profile.items()
+    assert proposals.items() <= {fact: p["value"] for fact, p in result.proposals.items()}.items()
+    assert not [issue for issue in result.issues if issue.severity != "information"]
+    assert "disease_status" not in result.proposals or name != "ex-1-2-months-since-diagnosis.json"
+
+
+def test_every_example_bundle_is_tested() -> None:
+    names = {path.name for path in BUNDLES.glob("ex-*.json")}
+    assert names == set(SPEC_BUNDLES) | set(BUNDLES_1_2)

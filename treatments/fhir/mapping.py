@@ -91,6 +91,8 @@ class MappingOptions:
     combination_window_days: int = 28
     # `disease_status = new_diagnosis` is proposed when the primary was recorded this recently.
     new_diagnosis_days: int = 90
+    # Conflict rule for Ki-67: values on different sides of these limits (WHO bands) conflict.
+    ki67_band_limits: tuple[float, ...] = (3.0, 20.0)
     # Validate every resource with the FHIR R4B models (structure, datatypes, cardinalities).
     validate: bool = True
 
@@ -201,11 +203,21 @@ class FhirInputError(ValueError):
     @property
     def location(self) -> str:
         """The first error's location as a FHIRPath-like string: Bundle.entry[3].resource.status."""
-        parts = self.errors[0]["loc"] if self.errors else ["bundle"]
-        text = ""
-        for part in parts:
-            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else "Bundle")
-        return text
+        return fhirpath(self.errors[0]["loc"] if self.errors else ["bundle"])
+
+
+def fhirpath(loc: list[Any] | tuple[Any, ...]) -> str:
+    """An error location as FHIRPath: ["bundle", "entry", 3, "resource", "status"] ->
+    "Bundle.entry[3].resource.status" (a leading "resources" for prefetch lists stays as is)."""
+    text = ""
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif index == 0:
+            text = "Bundle" if part == "bundle" else str(part)
+        else:
+            text += f".{part}"
+    return text
 
 
 # --- entry points -----------------------------------------------------------------------------
@@ -699,7 +711,10 @@ def _primary(
     unverified: bool,
 ) -> None:
     if not unverified:
-        ctx.primaries[ref] = _source(resource, url, when, None, None)
+        # The date of diagnosis (onset) when given, else when the condition was recorded: what
+        # `new_diagnosis` is proposed from.
+        diagnosed = _date(resource.get("onsetDateTime")) or when
+        ctx.primaries[ref] = _source(resource, url, diagnosed, None, None)
         if url:
             ctx.primaries[url] = ctx.primaries[ref]
     all_codes = [*morphology, *codes]
@@ -1079,7 +1094,8 @@ class _Obs:
                     "ECOG 5 (dead) is recorded",
                     [{"loc": ["bundle", self.ref, "valueInteger"], "msg": "ECOG 5 means dead"}],
                 )
-            self.add("ecog", value, "direct", "fhir.ecog", "valueInteger", {"value": value})
+            code = next(c for c in self.codes if c in C.ECOG_CODES)
+            self.add("ecog", value, "direct", "fhir.ecog", code, {"value": value})
             return
         if set(self.value_codes()) & C.ECOG_DEAD:
             raise FhirInputError(
@@ -1379,7 +1395,6 @@ LATEST: Final = frozenset(
 )
 PRESENCE: Final = frozenset({"liver_metastases", "extrahepatic_disease", "carcinoid_heart_disease"})
 PATHOLOGY: Final = ("differentiation", "who_grade", "ki67_percent")
-KI67_BANDS: Final = ((3.0, "below 3 %"), (20.0, "3-20 %"), (101.0, "above 20 %"))
 
 
 def _resolve(ctx: _Context) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -1442,7 +1457,7 @@ def _decide(
     if fact in PRESENCE:
         return _presence(candidates)
     if fact == "ki67_percent":
-        bands = {_band(c.value) for c in candidates}
+        bands = {_band(c.value, ctx.options.ki67_band_limits) for c in candidates}
         if len(bands) > 1:
             _conflict(ctx, fact, candidates, "Ki-67 values in different WHO bands")
             return None
@@ -1460,8 +1475,9 @@ def _key(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _band(value: float) -> int:
-    return next(index for index, (upper, _) in enumerate(KI67_BANDS) if value < upper)
+def _band(value: float, limits: tuple[float, ...]) -> int:
+    """The WHO band of a Ki-67 value: < 3 %, 3-20 %, > 20 % (3 is in the middle band, 20 too)."""
+    return sum(value >= limit if index == 0 else value > limit for index, limit in enumerate(limits))
 
 
 def _latest(

@@ -1,7 +1,7 @@
 """Units: the UCUM codes accepted for each numeric fact and the factor to the contract's unit.
 
 A Quantity whose unit is not in the fact's table gives no value (issue `unsupported_unit`), so a
-unit slip never becomes a number (hazard log H-16). Pure Python: no Django.
+unit slip never becomes a number (hazard log H-12). Pure Python: no Django.
 """
 
 from __future__ import annotations
