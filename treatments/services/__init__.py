@@ -10,6 +10,7 @@ from .cases import (
     case_create,
     case_evaluate,
     case_evaluate_once,
+    case_locked_for_edit,
     case_update,
     option_review,
     refuse_archived,
@@ -29,6 +30,7 @@ from .errors import (
     ReferenceTaken,
     WorkflowError,
 )
+from .fhir import case_create_from_fhir, case_fhir_import, importable
 from .knowledge import (
     VersionConflict,
     default_path,
@@ -47,6 +49,10 @@ from .meetings import (
 )
 
 __all__ = [
+    "case_create_from_fhir",
+    "case_fhir_import",
+    "case_locked_for_edit",
+    "importable",
     "Actor",
     "CaseAlreadyOnMeeting",
     "CaseArchived",
