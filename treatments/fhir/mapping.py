@@ -30,12 +30,22 @@ from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
-from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS, PatientProfile, fact_choices, fact_kind
+from treatments.rules.profile import FACT_NAMES, MODALITY_KEYS, PatientProfile, fact_choices
+from treatments.rules.profile import fact_kind as profile_fact_kind
 
 from . import codes as C
 from .units import convert, ucum_from_text
 
 MAPPING_VERSION: Final = "fhir-map-1.0.0"
+
+# The shape of each fact and its allowed values, read once from the profile (they are asked per value).
+FACT_KINDS: Final = {fact: profile_fact_kind(fact) for fact in FACT_NAMES}
+FACT_CHOICES: Final = {fact: fact_choices(fact) or () for fact in FACT_NAMES}
+
+
+def fact_kind(fact: str) -> str:
+    return FACT_KINDS[fact]
+
 
 Level = Literal["direct", "derived", "proposed"]
 Severity = Literal["error", "warning", "information"]
@@ -1164,7 +1174,7 @@ def _netcare_value(fact: str, resource: dict[str, Any]) -> Any:
     if kind in ("enum", "list"):
         concept = resource.get("valueCodeableConcept") or resource.get("valueCoding")
         codes = list(_codings(concept))
-        choices = fact_choices(fact) or ()
+        choices = FACT_CHOICES[fact]
         if fact == "sstr_imaging":
             found = _first(C.SSTR_BY_ANSWER, codes)
             if found is not None:
@@ -1543,6 +1553,16 @@ def _conflict(ctx: _Context, fact: str, candidates: list[Candidate], why: str) -
 
 def _checked_profile(ctx: _Context, facts: dict[str, Any]) -> dict[str, Any]:
     """The facts as a valid PatientProfile: out-of-range values and contradicting facts are dropped."""
+    try:
+        PatientProfile.model_validate(facts)
+    except ValidationError:
+        _drop_invalid(ctx, facts)
+    return {fact: facts[fact] for fact in FACT_NAMES if fact in facts}
+
+
+def _drop_invalid(ctx: _Context, facts: dict[str, Any]) -> None:
+    """Drop each value its fact refuses on its own (out of range), then the facts that contradict
+    each other, until the rest is a valid profile."""
     for fact in list(facts):
         try:
             PatientProfile.model_validate({fact: facts[fact]})
@@ -1557,7 +1577,7 @@ def _checked_profile(ctx: _Context, facts: dict[str, Any]) -> dict[str, Any]:
     for _ in range(len(facts) + 1):
         try:
             PatientProfile.model_validate(facts)
-            break
+            return
         except ValidationError as error:
             involved = {str(detail["loc"][0]) for detail in error.errors() if detail["loc"]}
             for fact in sorted(involved & facts.keys()):
@@ -1568,7 +1588,6 @@ def _checked_profile(ctx: _Context, facts: dict[str, Any]) -> dict[str, Any]:
                     fact=fact,
                 )
                 del facts[fact]
-    return {fact: facts[fact] for fact in FACT_NAMES if fact in facts}
 
 
 def _provenance(chosen: tuple[Any, list[Candidate], list[Candidate]]) -> dict[str, Any]:
