@@ -78,7 +78,9 @@ def best(runs: list[float]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--resources", type=int, default=1000)
     parser.add_argument("--bundles", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
@@ -94,7 +96,8 @@ def main() -> None:
         compiled.evaluate(PatientProfile.model_validate(result.profile))
 
     print(f"FHIR benchmark (knowledge base {compiled.info.version}, Python {sys.version.split()[0]})")
-    for label, options in (("validated (R4B)", MappingOptions()), ("not validated", MappingOptions(validate=False))):
+    variants = (("validated (R4B)", MappingOptions()), ("not validated", MappingOptions(validate=False)))
+    for label, options in variants:
         run(copy.deepcopy(big), options)  # warm up: imports, caches
         large = []
         for _ in range(args.repeat):
