@@ -53,17 +53,7 @@ def case_fhir_import(
     current.version += 1
     current.updated_by = actor
     current.save()
-    audit_record(
-        actor=actor,
-        action="case.fhir_import",
-        obj=current,
-        payload={
-            "bundle_sha256": bundle_sha256,
-            "mapping_version": result.mapping_version,
-            "accepted": list(accept),
-            "changed": changed,
-        },
-    )
+    _audit_import(actor, current, result, bundle_sha256, list(accept), changed)
     return current
 
 
@@ -76,18 +66,27 @@ def case_create_from_fhir(
     facts = {fact: value for fact, value in case.profile.items() if fact in result.profile}
     case.fact_sources = {**case.fact_sources, **imported_sources(result, facts, actor, bundle_sha256)}
     case.save(update_fields=["fact_sources"])
-    audit_record(
-        actor=actor,
-        action="case.fhir_import",
-        obj=case,
-        payload={
-            "bundle_sha256": bundle_sha256,
-            "mapping_version": result.mapping_version,
-            "accepted": list(facts),
-            "changed": {fact: {"from": None, "to": value} for fact, value in facts.items()},
-        },
-    )
+    changed = {fact: {"from": None, "to": value} for fact, value in facts.items()}
+    _audit_import(actor, case, result, bundle_sha256, list(facts), changed)
     return case
+
+
+def _audit_import(
+    actor: User,
+    case: Case,
+    result: MappingResult,
+    bundle_sha256: str,
+    accepted: list[str],
+    changed: dict[str, Any],
+) -> None:
+    """One `case.fhir_import` event: the bundle by its SHA-256 (never its data), the facts changed."""
+    payload = {
+        "bundle_sha256": bundle_sha256,
+        "mapping_version": result.mapping_version,
+        "accepted": accepted,
+        "changed": changed,
+    }
+    audit_record(actor=actor, action="case.fhir_import", obj=case, payload=payload)
 
 
 def imported_sources(

@@ -97,18 +97,23 @@ def _apply(request: HttpRequest, case: Case) -> HttpResponse:
         form.add_error(None, f"The import could not be read again ({message}); upload the Bundle again.")
         return render(request, TEMPLATE, {"case": case, "form": form}, status=400)
     accept = request.POST.getlist("accept")
-    if not accept:
+
+    def again(shown: Case, seen: int, problem: str, status: int) -> HttpResponse:
+        """The preview once more, with the problem on top and the boxes as they were ticked."""
         return _preview(
             request,
-            case,
+            shown,
             bundle,
             result,
             as_of,
-            version=version,
-            problem="Tick at least one fact to import.",
-            status=400,
-            accepted=[],
+            version=seen,
+            problem=problem,
+            status=status,
+            accepted=accept,
         )
+
+    if not accept:
+        return again(case, version, "Tick at least one fact to import.", 400)
     try:
         services.case_fhir_import(
             actor=acting_user(request),
@@ -121,29 +126,9 @@ def _apply(request: HttpRequest, case: Case) -> HttpResponse:
     except services.EditConflict as exc:
         fresh = case_or_404(case.pk)
         problem = f"{exc.sentence}. The preview below compares with the case as saved now."
-        return _preview(
-            request,
-            fresh,
-            bundle,
-            result,
-            as_of,
-            version=fresh.version,
-            problem=problem,
-            status=409,
-            accepted=accept,
-        )
+        return again(fresh, fresh.version, problem, 409)
     except services.WorkflowError as exc:
-        return _preview(
-            request,
-            case,
-            bundle,
-            result,
-            as_of,
-            version=version,
-            problem=exc.sentence,
-            status=exc.status,
-            accepted=accept,
-        )
+        return again(case, version, exc.sentence, exc.status)
     messages.success(
         request, f"{len(accept)} fact{'s' if len(accept) != 1 else ''} imported from FHIR into {case}."
     )
