@@ -307,3 +307,11 @@ def test_a_coordinator_may_import_and_a_rule_author_may_not(
     assert client_for(coordinator).post_json(import_url(case), bundle()).status_code == 200
     assert client_for(rule_author).post_json(import_url(case), bundle()).status_code == 403
     assert client_for(rule_author).post_json(PROFILE, bundle()).status_code == 200
+
+
+def test_a_bundle_larger_than_other_api_bodies_is_accepted_up_to_the_fhir_limit(api: ApiClient) -> None:
+    data = bundle()
+    data["entry"][0]["resource"]["name"] = [{"text": "x" * 3_000_000}]  # 3 MB: over the 2 MB API limit
+    answer = api.post_raw(PROFILE, orjson.dumps(data), content_type="application/fhir+json")
+    assert answer.status_code == 200, answer.content[:300]
+    assert answer.json()["profile"]["ecog"] == 1
