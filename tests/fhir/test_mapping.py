@@ -543,3 +543,25 @@ def test_a_contract_1_2_example_bundle_gives_its_fact(name: str) -> None:
 def test_every_example_bundle_is_tested() -> None:
     names = {path.name for path in BUNDLES.glob("ex-*.json")}
     assert names == set(SPEC_BUNDLES) | set(BUNDLES_1_2)
+
+
+@pytest.mark.parametrize(
+    ("entry", "loc"),
+    [
+        ({"resource": {"resourceType": "Nope"}}, ["bundle", "entry", 0, "resource", "resourceType"]),
+        ({"resource": {"id": "x"}}, ["bundle", "entry", 0, "resource", "resourceType"]),
+        ({"resource": [1]}, ["bundle", "entry", 0, "resource"]),
+    ],
+)
+def test_an_entry_that_is_not_a_resource_is_refused_naming_it(entry: dict[str, Any], loc: list[Any]) -> None:
+    data = {"resourceType": "Bundle", "type": "collection", "entry": [entry]}
+    with pytest.raises(FhirInputError) as raised:
+        map_bundle(data, now=NOW)
+    assert raised.value.code == "invalid"
+    assert raised.value.errors[0]["loc"][: len(loc)] == loc
+
+
+def test_a_prefetch_resource_of_an_unknown_type_is_refused() -> None:
+    with pytest.raises(FhirInputError) as raised:
+        map_resources([{"resourceType": "Nope"}], patient_id="pt-1", now=NOW)
+    assert raised.value.errors[0]["loc"] == ["resources", 0, "resourceType"]
