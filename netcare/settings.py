@@ -233,6 +233,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = NETCARE_API_MAX_BODY_BYTES
 # A batch whose answer would be larger is refused with 413 (a full answer is about 100 kB a profile).
 NETCARE_API_BATCH_MAX_RESPONSE_BYTES = env_int("API_BATCH_MAX_RESPONSE_BYTES", 10_000_000, minimum=100_000)
 
+# --- FHIR input (docs/fhir.md) ---------------------------------------------------------------------
+
+# Bundles may be larger than other API bodies; these limits hold for the FHIR endpoints and pages only.
+NETCARE_FHIR_MAX_BYTES = env_int("FHIR_MAX_BYTES", 5_000_000, minimum=1024)
+NETCARE_FHIR_MAX_ENTRIES = env_int("FHIR_MAX_ENTRIES", 5000, minimum=1)
+# Freshness windows in days, by fact (or "m0_negatives", "assessment"); what is not listed keeps the
+# mapping's default (treatments/fhir/mapping.py DEFAULT_MAX_AGE_DAYS). Clinical lead to confirm.
+# FHIR_MAX_AGE_DAYS="platelets_10e9_l=14,ecog=60" overrides some; "=none" removes a limit.
+NETCARE_FHIR_MAX_AGE_DAYS: dict[str, int | None] = {
+    name.strip(): None if days.strip().lower() == "none" else int(days)
+    for name, _, days in (item.partition("=") for item in env_list("FHIR_MAX_AGE_DAYS", []))
+}
+# Conflict rules: Ki-67 values in different bands (WHO 2019: < 3, 3-20, > 20 %) are a conflict.
+NETCARE_FHIR_KI67_BAND_LIMITS = (3.0, 20.0)
+NETCARE_FHIR_COMBINATION_WINDOW_DAYS = env_int("FHIR_COMBINATION_WINDOW_DAYS", 28, minimum=0)
+NETCARE_FHIR_NEW_DIAGNOSIS_DAYS = env_int("FHIR_NEW_DIAGNOSIS_DAYS", 90, minimum=0)
+NETCARE_FHIR_OLD_PATHOLOGY_YEARS = env_int("FHIR_OLD_PATHOLOGY_YEARS", 3, minimum=1)
+
 
 def _rate(name: str, default: str) -> str:
     value = env_str(name, default)

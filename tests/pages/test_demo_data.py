@@ -48,6 +48,10 @@ def test_seed_demo_creates_evaluated_cases_on_the_next_thursday_meeting_with_a_r
     cases = Case.objects.filter(hospital_reference__startswith="DEMO-")
     assert cases.count() == 5
     assert all(selectors.latest_evaluation(case) is not None for case in cases)
+    from_fhir = Case.objects.get(hospital_reference="FHIR-DEMO-001")
+    assert from_fhir.nhs_number == "9990000026"
+    assert from_fhir.fact_sources["ecog"]["sources"][0]["ref"] == "Observation/ecog"
+    assert selectors.latest_evaluation(from_fhir) is not None
     meeting = Meeting.objects.get(title="NET MDT")
     assert meeting.date.weekday() == 3 and 0 < (meeting.date - timezone.localdate()).days <= 7
     assert [entry.case.hospital_reference for entry in meeting.entries.order_by("position")] == [
@@ -75,7 +79,7 @@ def test_seed_demo_run_twice_changes_nothing(settings: Any, published: object) -
     output = seed()
 
     assert AuditEvent.objects.count() == events
-    assert Case.objects.count() == 5 and Evaluation.objects.count() == 5 and Meeting.objects.count() == 1
+    assert Case.objects.count() == 6 and Evaluation.objects.count() == 6 and Meeting.objects.count() == 1
     assert Review.objects.count() == 1
     assert "already there" in output
 

@@ -45,7 +45,7 @@ class ApiJsonErrorsMiddleware:
             response.status_code >= HTTPStatus.BAD_REQUEST
             and is_api_path(request.path)
             and not isinstance(response, StreamingHttpResponse)
-            and not response.get("Content-Type", "").startswith("application/json")
+            and not response.get("Content-Type", "").startswith(("application/json", "application/fhir+json"))
         ):
             response.content = orjson.dumps(error_body(error_detail(request, response.status_code)))
             response["Content-Type"] = "application/json"

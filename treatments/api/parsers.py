@@ -22,10 +22,13 @@ class RequestTooLarge(APIException):
 class JSONParser(BaseParser):
     media_type = "application/json"
 
+    def limit(self) -> int:
+        return int(settings.NETCARE_API_MAX_BODY_BYTES)
+
     def parse(
         self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
-        limit = settings.NETCARE_API_MAX_BODY_BYTES
+        limit = self.limit()
         request = (parser_context or {}).get("request")
         declared = _content_length(request)
         if declared is not None and declared > limit:
@@ -70,3 +73,16 @@ class YAMLParser(BaseParser):
             raise ParseError(f"The body is not valid YAML: {str(exc)[:300]}") from exc
         except RecursionError:
             raise ParseError("The body is not valid YAML: nested too deeply") from None
+
+
+class FhirJSONParser(JSONParser):
+    """A FHIR bundle sent as application/json: the FHIR endpoints' own size limit (FHIR_MAX_BYTES)."""
+
+    def limit(self) -> int:
+        return int(settings.NETCARE_FHIR_MAX_BYTES)
+
+
+class FhirPlusJSONParser(FhirJSONParser):
+    """A FHIR bundle sent as application/fhir+json (FHIR's own JSON media type)."""
+
+    media_type = "application/fhir+json"

@@ -26,3 +26,53 @@ def _default(value: Any) -> Any:
     if isinstance(value, Promise):  # lazy translation strings in framework messages
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# An HTTP error status as the FHIR issue type of an OperationOutcome (http://hl7.org/fhir/issue-type).
+_ISSUE_TYPES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    429: "throttled",
+}
+
+
+class FhirJSONRenderer(JSONRenderer):
+    """application/fhir+json for callers that ask for it: an error becomes an OperationOutcome (one
+    issue per error, its location as FHIRPath); an answer is NETcare's JSON document as it is."""
+
+    media_type = "application/fhir+json"
+    # The same ?format= as JSON (which wins it): the media type is chosen by the Accept header only.
+    format = "json"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        status = getattr(response, "status_code", 200)
+        if status >= 400 and isinstance(data, dict) and "detail" in data:
+            data = operation_outcome(status, str(data["detail"]), data.get("errors") or [])
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+def operation_outcome(status: int, detail: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The API's error shape as a FHIR OperationOutcome."""
+    from treatments.fhir.mapping import fhirpath
+
+    code = _ISSUE_TYPES.get(status, "exception")
+    issues = [
+        {
+            "severity": "error",
+            "code": code,
+            "diagnostics": f"{detail} {error.get('msg', '')}".strip(),
+            **({"expression": [fhirpath(error["loc"])]} if error.get("loc") else {}),
+        }
+        for error in errors
+    ] or [{"severity": "error", "code": code, "diagnostics": detail}]
+    return {"resourceType": "OperationOutcome", "issue": issues}

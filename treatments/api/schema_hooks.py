@@ -40,6 +40,30 @@ _ERROR_SCHEMA = {
 }
 
 
+# FHIR endpoints answer a caller that asks for application/fhir+json with an OperationOutcome.
+OUTCOME_REF = {"$ref": "#/components/schemas/OperationOutcome"}
+_OUTCOME_SCHEMA = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
 def only_v2(endpoints: list[Any], **kwargs: Any) -> list[Any]:
     """The generated document describes /api/v2/ only: v1 is served from its saved document."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v2/")]
@@ -58,7 +82,9 @@ def document_v1_booleans(
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    result.setdefault("components", {}).setdefault("schemas", {})["ErrorResponse"] = _ERROR_SCHEMA
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ErrorResponse"] = _ERROR_SCHEMA
+    schemas["OperationOutcome"] = _OUTCOME_SCHEMA
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
@@ -74,8 +100,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             if "auth/token" in path:
                 extra.pop("403", None)
                 extra["401"] = "Username and password do not match an active user."
+            content: dict[str, Any] = {"application/json": {"schema": ERROR_REF}}
+            if "/fhir" in path:
+                content["application/fhir+json"] = {"schema": OUTCOME_REF}
             for code, description in extra.items():
-                responses.setdefault(
-                    code, {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
-                )
+                entry = responses.setdefault(code, {"description": description})
+                entry.setdefault("content", dict(content))
     return result

@@ -239,6 +239,10 @@ class CaseOut(BaseModel):
     question: str
     clinical_summary: str
     profile: dict[str, Any] = Field(description="The known facts; a fact that is absent is unknown.")
+    fact_sources: dict[str, Any] = Field(
+        description="Where each fact came from: a FHIR import's provenance (source, date, code, level) "
+        "or {level: manual, by, at}. A fact without an entry was recorded before sources were kept."
+    )
     status: Literal["draft", "ready", "discussed", "closed"]
     archived: bool
     version: int = Field(description="Send it back when changing the case; a newer one is a conflict (409).")
@@ -273,6 +277,7 @@ class EvaluationOut(BaseModel):
     created_by: str
     ruleset: dict[str, Any] = Field(description="version, published_at and checksum of the rule set used.")
     profile: dict[str, Any]
+    fact_sources: dict[str, Any] = Field(description="Where each evaluated fact came from, frozen with it.")
     out_of_date: list[str]
     warnings: list[FactWarning] = Field(description="The evaluation's warnings (none before 1.2).")
     options: list[Option]
@@ -565,3 +570,108 @@ class GatesFailedResponse(BaseModel):
 GATES_RESPONSE = {
     409: OpenApiResponse(GatesFailedResponse, description="A gate failed: each gate, and why it failed.")
 }
+# --- FHIR input (docs/fhir.md) ------------------------------------------------------------------
+
+
+class FhirBundle(RootModel[dict[str, Any]]):
+    """A FHIR R4 Bundle (`resourceType` "Bundle"; type collection, searchset, transaction, batch or
+    document), sent as application/fhir+json or application/json. It is validated against the FHIR
+    R4 (R4B) models: an unknown element or a wrong type is a 400 naming the element."""
+
+
+class FhirSource(BaseModel):
+    ref: str = Field(description='The resource a value came from, e.g. "Observation/egfr".')
+    effective: dt.date | None = Field(description="Its clinically relevant date (null: none given).")
+    fullUrl: str | None = None
+    code: str | None = Field(default=None, description='The code that was read, as "system|code".')
+    original: Any = Field(default=None, description="The value as sent (number, unit, code).")
+
+
+class FhirProvenance(BaseModel):
+    level: Literal["direct", "derived", "proposed"] = Field(
+        description="direct: a standard code states it; derived: a documented rule over standard data; "
+        "proposed: plausible, a clinician must confirm it."
+    )
+    derived: bool
+    rule: str = Field(description='The mapping rule, e.g. "fhir.lab.egfr_ml_min".')
+    value: Any
+    sources: list[FhirSource]
+    considered: list[dict[str, Any]] = Field(description="Sources seen and not used (older values).")
+
+
+class FhirIssue(BaseModel):
+    severity: Literal["error", "warning", "information"]
+    code: str = Field(
+        description="Open: e.g. conflict, stale, unit_missing, unsupported_unit, unsupported_quantity, "
+        "status_ignored, data_absent, subject_mismatch, unverified_condition, out_of_range, old_pathology."
+    )
+    message: str
+    fact: str | None = Field(default=None, description=FACT)
+    resource: str | None = None
+
+
+class FhirMapping(BaseModel):
+    """The facts a bundle gives, each with its provenance; proposals to confirm; issues found."""
+
+    profile: dict[str, Any] = Field(description="Direct and derived facts only: a valid PatientProfile.")
+    provenance: dict[str, FhirProvenance] = Field(description="One entry per fact of `profile`.")
+    proposals: dict[str, FhirProvenance] = Field(
+        description="Values a clinician must confirm; never evaluated until confirmed."
+    )
+    issues: list[FhirIssue]
+    patient: dict[str, Any] = Field(description="ref, nhs_number and identifiers of the Patient.")
+    mapping_version: str
+    as_of: dt.date
+
+
+class FhirEligibilityAnswer(BaseModel):
+    mapping: FhirMapping
+    eligibility: EligibilityResponse = Field(description="The eligibility answer for `mapping.profile`.")
+
+
+class FhirImportRow(BaseModel):
+    fact: str = Field(description=FACT)
+    current: Any = Field(description="The case's value now (null = unknown).")
+    imported: Any
+    level: Literal["direct", "derived", "proposed"]
+    provenance: FhirProvenance
+
+
+class FhirImportPreview(BaseModel):
+    """What an import would change; nothing is stored. Send back `version` with the facts to accept."""
+
+    case: int
+    version: int
+    changes: list[FhirImportRow]
+    issues: list[FhirIssue]
+    proposals: dict[str, FhirProvenance]
+    mapping_version: str
+    as_of: dt.date
+
+
+class FhirImportApply(BaseModel):
+    """Apply an import: the bundle again, the case `version` you previewed and the facts to accept."""
+
+    model_config = _FORBID
+    bundle: dict[str, Any] = Field(description="The FHIR R4 Bundle previewed.")
+    version: int = Field(ge=1, le=2**31 - 1)
+    accept: list[str] = Field(min_length=1, max_length=60, description="Fact names to set. " + FACT)
+    as_of: dt.date | None = Field(
+        default=None, description="The day the data are read as of (default today)."
+    )
+
+
+class FhirImportResult(BaseModel):
+    id: int
+    version: int
+    profile: dict[str, Any]
+    fact_sources: dict[str, Any]
+
+
+class FhirImportRequest(RootModel[FhirImportApply | FhirBundle]):
+    """A Bundle (resourceType "Bundle"): preview, nothing stored. `{"bundle", "version", "accept"}`:
+    apply the accepted facts, with the case's edit-conflict rules (409 if saved since `version`)."""
+
+
+class FhirImportAnswer(RootModel[FhirImportPreview | FhirImportResult]):
+    """The preview (a Bundle was sent), or the case's facts and sources after the import."""

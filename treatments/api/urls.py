@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path, re_path, register_converter
 
-from . import cases, catalogue, eligibility, governance, meetings, tokens
+from . import cases, catalogue, eligibility, fhir, governance, meetings, tokens
 from .exceptions import api_not_found
 from .versions import ApiVersion, deprecated
 
@@ -54,6 +54,7 @@ def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
             cases.ReviewView.as_view(**v),
             name="review",
         ),
+        *(fhir_patterns(version) if version == "v2" else []),
         path("meetings/", meetings.MeetingListView.as_view(**v), name="meeting-list"),
         path("meetings/<id:meeting_id>/", meetings.MeetingDetailView.as_view(**v), name="meeting-detail"),
         path("meetings/<id:meeting_id>/cases/", meetings.MeetingCasesView.as_view(**v), name="meeting-cases"),
@@ -102,6 +103,18 @@ def governance_patterns(v: dict[str, ApiVersion]) -> list[URLPattern | URLResolv
         ),
         path("rulesets/<str:a>/diff/<str:b>/", g.DiffView.as_view(**v), name="ruleset-diff"),
         path("rulesets/<str:version>/publish/", g.PublishView.as_view(**v), name="ruleset-publish"),
+    ]
+
+
+def fhir_patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
+    """FHIR input: /api/v2/ only, because /api/v1/ is frozen to its published document (ADR 0009)."""
+    v = {"api_version": version}
+    return [
+        path("fhir/profile/", fhir.FhirProfileView.as_view(**v), name="fhir-profile"),
+        path("fhir/eligibility/", fhir.FhirEligibilityView.as_view(**v), name="fhir-eligibility"),
+        path(
+            "cases/<id:case_id>/fhir-import/", fhir.CaseFhirImportView.as_view(**v), name="case-fhir-import"
+        ),
     ]
 
 

@@ -222,7 +222,7 @@ def _value(name: str, value: Any) -> Any:
     return _values({name: value})[name]
 
 
-_NOT_IN_V1: Final = frozenset({"warnings", "schema_version", "guideline_line"})
+_NOT_IN_V1: Final = frozenset({"warnings", "schema_version", "guideline_line", "fact_sources"})
 # Each key of an MDT answer that can hold 1.2 values, and how v1 shows it.
 _FIELDS: Final = {
     "profile": lambda value: profile(value) if isinstance(value, dict) else value,

@@ -62,6 +62,11 @@ class Case(models.Model):
     question = models.TextField(max_length=2000, help_text="The question for the MDT.")
     clinical_summary = models.TextField(max_length=4000, blank=True)
     profile = models.JSONField(default=dict, help_text="The known facts (PatientProfile); absent = unknown.")
+    fact_sources = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Where each known fact came from: {fact: FHIR provenance | {level: manual, by, at}}.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     archived_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Raised on every change (edit conflicts).")
@@ -119,6 +124,14 @@ class Evaluation(models.Model):
     profile = models.JSONField(help_text="The facts as evaluated.")
     profile_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical profile.")
     result = models.JSONField(help_text="The answer in contract form: {ruleset, options}.")
+    # Nullable without a default so that SQLite adds the columns in place: a table rebuild would
+    # drop the immutability triggers (migration 0008). Null = made before sources were kept.
+    fact_sources = models.JSONField(
+        null=True, blank=True, help_text="Where each evaluated fact came from, as on the case then."
+    )
+    mapping_version = models.CharField(  # noqa: DJ001  (null, not "": added in place, see above)
+        max_length=40, null=True, blank=True, help_text="The FHIR mapping of the imported facts, if any."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -21,6 +21,7 @@ from .cases import (
     with_latest_evaluation,
 )
 from .catalogue import catalogue, modality_detail
+from .fhir import ImportRow, bundle_sha256, fhir_import_preview, fhir_load, fhir_map, fhir_options
 from .meetings import (
     Concordance,
     WorklistRow,
@@ -44,6 +45,12 @@ from .ruleset import (
 )
 
 __all__ = [
+    "ImportRow",
+    "bundle_sha256",
+    "fhir_import_preview",
+    "fhir_load",
+    "fhir_map",
+    "fhir_options",
     "Concordance",
     "EvaluationChanges",
     "NoPublishedRuleSet",

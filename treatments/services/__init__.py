@@ -10,6 +10,7 @@ from .cases import (
     case_create,
     case_evaluate,
     case_evaluate_once,
+    case_locked_for_edit,
     case_update,
     option_review,
     refuse_archived,
@@ -35,6 +36,7 @@ from .errors import (
     VersionTaken,
     WorkflowError,
 )
+from .fhir import case_create_from_fhir, case_fhir_import, importable
 from .governance import (
     Gate,
     publish_refusal,
@@ -91,6 +93,10 @@ __all__ = [
     "ruleset_draft_revise",
     "ruleset_draft_set_content",
     "ruleset_withdraw",
+    "case_create_from_fhir",
+    "case_fhir_import",
+    "case_locked_for_edit",
+    "importable",
     "Actor",
     "CaseAlreadyOnMeeting",
     "CaseArchived",

@@ -48,6 +48,7 @@ def case_create(*, actor: User, data: CaseCreate) -> Case:
         created_by=actor,
         updated_by=actor,
     )
+    case.fact_sources = manual_sources({}, case.profile, {}, actor)
     _save_unless_reference_taken(case)
     audit_record(actor=actor, action="case.create", obj=case, payload={"fields": _case_payload(case)})
     return case
@@ -56,14 +57,7 @@ def case_create(*, actor: User, data: CaseCreate) -> Case:
 @transaction.atomic
 def case_update(*, actor: User, case: Case, data: CaseChange) -> Case:
     """Change a case if nobody saved it since version `data.version`; else EditConflict."""
-    current = Case.objects.select_for_update().get(pk=case.pk)
-    refuse_archived(current)
-    if current.version != data.version:
-        raise EditConflict(
-            f"{current} was changed by {display_name(current.updated_by)} since you opened it "
-            f"(version {data.version}, now {current.version}); review their change and save again",
-            current,
-        )
+    current = case_locked_for_edit(case, data.version)
     changes = data.changes()
     reference = changes.get("hospital_reference")
     if reference and Case.objects.filter(hospital_reference=reference).exclude(pk=current.pk).exists():
@@ -72,6 +66,7 @@ def case_update(*, actor: User, case: Case, data: CaseChange) -> Case:
     for name, value in changes.items():
         if name == "profile":
             value = value.known_facts()
+            current.fact_sources = manual_sources(current.profile, value, current.fact_sources, actor)
         elif name == "nhs_number" and value is None:
             value = ""
         setattr(current, name, value)
@@ -84,6 +79,32 @@ def case_update(*, actor: User, case: Case, data: CaseChange) -> Case:
     }
     audit_record(actor=actor, action="case.update", obj=current, payload={"changed": changed})
     return current
+
+
+def case_locked_for_edit(case: Case, version: int) -> Case:
+    """The case, locked for this transaction, if it is still at the version the user saw."""
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    refuse_archived(current)
+    if current.version != version:
+        raise EditConflict(
+            f"{current} was changed by {display_name(current.updated_by)} since you opened it "
+            f"(version {version}, now {current.version}); review their change and save again",
+            current,
+        )
+    return current
+
+
+def manual_sources(
+    before: dict[str, Any], after: dict[str, Any], sources: dict[str, Any], actor: User
+) -> dict[str, Any]:
+    """The case's fact sources after a manual edit: a fact whose value changed was entered by the
+    actor now; a fact removed loses its source; the others keep theirs."""
+    kept = {fact: source for fact, source in (sources or {}).items() if fact in after}
+    stamp = {"level": "manual", "by": display_name(actor), "at": timezone.now().isoformat()}
+    for fact, value in after.items():
+        if before.get(fact) != value:
+            kept[fact] = dict(stamp)
+    return kept
 
 
 def _save_unless_reference_taken(case: Case) -> None:
@@ -157,8 +178,14 @@ def case_evaluate_once(*, actor: User, case: Case) -> tuple[Evaluation, bool]:
     rule_set = RuleSet.objects.get(version=compiled.info.version)
     facts = profile.known_facts()
     fingerprint = facts_fingerprint(facts)
+    sources = {fact: source for fact, source in (locked.fact_sources or {}).items() if fact in facts}
     latest = selectors.case_evaluations(locked).first()
-    if latest is not None and latest.profile_hash == fingerprint and latest.rule_set_id == rule_set.pk:
+    if (
+        latest is not None
+        and latest.profile_hash == fingerprint
+        and latest.rule_set_id == rule_set.pk
+        and (latest.fact_sources or {}) == sources
+    ):
         return latest, False
     result = compiled.evaluate(profile)
     evaluation = Evaluation.objects.create(
@@ -168,6 +195,12 @@ def case_evaluate_once(*, actor: User, case: Case) -> tuple[Evaluation, bool]:
         ruleset_checksum=rule_set.checksum,
         profile=facts,
         profile_hash=fingerprint,
+        # Where each fact came from, frozen with the facts (docs/adr/0003): the evaluation page and
+        # summary show the source and date the MDT decided on, whatever the case says later.
+        fact_sources=sources,
+        mapping_version=next(
+            (str(s["mapping_version"]) for s in sources.values() if s.get("mapping_version")), None
+        ),
         result={
             **result_to_dict(result),
             "ruleset": {**ruleset_to_dict(result.ruleset), "checksum": rule_set.checksum},

@@ -13,6 +13,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from treatments import roles, selectors
+from treatments.fhir.provenance import code_words as code_words_of
+from treatments.fhir.provenance import describe as describe_source
 from treatments.models import Rule
 from treatments.rules import explain
 from treatments.rules.conditions import describe, display_value
@@ -230,6 +232,22 @@ def fact_value(fact: str, value: Any, names: Mapping[str, str] | None = None) ->
     if fact_kind(fact) == "enum":
         text = value_label(str(value))
     return f"{text} {unit}" if unit else text
+
+
+@register.simple_tag
+def fact_source(fact: str, sources: Mapping[str, Any] | None) -> str:
+    """Where a known fact came from and its date, e.g. "from FHIR Observation/egfr (LOINC 98979-8),
+    2026-11-10", as a small line under the value; nothing when no source was kept."""
+    text = describe_source((sources or {}).get(fact))
+    if not text:
+        return ""
+    return format_html('<span class="fact-source" data-fact="{}">{}</span>', fact, text)
+
+
+@register.filter
+def code_words(code: str | None) -> str:
+    """'http://loinc.org|98979-8' -> 'LOINC 98979-8'."""
+    return code_words_of(code)
 
 
 @register.filter

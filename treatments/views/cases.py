@@ -192,7 +192,7 @@ def _render_case(
         "can_export": can(user, "export_summary"),
         "history": history(case, history_page(request.GET.get("history"))),
         "meetings": list(case.meetings.order_by("-date")),
-        **facts_context(case.facts),
+        **facts_context(case.facts, case.fact_sources),
     }
     if evaluation is not None:
         result = selectors.evaluation_result(evaluation)
@@ -343,7 +343,7 @@ def evaluation_detail(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
         "latest": latest,
         "is_latest": latest is not None and latest.pk == evaluation.pk,
         "modality_names": selectors.modality_names(),
-        **facts_context(result.profile),
+        **facts_context(result.profile, evaluation.fact_sources),
     }
     return render(request, "treatments/evaluation.html", context)
 

@@ -86,10 +86,13 @@ def checklist(result: EvaluationResult, facts_form: PatientForm | None) -> list[
     ]
 
 
-def facts_context(profile: PatientProfile) -> dict[str, Any]:
+def facts_context(profile: PatientProfile, sources: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The facts by group, with where each came from (`fact_sources`: the case's, or the
+    evaluation's as frozen with it) for the source and date shown next to each fact."""
     facts = explain.facts_by_group(profile)
     return {
         "facts": facts,
+        "fact_sources": sources or {},
         "known_count": len(profile.known_facts()),
         "fact_count": sum(len(rows) for _, _, rows in facts),
     }
@@ -165,7 +168,7 @@ def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | N
         "modality_names": names,
     }
     if evaluation is None:
-        context.update(facts_context(case.facts))
+        context.update(facts_context(case.facts, case.fact_sources))
         return context
     result = selectors.evaluation_result(evaluation)
     reviews = selectors.reviews_by_modality(evaluation)
@@ -190,7 +193,7 @@ def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | N
                 if verdict.modality.key in reviews
             ],
             "outcome_rows": outcome_rows,
-            **facts_context(result.profile),
+            **facts_context(result.profile, evaluation.fact_sources),
         }
     )
     return context

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import cases, catalogue, check, governance, meetings, summaries
+from . import cases, catalogue, check, fhir, governance, meetings, summaries
 
 urlpatterns = [
     path("", catalogue.home, name="home"),
@@ -13,6 +13,8 @@ urlpatterns = [
     # MDT workflow: cases, their evaluations and reviews, summaries
     path("cases/", cases.case_list, name="cases"),
     path("cases/new/", cases.case_create, name="case_create"),
+    path("cases/new/fhir/", fhir.case_fhir_new, name="case_fhir_new"),
+    path("cases/<int:pk>/fhir-import/", fhir.case_fhir_import, name="case_fhir_import"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),
     path("cases/<int:pk>/edit/", cases.case_edit, name="case_edit"),
     path("cases/<int:pk>/evaluate/", cases.case_evaluate, name="case_evaluate"),

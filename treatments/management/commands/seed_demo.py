@@ -1,7 +1,9 @@
 """python manage.py seed_demo - demo users, cases and a meeting for trying NETcare on a development
 machine.
 
-The cases come from fixtures/demo_cases.yaml (fictional patients, references DEMO-00n). Everything is
+The cases come from fixtures/demo_cases.yaml (fictional patients, references DEMO-00n), and one,
+FHIR-DEMO-001, from the FHIR Bundle fixtures/fhir/demo-si-net-g2.json (its facts with their sources,
+read as of the bundle's timestamp so that the demo does not age). Everything is
 idempotent: users are reset to the demo password, a case whose hospital reference exists is left as
 it is, a case is evaluated only when it has no evaluation or its latest one is out of date, the
 upcoming "NET MDT" is reused, and a review is recorded only once. Every write goes through the
@@ -37,6 +39,7 @@ DEMO_USERS = (
     ("admin", "Adam", "Novak", roles.ADMIN, True),
 )
 DEMO_CASES = Path(settings.BASE_DIR) / "fixtures" / "demo_cases.yaml"
+DEMO_BUNDLE = Path(settings.BASE_DIR) / "fixtures" / "fhir" / "demo-si-net-g2.json"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _STRICT = ConfigDict(extra="forbid")
@@ -95,6 +98,7 @@ class Command(BaseCommand):
         data = demo_data()
         coordinator, clinician = users["coordinator"], users["clinician"]
         cases = self._cases(data, coordinator)
+        cases.update(self._fhir_case(coordinator))
         self._evaluate(cases, coordinator)
         self._meeting(data.meeting, cases, coordinator)
         self._reviews(data.reviews, cases, clinician)
@@ -138,6 +142,37 @@ class Command(BaseCommand):
             cases[case.hospital_reference] = case
             self.stdout.write(f"  {case.hospital_reference}  {state:<13} {_short(case.question)}")
         return cases
+
+    def _fhir_case(self, actor: Any) -> dict[str, Case]:
+        """The demo case imported from a FHIR Bundle (hospital reference and NHS number from its
+        Patient), as "New case from FHIR" would create it."""
+        try:
+            bundle = selectors.fhir_load(DEMO_BUNDLE.read_bytes())
+            as_of = dt.date.fromisoformat(str(bundle.get("timestamp", ""))[:10])
+            result = selectors.fhir_map(bundle, as_of=as_of)
+        except (OSError, ValueError) as exc:  # FhirInputError is a ValueError
+            raise CommandError(f"cannot read {DEMO_BUNDLE}: {exc}") from exc
+        reference = next(i["value"] for i in result.patient["identifiers"] if i.get("type") == "MR")
+        case = Case.objects.filter(hospital_reference=reference).first()
+        state = "already there"
+        if case is None:
+            data = CaseCreate.model_validate(
+                {
+                    "hospital_reference": reference,
+                    "nhs_number": result.patient.get("nhs_number") or "",
+                    "referring_clinician": "Dr Fictional Example (FHIR demo)",
+                    "question": "Imported from the EHR (FHIR): options after progression on lanreotide?",
+                    "profile": result.profile,
+                }
+            )
+            case = services.case_create_from_fhir(
+                actor=actor, data=data, result=result, bundle_sha256=selectors.bundle_sha256(bundle)
+            )
+            state = "created"
+        self.stdout.write(
+            f"  {case.hospital_reference}  {state:<13} from {DEMO_BUNDLE.name} ({len(result.profile)} facts)"
+        )
+        return {case.hospital_reference: case}
 
     def _evaluate(self, cases: dict[str, Case], actor: Any) -> None:
         try:
