@@ -63,7 +63,7 @@ def seed(count: int) -> int:
     user, _ = User.objects.get_or_create(username="bench")
     rng = random.Random(20261130)
     generate = _engine_benchmark().realistic_profile
-    cases = []
+    cases: list[Case] = []
     while len(cases) < count:
         raw = generate(rng)
         try:
