@@ -15,6 +15,7 @@ from .cases import (
     refuse_archived,
     review_allowed,
 )
+from .cds import FeedbackNotRecordable, cds_feedback_review
 from .errors import (
     CaseAlreadyOnMeeting,
     CaseArchived,
@@ -53,6 +54,7 @@ __all__ = [
     "CaseNotOnMeeting",
     "EditConflict",
     "EvaluationSuperseded",
+    "FeedbackNotRecordable",
     "FactsContradict",
     "InvalidChange",
     "NotEvaluated",
@@ -67,6 +69,7 @@ __all__ = [
     "case_evaluate",
     "case_evaluate_once",
     "case_update",
+    "cds_feedback_review",
     "default_path",
     "display_name",
     "knowledge_base_publish",
