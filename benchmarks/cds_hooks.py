@@ -117,7 +117,8 @@ def _prepare(env: dict[str, str], workdir: Path, key: object) -> None:
 
 
 def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    command = [str(Path(PYTHON).parent / "gunicorn"), "netcare.wsgi:application", "--bind", f"127.0.0.1:{port}",
+    gunicorn = str(Path(PYTHON).parent / "gunicorn")
+    command = [gunicorn, "netcare.wsgi:application", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=ROOT)
 
