@@ -42,6 +42,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "export_summary": frozenset({CLINICIAN, COORDINATOR}),
     "review_options": frozenset({CLINICIAN}),
     "record_outcome": frozenset({CLINICIAN}),
+    # How EHR users received the CDS Hooks cards (override rates per option): clinicians, and rule
+    # authors for rule governance. Counts only, no patient.
+    "view_override_analytics": frozenset({CLINICIAN, RULE_AUTHOR}),
 }
 
 

@@ -2,7 +2,7 @@
 signs a real JWT per call (tools/cds_client.py does the signing, as it does over real HTTP) and
 calls the service through Django's whole middleware stack.
 
-The example bundles are those of docs/fhir.md (fixtures/fhir/); their prefetch is built the way
+The example bundles are those of the FHIR mapping (fixtures/fhir/); their prefetch is built the way
 an EHR answers the service's prefetch templates.
 """
 

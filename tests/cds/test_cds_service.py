@@ -13,7 +13,6 @@ from tests.cds.conftest import DISCOVERY, SERVICE, Ehr, bundle_call, card_proble
 from tests.conftest import KB_VERSION, make_user
 from treatments import roles
 from treatments.models import Case, HookCard, HookEvaluation
-from treatments.rules.profile import fact_label
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ TOKEN = {"access_token": "t", "token_type": "Bearer", "expires_in": 60, "scope":
 SI_NET = "ex-si-net-g2.json"
 PANC_NEC = "ex-panc-nec-g3.json"
 SPARSE = "ex-sparse.json"
-# docs/fhir.md, "Example bundles": the profile bundle 1 maps to (direct and derived facts only).
+# The profile bundle 1 maps to (interop spec A.9; tests/fhir/expected/) (direct and derived facts only).
 SI_NET_PROFILE = {
     "age_years": 64,
     "primary_site": "small_intestine",
@@ -72,7 +71,7 @@ def test_bundle_1_gets_a_summary_card_and_one_card_per_candidate(ehr: Ehr) -> No
     count = list(statuses.values()).count
     assert summary["summary"].startswith(
         f"NET options (rules {KB_VERSION}): {count('candidate')} candidate, {count('needs_data')} need data, "
-        f"{count('not_suitable')} not suitable. Missing: {fact_label('resectable').lower()}"
+        f"{count('not_suitable')} not suitable. Missing: resectable"
     )
     assert [card["source"]["topic"]["code"] for card in options] == candidates
     assert "clinical_trial" in candidates
@@ -302,3 +301,25 @@ def _case(*, nhs_number: str, reference: str = "H100") -> Case:
         created_by=user,
         updated_by=user,
     )
+
+
+def test_a_stale_ehr_value_is_left_unknown_and_the_card_says_so(ehr: Ehr) -> None:
+    call = bundle_call(SI_NET)
+    for entry in call["prefetch"]["labs"]["entry"]:
+        if entry["resource"]["id"] == "egfr":
+            entry["resource"]["effectiveDateTime"] = "2023-01-10"
+
+    summary = ehr.post(SERVICE, call).json()["cards"][0]
+
+    stored = HookEvaluation.objects.get()
+    assert "egfr_ml_min" not in stored.profile
+    stale = [issue for issue in stored.issues if issue["code"] == "stale"]
+    assert stale
+    assert stale[0]["message"] in summary["detail"]
+
+
+def test_the_facts_used_are_listed_with_the_date_of_their_source(ehr: Ehr) -> None:
+    summary = ehr.patient_view(SI_NET).json()["cards"][0]
+
+    assert "**Facts used** (from the EHR)" in summary["detail"]
+    assert "Ki-67 index 8 % (2021-05-20)" in summary["detail"]

@@ -66,6 +66,12 @@ def shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
     return cut + "…"
 
 
+def _in_sentence(fact: str) -> str:
+    """A fact's label inside a sentence: "Resectable" -> "resectable", "eGFR" and "WHO grade" kept."""
+    label = fact_label(fact)
+    return label if label[:2].isupper() or label[:1].islower() else label[:1].lower() + label[1:]
+
+
 def too_little_data(profile: PatientProfile) -> bool:
     """Fewer than three tumour facts known: listing every option as "needs data" would say nothing."""
     known = profile.model_dump(exclude_none=True)
@@ -147,10 +153,10 @@ def summary_text(result: EvaluationResult, missing: list[str]) -> str:
     )
     named: list[str] = []
     for fact in missing:
-        attempt = f"{text} Missing: {', '.join([*named, fact_label(fact).lower()])}"
+        attempt = f"{text} Missing: {', '.join([*named, _in_sentence(fact)])}"
         if len(attempt) > SUMMARY_LIMIT:
             break
-        named.append(fact_label(fact).lower())
+        named.append(_in_sentence(fact))
     return f"{text} Missing: {', '.join(named)}" if named else text
 
 
@@ -176,7 +182,7 @@ def _status_section(result: EvaluationResult) -> str:
 
 def _why(verdict: Verdict) -> str:
     if verdict.status == "needs_data":
-        return f": needs {', '.join(fact_label(fact).lower() for fact in verdict.missing_facts)}"
+        return f": needs {', '.join(_in_sentence(fact) for fact in verdict.missing_facts)}"
     indication = _met_indication(verdict)
     return f" — {indication.rule.spec.title} (rule `{indication.rule.rule_id}`)" if indication else ""
 
