@@ -8,11 +8,14 @@ an EHR answers the service's prefetch templates.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -99,6 +102,38 @@ def ehr(published: Any) -> Ehr:
 
 def other_key(curve: ec.EllipticCurve | None = None) -> Any:
     return ec.generate_private_key(curve or ec.SECP384R1())
+
+
+# --- local HTTP servers (a JWK Set URL, an EHR's FHIR server) ------------------------------------
+
+Server = TypeVar("Server", bound=http.server.ThreadingHTTPServer)
+
+
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    """The tests' local servers answer JSON and log nothing."""
+
+    def send_json(self, status: int, body: Any, content_type: str = "application/json") -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """A real HTTP server on 127.0.0.1 (port 0: any free one), serving from a thread until the end."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- what every answer must respect (CDS Hooks 2.0 §Card Attributes, §Use of JSON) ----------------

@@ -5,9 +5,7 @@ database. The FHIR server is a real HTTP server on 127.0.0.1 that the test start
 from __future__ import annotations
 
 import http.server
-import json
 import logging
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +14,7 @@ import pytest
 from django.apps import apps
 from django.core import serializers
 
-from tests.cds.conftest import SERVICE, Ehr, bundle, bundle_call
+from tests.cds.conftest import SERVICE, Ehr, JsonHandler, bundle, bundle_call, serving
 from tools.cds_client import prefetch_from_bundle, searchset
 from treatments.models import HookEvaluation
 
@@ -33,7 +31,7 @@ class FhirServer(http.server.ThreadingHTTPServer):
     prefetch: dict[str, Any]
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: FhirServer
 
     def do_GET(self) -> None:  # noqa: N802 - the standard library's name
@@ -59,27 +57,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, searchset([]))
 
     def _send(self, status: int, body: Any) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send_json(status, body, "application/fhir+json")
 
 
 @pytest.fixture
 def fhir_server() -> Iterator[FhirServer]:
-    server = FhirServer(("127.0.0.1", 0), _Handler)
-    server.requests = []
-    server.prefetch = prefetch_from_bundle(bundle(SI_NET))[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FhirServer(("127.0.0.1", 0), _Handler)) as server:
+        server.requests = []
+        server.prefetch = prefetch_from_bundle(bundle(SI_NET))[1]
+        yield server
 
 
 def _base(server: FhirServer) -> str:

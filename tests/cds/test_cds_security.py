@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +15,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.test import Client
 
-from tests.cds.conftest import BASE, DISCOVERY, ISS, KID, SERVICE, Ehr, bundle_call, other_key, register
+from tests.cds.conftest import (
+    BASE,
+    DISCOVERY,
+    ISS,
+    KID,
+    SERVICE,
+    Ehr,
+    JsonHandler,
+    bundle_call,
+    other_key,
+    register,
+    serving,
+)
 from tools.cds_client import public_jwks, sign
 from treatments.models import AuditEvent, CdsJti
 
@@ -182,31 +193,19 @@ class _JwksServer(http.server.ThreadingHTTPServer):
     jwks: dict[str, Any] = {}
 
 
-class _JwksHandler(http.server.BaseHTTPRequestHandler):
+class _JwksHandler(JsonHandler):
     server: _JwksServer
 
     def do_GET(self) -> None:  # noqa: N802 - the standard library's name
         self.server.hits += 1
-        body = json.dumps(self.server.jwks).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send_json(200, self.server.jwks)
 
 
 @pytest.fixture
 def jwks_server() -> Iterator[_JwksServer]:
     """A real HTTP server on 127.0.0.1 that serves a JWK Set and counts every request it gets."""
-    server = _JwksServer(("127.0.0.1", 0), _JwksHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(_JwksServer(("127.0.0.1", 0), _JwksHandler)) as server:
+        yield server
 
 
 def _url(server: _JwksServer) -> str:
