@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 import urllib.request
@@ -32,6 +33,7 @@ MAX_LIFETIME_SECONDS = 300
 JWKS_CACHE_SECONDS = 3600
 JWKS_REFRESH_SECONDS = 60  # at most one forced download a minute per jku, on an unknown kid
 JWKS_MAX_BYTES = 100_000
+PURGE_SHARE = 0.01
 EC_CURVES = {"ES256": "secp256r1", "ES384": "secp384r1"}
 MIN_RSA_BITS = 2048
 
@@ -126,7 +128,7 @@ def _use_jti(iss: str, jti: str, exp: int) -> None:
             CdsJti.objects.create(iss=iss, jti=jti, expires_at=expires)
     except IntegrityError:
         raise CdsAuthFailed("jti replayed") from None
-    if int(time.time()) % 100 == 0:  # about one call in a hundred tidies up
+    if random.random() < PURGE_SHARE:  # about one call in a hundred tidies up
         CdsJti.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
 
 
