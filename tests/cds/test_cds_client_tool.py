@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,6 +90,7 @@ def test_the_test_client_talks_to_a_running_server_from_keys_to_feedback(
     assert CardFeedback.objects.count() == 4  # accepted and overridden, on bundles 1 and 2
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_curl_line_it_prints_runs_as_printed(server: Gunicorn, tmp_path: Path) -> None:
     base = server.url + "/cds-hooks"
     env = _environment(base)
