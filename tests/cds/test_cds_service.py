@@ -323,3 +323,12 @@ def test_the_facts_used_are_listed_with_the_date_of_their_source(ehr: Ehr) -> No
 
     assert "**Facts used** (from the EHR)" in summary["detail"]
     assert "Ki-67 index 8 % (2021-05-20)" in summary["detail"]
+
+
+def test_a_prefetch_seen_before_is_not_validated_again_but_a_changed_one_is(ehr: Ehr) -> None:
+    assert ehr.patient_view(SI_NET).status_code == 200
+    assert ehr.patient_view(SI_NET).status_code == 200  # the same bytes: validated once per process
+    call = bundle_call(SI_NET)
+    call["prefetch"]["tumour"]["entry"][0]["resource"]["status"] = 7
+
+    assert ehr.post(SERVICE, call).status_code == 400

@@ -8,16 +8,20 @@ confirmation, which an EHR call cannot give.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.conf import settings
 from pydantic import ValidationError
 
 from .. import selectors
-from ..fhir.mapping import MAPPING_VERSION, MappingResult, map_resources
+from ..fhir.mapping import MAPPING_VERSION, MappingOptions, MappingResult, map_resources
 from ..models import Case, CdsClient, nhs_number_is_valid
 from ..rules.profile import PatientProfile, error_list
 from ..services.cds import hook_evaluation_record
@@ -51,8 +55,7 @@ def patient_view(
     if gathered.empty & set(prefetch.REQUIRED):
         return no_cards()  # the EHR holds no patient or no conditions: nothing to say
     linked_case = linked_case_for(gathered.patient())
-    values: list[dict[str, Any] | None] = list(gathered.values)
-    mapping = map_resources(values, patient_id=call.context.patientId, now=received_at)
+    mapping = _map(gathered.values, patient_id=call.context.patientId, now=received_at)
     if not has_net_condition(mapping) and linked_case is None:
         return no_cards()
     profile, dropped = usable_profile(mapping.profile)
@@ -85,6 +88,47 @@ def patient_view(
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
     return {"cards": cards}
+
+
+class _Validated:
+    """Digests of prefetch values (a Bundle or a resource, byte for byte) that passed the FHIR R4
+    validation already, per process: the same chart opened again skips the costly check (about 25 ms
+    for bundle 1), whose outcome for the same bytes cannot differ. At most MAX_VALIDATED are kept."""
+
+    MAX_VALIDATED = 4096
+
+    def __init__(self) -> None:
+        self.digests: OrderedDict[bytes, None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def all_known(self, digests: list[bytes]) -> bool:
+        with self.lock:
+            return all(digest in self.digests for digest in digests)
+
+    def remember(self, digests: list[bytes]) -> None:
+        with self.lock:
+            for digest in digests:
+                self.digests[digest] = None
+                self.digests.move_to_end(digest)
+            while len(self.digests) > self.MAX_VALIDATED:
+                self.digests.popitem(last=False)
+
+
+_validated = _Validated()
+
+
+def _map(values: list[dict[str, Any]], *, patient_id: str, now: datetime) -> MappingResult:
+    """The FHIR mapping of the gathered values, validated as FHIR R4 unless exactly these values
+    passed before (FhirInputError when they do not)."""
+    digests = [hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).digest() for value in values]
+    known = _validated.all_known(digests)
+    resources: list[dict[str, Any] | None] = list(values)
+    mapping = map_resources(
+        resources, patient_id=patient_id, now=now, options=MappingOptions(validate=not known)
+    )
+    if not known:
+        _validated.remember(digests)
+    return mapping
 
 
 def has_net_condition(mapping: MappingResult) -> bool:
