@@ -11,8 +11,10 @@ import uuid
 from typing import Any
 
 import jwt
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -58,6 +60,14 @@ def validate_urls(value: Any) -> None:
         not isinstance(url, str) or not url.startswith(("https://", "http://")) for url in value
     ):
         raise ValidationError("Enter a list of URLs (https in production).")
+
+
+class FastJSONEncoder(DjangoJSONEncoder):
+    """Encodes with orjson: a hook evaluation's answer and cards are large, and the standard library's
+    encoder took about a quarter of a call's time. Anything orjson cannot encode goes to Django's."""
+
+    def encode(self, o: Any) -> str:
+        return orjson.dumps(o, default=self.default).decode()
 
 
 class CdsClientQuerySet(models.QuerySet["CdsClient"]):
@@ -157,14 +167,23 @@ class HookEvaluation(models.Model):
     encounter_ref = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(db_index=True)
     mapping_version = models.CharField(max_length=40, blank=True)
-    profile = models.JSONField(help_text="The facts evaluated (direct and derived only).")
-    fact_sources = models.JSONField(default=dict, blank=True, help_text="Provenance of each fact.")
-    issues = models.JSONField(default=list, blank=True, help_text="What the mapping could not use, and why.")
-    result = models.JSONField(help_text="The engine's answer in contract form.")
+    profile = models.JSONField(
+        encoder=FastJSONEncoder, help_text="The facts evaluated (direct and derived only)."
+    )
+    fact_sources = models.JSONField(
+        encoder=FastJSONEncoder, default=dict, blank=True, help_text="Provenance of each fact."
+    )
+    issues = models.JSONField(
+        encoder=FastJSONEncoder,
+        default=list,
+        blank=True,
+        help_text="What the mapping could not use, and why.",
+    )
+    result = models.JSONField(encoder=FastJSONEncoder, help_text="The engine's answer in contract form.")
     rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="hook_evaluations")
     ruleset_version = models.CharField(max_length=40)
     ruleset_checksum = models.CharField(max_length=64)
-    cards = models.JSONField(help_text="The cards exactly as returned.")
+    cards = models.JSONField(encoder=FastJSONEncoder, help_text="The cards exactly as returned.")
     linked_case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.PROTECT, related_name="hook_evaluations"
     )
