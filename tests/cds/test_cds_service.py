@@ -256,6 +256,19 @@ def test_a_call_for_a_patient_with_a_case_is_linked_to_it_by_nhs_number(ehr: Ehr
     assert HookEvaluation.objects.get().linked_case == case
 
 
+def test_a_patient_resource_of_another_patient_links_nothing(ehr: Ehr) -> None:
+    _case(nhs_number="9434765919")
+    call = bundle_call(SI_NET)
+    call["prefetch"]["patient"]["identifier"] = [
+        {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}
+    ]
+    call["context"]["patientId"] = "someone-else"
+
+    ehr.post(SERVICE, call)
+
+    assert not HookEvaluation.objects.filter(linked_case__isnull=False).exists()
+
+
 def test_a_wrong_check_digit_or_two_cases_link_nothing(ehr: Ehr) -> None:
     _case(nhs_number="9434765919", reference="H1")
     _case(nhs_number="9434765919", reference="H2")

@@ -54,7 +54,7 @@ def patient_view(
     gathered = prefetch.gather(call, client)
     if gathered.empty & set(prefetch.REQUIRED):
         return no_cards()  # the EHR holds no patient or no conditions: nothing to say
-    linked_case = linked_case_for(gathered.patient())
+    linked_case = linked_case_for(gathered.patient(), call.context.patientId)
     mapping = _map(gathered.values, patient_id=call.context.patientId, now=received_at)
     if not has_net_condition(mapping) and linked_case is None:
         return no_cards()
@@ -160,9 +160,10 @@ def usable_profile(facts: dict[str, Any]) -> tuple[PatientProfile, list[dict[str
     return PatientProfile(), dropped
 
 
-def linked_case_for(patient: dict[str, Any] | None) -> Case | None:
-    """The active case with the patient's NHS number (valid check digit, exactly one case)."""
-    if patient is None:
+def linked_case_for(patient: dict[str, Any] | None, patient_id: str) -> Case | None:
+    """The active case with the NHS number of the patient in context (valid check digit, exactly one
+    case). A Patient resource with another id links nothing: it is not this call's patient."""
+    if patient is None or patient.get("id") != patient_id:
         return None
     numbers = {
         str(identifier.get("value", "")).replace(" ", "")
