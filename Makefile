@@ -53,7 +53,7 @@ run: install $(ENV_FILE)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py load_knowledge_base --no-approval
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) CDS_HOOKS_BASE_URL=$${CDS_HOOKS_BASE_URL:-http://$(HOST):$(PORT)/cds-hooks} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL ... from the environment (docs/deployment.md).
 serve: install

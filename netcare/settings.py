@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "netcare.logging.RequestIdMiddleware",
     # Outermost but for the request id: every error under /api/ leaves as JSON in the API's error shape.
     "treatments.api.middleware.ApiJsonErrorsMiddleware",
+    # CORS for the CDS Hooks paths only; a preflight is answered here.
+    "treatments.cds.middleware.CdsCorsMiddleware",
     "netcare.middleware.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "netcare.middleware.ContentSecurityPolicyMiddleware",
@@ -349,6 +351,31 @@ SPECTACULAR_SETTINGS = {
         "treatments.api.schema_hooks.add_error_responses",
     ],
 }
+
+# --- CDS Hooks (docs/cds-hooks.md) ----------------------------------------------------------------
+# The public URL the EHR calls, ending in /cds-hooks. Each JWT's aud is checked against it (never
+# against the request's Host header). Development (DEBUG, `make run`) defaults to the local server;
+# in production the CDS service answers 503 until it is set.
+CDS_HOOKS_BASE_URL = env_str("CDS_HOOKS_BASE_URL", "http://127.0.0.1:8000/cds-hooks" if DEBUG else "").rstrip(
+    "/"
+)
+if CDS_HOOKS_BASE_URL and not re.fullmatch(r"https?://[^/?#]+/cds-hooks", CDS_HOOKS_BASE_URL):
+    raise ImproperlyConfigured(
+        f"CDS_HOOKS_BASE_URL={CDS_HOOKS_BASE_URL!r} must be a URL ending in /cds-hooks, "
+        "e.g. https://netcare.example.nhs.uk/cds-hooks"
+    )
+# Where the cards' links point: NETcare's own pages at the same origin.
+CDS_HOOKS_APP_URL = CDS_HOOKS_BASE_URL.removesuffix("/cds-hooks")
+# Browser-based EHRs allowed to call the CDS endpoints from their pages (CORS); none by default.
+CDS_HOOKS_CORS_ORIGINS = env_list("CDS_HOOKS_CORS_ORIGINS", [])
+# Calls per client (JWT iss); over it, 429 with Retry-After.
+CDS_HOOKS_THROTTLE = _rate("CDS_HOOKS_THROTTLE", "600/min")
+CDS_HOOKS_MAX_BODY_BYTES = env_int("CDS_HOOKS_MAX_BODY_BYTES", 5_000_000, minimum=10_000)
+# Seconds for one query to an EHR's FHIR server (missing prefetch), and for a JWK Set download.
+CDS_HOOKS_FHIR_TIMEOUT_SECONDS = env_int("CDS_HOOKS_FHIR_TIMEOUT_MS", 1500, minimum=100) / 1000
+CDS_HOOKS_JWKS_TIMEOUT_SECONDS = 2.0
+# One card per candidate option besides the summary card (off: the summary card only).
+CDS_OPTION_CARDS = env_bool("CDS_OPTION_CARDS", True)
 
 # --- Logs (netcare/logging.py) ---------------------------------------------------------------------
 # One JSON object per line with the request id (production), or a readable line (development).

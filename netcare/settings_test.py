@@ -18,6 +18,9 @@ os.environ.setdefault("NETCARE_LOGIN_FAILURES_PER_ADDRESS", "100000")
 # Creating and dropping test databases on a busy shared server can outlast production's 5 s
 # statement timeout; the tests of the timeout set their own.
 os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "60000")
+# The CDS Hooks service as the test client calls it (JWT aud = this URL + the path).
+os.environ.setdefault("CDS_HOOKS_BASE_URL", "http://testserver/cds-hooks")
+os.environ.setdefault("CDS_HOOKS_THROTTLE", "100000/min")
 # Look tokens up on every request, so each test sees its own database; the cache has its own tests.
 os.environ.setdefault("TOKEN_CACHE_SECONDS", "0")
 # REDIS_URL (exported by `make test`) is for the Redis-marked tests only, which pass it on

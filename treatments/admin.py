@@ -28,9 +28,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from . import roles
-from .models import ApiToken, AuditEvent, Modality, Rule, RuleSet
+from .models import ApiToken, AuditEvent, CdsClient, Modality, Rule, RuleSet
 from .services import audit, tokens
 from .services.access import acting_as
+from .services.cds import cds_client_audit
 
 
 class KnowledgeReadOnly(admin.ModelAdmin):
@@ -207,6 +208,27 @@ class ApiTokenAdmin(admin.ModelAdmin):
             for token in queryset.select_related("user")
         )
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+
+# --- CDS Hooks clients: who may call the CDS service (docs/cds-hooks.md) ---------------------------
+
+
+@admin.register(CdsClient)
+class CdsClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "iss", "enabled", "allowed_algs", "updated_at")
+    list_filter = ("enabled",)
+    search_fields = ("name", "iss")
+    readonly_fields = ("created_by", "created_at", "updated_by", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        cds_client_audit(actor=request.user, client=obj, change="update" if change else "create")  # type: ignore[arg-type]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # its calls refer to it: disable it instead
 
 
 # --- users and groups: changes audited under the administrator who made them (F5) -----------------

@@ -62,6 +62,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "view_impact": GOVERNANCE_ROLES | {CLINICIAN},
     # ... and the cases themselves (links, hospital references): those who may see cases.
     "view_impact_identified": frozenset({CLINICIAN}),
+    # How EHR users received the CDS Hooks cards (override rates per option): clinicians, and those
+    # who keep the rules right (rule governance). Counts only, no patient.
+    "view_override_analytics": GOVERNANCE_ROLES | {CLINICIAN},
 }
 
 

@@ -31,27 +31,33 @@ class _FixedWindow:
         rate = self.get_rate()
         if rate is None:
             return True
-        limit, period = _parse(rate)
         ident = self.get_cache_key(request, view)  # type: ignore[attr-defined]
         if ident is None:
             return True
-        now = time.time()
-        window = math.floor(now / period)
-        key = f"{ident}:{window}"
-        # add() then incr(): the first request of a window creates the counter, the rest count up.
-        if cache.add(key, 1, timeout=period + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=period + 1)
-                count = 1
-        self.wait_seconds = (window + 1) * period - now
-        return count <= limit
+        allowed, self.wait_seconds = rate_take(ident, rate)
+        return allowed
 
     def wait(self) -> float:
         return self.wait_seconds
+
+
+def rate_take(ident: str, rate: str) -> tuple[bool, float]:
+    """Count one request of `ident` against `rate` (e.g. "600/min"): (allowed, seconds until the
+    window ends). Shared by the API throttles and the CDS Hooks service."""
+    limit, period = _parse(rate)
+    now = time.time()
+    window = math.floor(now / period)
+    key = f"{ident}:{window}"
+    # add() then incr(): the first request of a window creates the counter, the rest count up.
+    if cache.add(key, 1, timeout=period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+    return count <= limit, (window + 1) * period - now
 
 
 def _parse(rate: str) -> tuple[int, int]:

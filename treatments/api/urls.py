@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path, re_path, register_converter
 
-from . import cases, catalogue, eligibility, fhir, governance, meetings, tokens
+from . import cases, catalogue, cds, eligibility, fhir, governance, meetings, tokens
 from .exceptions import api_not_found
 from .versions import ApiVersion, deprecated
 
@@ -25,7 +25,12 @@ app_name = "api"
 def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
     """The API's URL map for one version: the same views, told which version they serve."""
     v = {"api_version": version}
+    # New in v2 (v1 is frozen as published): the override analytics of the CDS Hooks cards.
+    v2_only = [
+        path("cds/feedback/summary/", cds.FeedbackSummaryView.as_view(**v), name="cds-feedback-summary"),
+    ]
     return [
+        *(v2_only if version == "v2" else []),
         path("auth/token/", tokens.TokenView.as_view(**v), name="token"),
         path("eligibility/", eligibility.EligibilityView.as_view(**v), name="eligibility"),
         path("eligibility/batch/", eligibility.EligibilityBatchView.as_view(**v), name="eligibility-batch"),

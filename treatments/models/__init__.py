@@ -1,10 +1,21 @@
-"""NETcare's data, by area: the knowledge base, the MDT workflow, the audit trail and API tokens.
+"""NETcare's data, by area: the knowledge base, the MDT workflow, the audit trail, API tokens and
+CDS Hooks clients and calls.
 
 Everything is re-exported here, so `treatments.models.Case` (and migration 0003's
 `treatments.models.validate_nhs_number`) keep working whatever module a model lives in.
 """
 
 from .audit import AuditEvent, AuditEventQuerySet, ReadOnlyError
+from .cds import (
+    SUPPORTED_ALGS,
+    CardFeedback,
+    CdsClient,
+    CdsClientQuerySet,
+    CdsJti,
+    HookCard,
+    HookEvaluation,
+    HookEvaluationQuerySet,
+)
 from .governance import GoldenRun, ImpactReport, RuleSetReview
 from .knowledge import Modality, ModalityQuerySet, Rule, RuleQuerySet, RuleSet, RuleSetQuerySet
 from .mdt import (
@@ -27,6 +38,14 @@ __all__ = [
     "ApiTokenQuerySet",
     "AuditEvent",
     "AuditEventQuerySet",
+    "CardFeedback",
+    "CdsClient",
+    "CdsClientQuerySet",
+    "CdsJti",
+    "HookCard",
+    "HookEvaluation",
+    "HookEvaluationQuerySet",
+    "SUPPORTED_ALGS",
     "Case",
     "CaseQuerySet",
     "Evaluation",

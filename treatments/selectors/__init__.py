@@ -21,6 +21,7 @@ from .cases import (
     with_latest_evaluation,
 )
 from .catalogue import catalogue, modality_detail
+from .cds import case_for_nhs_number, feedback_summary, hook_evaluation_get, pending_feedback
 from .fhir import ImportRow, bundle_sha256, fhir_import_preview, fhir_load, fhir_map, fhir_options
 from .meetings import (
     Concordance,
@@ -56,6 +57,7 @@ __all__ = [
     "NoPublishedRuleSet",
     "WorklistRow",
     "case_evaluations",
+    "case_for_nhs_number",
     "case_get",
     "case_list",
     "case_outcomes",
@@ -67,7 +69,9 @@ __all__ = [
     "evaluation_get",
     "evaluation_result",
     "evaluation_staleness",
+    "feedback_summary",
     "forget_published_ruleset",
+    "hook_evaluation_get",
     "latest_evaluation",
     "latest_evaluation_prefetch",
     "meeting_concordance",
@@ -77,6 +81,7 @@ __all__ = [
     "modality_detail",
     "modality_names",
     "modality_spec",
+    "pending_feedback",
     "published_ruleset",
     "published_ruleset_ref",
     "RuleSetRef",

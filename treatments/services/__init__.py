@@ -16,6 +16,7 @@ from .cases import (
     refuse_archived,
     review_allowed,
 )
+from .cds import FeedbackNotRecordable, cds_feedback_review
 from .errors import (
     CaseAlreadyOnMeeting,
     CaseArchived,
@@ -103,6 +104,7 @@ __all__ = [
     "CaseNotOnMeeting",
     "EditConflict",
     "EvaluationSuperseded",
+    "FeedbackNotRecordable",
     "FactsContradict",
     "InvalidChange",
     "NotEvaluated",
@@ -117,6 +119,7 @@ __all__ = [
     "case_evaluate",
     "case_evaluate_once",
     "case_update",
+    "cds_feedback_review",
     "default_path",
     "display_name",
     "knowledge_base_publish",

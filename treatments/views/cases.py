@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,7 +32,7 @@ from ..forms import (
     ReviewForm,
 )
 from ..inputs import CaseChange, CaseCreate
-from ..models import Case, Review
+from ..models import CardFeedback, Case, Review
 from ..roles import can, capability_required
 from ..rules import explain
 from ..selectors import governance
@@ -192,6 +192,9 @@ def _render_case(
         "can_export": can(user, "export_summary"),
         "history": history(case, history_page(request.GET.get("history"))),
         "meetings": list(case.meetings.order_by("-date")),
+        # What EHR users said about NETcare's CDS cards for this patient, not yet a review.
+        "ehr_feedback": list(selectors.pending_feedback(case)),
+        "may_record_feedback": editable and can(user, "review_options"),
         **facts_context(case.facts, case.fact_sources),
     }
     if evaluation is not None:
@@ -306,6 +309,22 @@ def case_review(request: HttpRequest, pk: int, eid: int, modality: str) -> HttpR
         return _render_case(request, case, key=modality, form=form, status=409)
     messages.success(request, "Review saved.")
     return redirect(reverse("case_detail", args=[case.pk]) + f"#option-{modality}")
+
+
+@capability_required("review_options")
+@require_POST
+@never_cache
+@needs_ruleset
+def case_ehr_feedback_review(request: HttpRequest, pk: int, fid: int) -> HttpResponse:
+    """Record one piece of the EHR's feedback on a CDS card as the clinician's review of that option."""
+    case = case_or_404(pk)
+    feedback = get_object_or_404(CardFeedback, pk=fid, hook_evaluation__linked_case=case)
+    try:
+        review = services.cds_feedback_review(actor=acting_user(request), feedback=feedback)
+    except services.WorkflowError as exc:
+        return refusal(request, exc, back=reverse("case_detail", args=[case.pk]))
+    messages.success(request, f"EHR feedback recorded as a review ({review.get_decision_display().lower()}).")
+    return redirect(reverse("case_detail", args=[case.pk]) + f"#option-{review.modality}")
 
 
 def _rebound(posted: QueryDict, prefix: str, version: int | None) -> ReviewForm:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import cases, catalogue, check, fhir, governance, meetings, summaries
+from . import cases, catalogue, cds, check, fhir, governance, meetings, summaries
 
 urlpatterns = [
     path("", catalogue.home, name="home"),
@@ -26,6 +26,13 @@ urlpatterns = [
         cases.case_review,
         name="case_review",
     ),
+    path(
+        "cases/<int:pk>/ehr-feedback/<int:fid>/review/",
+        cases.case_ehr_feedback_review,
+        name="case_ehr_feedback_review",
+    ),
+    # The CDS cards' link into NETcare (docs/cds-hooks.md): the linked case, or the check it made.
+    path("cds/evaluations/<uuid:pk>/", cds.hook_evaluation, name="cds_evaluation"),
     path("cases/<int:pk>/summary/", summaries.case_summary, name="case_summary"),
     path("cases/<int:pk>/summary.pdf", summaries.case_summary_pdf, name="case_summary_pdf"),
     # rule governance: the rule sets, a draft's tabs and its workflow steps
