@@ -15,6 +15,7 @@ from .cases import (
     refuse_archived,
     review_allowed,
 )
+from .checks import case_create_from_check
 from .errors import (
     CaseAlreadyOnMeeting,
     CaseArchived,
@@ -64,6 +65,7 @@ __all__ = [
     "audit_record",
     "case_archive",
     "case_create",
+    "case_create_from_check",
     "case_evaluate",
     "case_evaluate_once",
     "case_update",
