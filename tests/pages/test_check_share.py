@@ -17,8 +17,9 @@ from django.test import Client
 from tests.conftest import KB_VERSION
 from tests.pages.helpers import form_data, golden, shown_options
 from tests.pages.mdt import QUESTION, actions, create_case, create_meeting, field_error, from_tag, text
-from treatments import services
-from treatments.forms import MAX_RESULT_QUERY, profile_query
+from treatments import selectors, services
+from treatments.forms import MAX_RESULT_QUERY, PatientForm, profile_query
+from treatments.forms.fields import DETAIL_MAX_ROWS, DETAIL_PARTS, detail_field_name
 from treatments.inputs import CaseChange
 from treatments.models import AuditEvent, Case, Evaluation, MeetingCase
 from treatments.rules.profile import PatientProfile
@@ -59,7 +60,9 @@ def save_post(**fields: Any) -> dict[str, Any]:
 def test_the_check_form_sends_the_facts_in_the_address(clinician_client: Client) -> None:
     html = clinician_client.get("/check/").content.decode()
 
-    assert '<form method="get" action="/check/" class="patient-form"' in html
+    form = from_tag(html, 'class="patient-form"', 200)
+    assert form.startswith('<form method="get" action="/check/" class="patient-form"')
+    assert 'data-short-address="prior_therapies_known"' in form.partition(">")[0]
     assert "csrfmiddlewaretoken" not in from_tag(html, 'class="patient-form"', 100_000)
 
 
@@ -88,8 +91,24 @@ def test_the_form_sent_by_get_with_every_field_is_a_result_too(clinician_client:
     response = clinician_client.get("/check/", query)
 
     assert response.status_code == 200
-    assert len(urlencode(query, doseq=True)) < MAX_RESULT_QUERY
+    assert len(urlencode(query, doseq=True)) < MAX_RESULT_QUERY, len(urlencode(query, doseq=True))
     assert link(response.content.decode(), "result-link") == f"/check/?{profile_query(PROFILE)}"
+
+
+def test_the_form_with_every_prior_treatment_row_filled_still_fits_a_link(clinician_client: Client) -> None:
+    """Without JavaScript the form sends every field; the longest realistic values still fit."""
+    form = PatientForm(modality_names=selectors.published_ruleset().names)
+    longest = {
+        name: max((str(value) for value, _ in getattr(field, "choices", [])), key=len, default="120")
+        for name, field in form.fields.items()
+    }
+    query: dict[str, Any] = {name: longest[name] for name in form.fields}
+    query["prior_therapies"] = [key for key, _ in form.fields["prior_therapies"].choices]  # type: ignore[attr-defined]
+    for row in range(DETAIL_MAX_ROWS):
+        for part in DETAIL_PARTS:
+            query[detail_field_name(row, part)] = longest[detail_field_name(0, part)]
+
+    assert len(urlencode(query, doseq=True)) < MAX_RESULT_QUERY, len(urlencode(query, doseq=True))
 
 
 def test_a_link_keeps_unknown_none_and_the_prior_treatments_apart(clinician_client: Client) -> None:

@@ -48,9 +48,11 @@ from .fields import (
 
 # The what-if form carries the profile it started from; refuse anything far larger than a profile.
 MAX_ENCODED_PROFILE = 20_000  # characters: a full profile is well under 2,000
-# A result's link carries its facts in the query string (GET /check/?...). Even the check form's own
-# GET, which sends every field, stays well below this; a longer query was not made by NETcare.
-MAX_RESULT_QUERY = 4_000  # characters
+# A result's link carries its facts in the query string (GET /check/?...). The check form's own GET
+# without JavaScript sends every field: under 6,900 characters even with every treatment ticked and
+# every prior-treatment row filled with the longest values (a page test measures it). gunicorn
+# refuses request lines over 8,190 (gunicorn.conf.py); a longer query was not made by NETcare.
+MAX_RESULT_QUERY = 7_500  # characters
 
 
 class FactGroup(NamedTuple):
