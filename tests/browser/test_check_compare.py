@@ -17,12 +17,10 @@ from tests.browser.conftest import audit
 from tests.browser.test_clinician_journey import fill_profile, log_in
 from tests.conftest import KB_VERSION
 from tests.pages.helpers import golden
-from tests.pages.mdt import create_case
-from tests.pages.test_case_pages import publish_new_version
+from tests.pages.test_check_share import evaluated_under_two_rule_sets
 from treatments import services
-from treatments.inputs import CaseChange, MeetingInput
+from treatments.inputs import MeetingInput
 from treatments.models import Case, Evaluation, MeetingCase
-from treatments.rules.profile import PatientProfile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -135,16 +133,9 @@ def test_check_what_if_reset_link_then_save_as_case_on_a_meeting(new_page: Any, 
 def test_two_evaluations_of_a_case_side_by_side(
     new_page: Any, ready: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    vignette = golden("34_missing_krenning_pnet")
-    case = create_case(ready, "NET-6001", vignette["profile"])
-    first = services.case_evaluate(actor=ready, case=case)
-    profile = PatientProfile.model_validate(
-        {**vignette["profile"], "krenning_score": 1, "sstr_imaging": "negative"}
+    case, first, second = evaluated_under_two_rule_sets(
+        ready, "NET-6001", django_capture_on_commit_callbacks, krenning_score=1, sstr_imaging="negative"
     )
-    case = services.case_update(actor=ready, case=case, data=CaseChange(version=1, profile=profile))
-    with django_capture_on_commit_callbacks(execute=True):
-        publish_new_version("9.9.9")
-    second = services.case_evaluate(actor=ready, case=case)
     page = new_page()
     log_in(page, f"/cases/{case.pk}/")
 

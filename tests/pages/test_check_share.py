@@ -331,19 +331,29 @@ def test_a_visitor_is_sent_to_log_in(client: Client, published: object) -> None:
 # --- two evaluations side by side -------------------------------------------------------------
 
 
-def test_two_evaluations_under_different_rule_sets_are_compared_option_by_option(
-    clinician_client: Client, clinician: User, django_capture_on_commit_callbacks: Any
-) -> None:
+def evaluated_under_two_rule_sets(
+    actor: User, reference: str, capture: Any, **changes: Any
+) -> tuple[Case, Evaluation, Evaluation]:
+    """A pancreatic NET (Krenning score unknown) evaluated with the knowledge base, then with its
+    facts changed evaluated again under rule set 9.9.9."""
     from tests.pages.test_case_pages import publish_new_version
 
     vignette = golden("34_missing_krenning_pnet")
-    case = create_case(clinician, "NET-2001", vignette["profile"])
-    first = services.case_evaluate(actor=clinician, case=case)
-    profile = PatientProfile.model_validate({**vignette["profile"], "krenning_score": 3})
-    case = services.case_update(actor=clinician, case=case, data=CaseChange(version=1, profile=profile))
-    with django_capture_on_commit_callbacks(execute=True):
+    case = create_case(actor, reference, vignette["profile"])
+    first = services.case_evaluate(actor=actor, case=case)
+    profile = PatientProfile.model_validate({**vignette["profile"], **changes})
+    case = services.case_update(actor=actor, case=case, data=CaseChange(version=1, profile=profile))
+    with capture(execute=True):  # the publication forgets the cached rule set
         publish_new_version("9.9.9")
-    second = services.case_evaluate(actor=clinician, case=case)
+    return case, first, services.case_evaluate(actor=actor, case=case)
+
+
+def test_two_evaluations_under_different_rule_sets_are_compared_option_by_option(
+    clinician_client: Client, clinician: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    case, first, second = evaluated_under_two_rule_sets(
+        clinician, "NET-2001", django_capture_on_commit_callbacks, krenning_score=3
+    )
 
     response = clinician_client.get(f"/cases/{case.pk}/changes/?before={second.pk}&after={first.pk}")
 
