@@ -90,6 +90,7 @@ def test_the_original_check_stays_the_base_of_every_what_if(clinician_client: Cl
     second = {**whatif_data(MISSING_KRENNING, krenning_score=1), "base": posted_base(html)}
     html = clinician_client.post("/check/what-if/", second, headers={"HX-Request": "true"}).content.decode()
     panel = html[html.index('<section class="what-changed"') :]
+    assert '<h2 id="what-changed-title" tabindex="-1">What changed from the original check</h2>' in panel
     assert "<strong>Krenning score</strong> unknown" in panel  # from the original, not from 3
 
     back = {**whatif_data(MISSING_KRENNING), "base": posted_base(html)}
