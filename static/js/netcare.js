@@ -25,6 +25,22 @@
     }
   });
 
+  // The check form is sent by GET, so that the result's address holds its facts. Leave out the
+  // facts left unknown (absent means unknown): the address stays short enough to share. Without
+  // JavaScript the form sends every field, which means the same. One field is always kept, since
+  // /check/ with no query at all is the empty form rather than a result.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-short-address]") || event.defaultPrevented) { return; }
+    var keep = form.getAttribute("data-short-address");
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) {
+      if (name === keep || (value !== "" && value !== "unknown")) { params.append(name, value); }
+    });
+    event.preventDefault();
+    window.location.assign(form.action + "?" + params.toString());
+  });
+
   // After a failed submission, take keyboard and screen-reader users to the list of problems.
   ready(function () {
     var summary = document.querySelector(".error-summary");

@@ -158,8 +158,8 @@ def test_what_if_updates_the_result_in_place_and_says_what_changed(page: Any, re
     assert "No unknown fact holds an option back." in page.locator("#data-to-obtain").inner_text()
     audit(page, "result after what-if (htmx)")
 
-    # A second what-if starts from the new result. (Negative SSTR imaging needs a Krenning score
-    # below 2: contract 1.2 refuses the contradiction.)
+    # A second what-if is compared with the original check again. (Negative SSTR imaging needs a
+    # Krenning score below 2: contract 1.2 refuses the contradiction.)
     page.locator("#id_krenning_score").fill("1")
     page.check('input[name="sstr_imaging"][value="negative"]')
     page.locator("#whatif-submit").click()

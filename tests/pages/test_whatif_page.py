@@ -71,14 +71,76 @@ def test_what_if_with_htmx_returns_only_the_result_region(clinician_client: Clie
     assert "Vary" in response and "HX-Request" in response["Vary"]
 
 
-def test_the_new_result_becomes_the_base_of_the_next_what_if(clinician_client: Client) -> None:
+def posted_base(html: str) -> str:
+    base = re.search(r'<input type="hidden" name="base" value="([^"]*)"', html)
+    assert base
+    return unescape(base.group(1))
+
+
+def test_the_original_check_stays_the_base_of_every_what_if(clinician_client: Client) -> None:
+    """UX review, Journey 1: each what-if became the new baseline, so putting a value back showed a
+    change rather than the original patient. Every what-if is now compared with the original."""
     html = clinician_client.post(
         "/check/what-if/", whatif_data(MISSING_KRENNING, krenning_score=3), headers={"HX-Request": "true"}
     ).content.decode()
 
-    base = re.search(r'<input type="hidden" name="base" value="([^"]*)"', html)
-    assert base and json.loads(unescape(base.group(1)))["krenning_score"] == 3
-    assert re.search(r'name="krenning_score" value="3"', html)
+    assert "krenning_score" not in json.loads(posted_base(html))  # still the original: unknown
+    assert re.search(r'name="krenning_score" value="3"', html)  # the form shows the what-if
+
+    second = {**whatif_data(MISSING_KRENNING, krenning_score=1), "base": posted_base(html)}
+    html = clinician_client.post("/check/what-if/", second, headers={"HX-Request": "true"}).content.decode()
+    panel = html[html.index('<section class="what-changed"') :]
+    assert '<h2 id="what-changed-title" tabindex="-1">What changed from the original check</h2>' in panel
+    assert "<strong>Krenning score</strong> unknown" in panel  # from the original, not from 3
+
+    back = {**whatif_data(MISSING_KRENNING), "base": posted_base(html)}
+    html = clinician_client.post("/check/what-if/", back, headers={"HX-Request": "true"}).content.decode()
+    assert "No fact was changed." in html and "No option changed status." in html
+
+
+def test_reset_to_original_links_to_the_original_result(clinician_client: Client) -> None:
+    html = clinician_client.post(
+        "/check/what-if/", whatif_data(MISSING_KRENNING, krenning_score=3)
+    ).content.decode()
+
+    reset = re.search(r'<a href="([^"]*)" class="button button-secondary" id="reset-original">', html)
+    assert reset
+    original = clinician_client.get(unescape(reset.group(1)))
+    assert original.status_code == 200
+    page = original.content.decode()
+    assert '<section class="what-changed"' not in page and 'id="reset-original"' not in page
+    assert shown_options(page)["prrt_lu177"].group == "needs_data"
+    assert PatientProfile.model_validate(json.loads(posted_base(page))) == PatientProfile(**MISSING_KRENNING)
+
+
+def test_a_fresh_result_offers_no_reset(clinician_client: Client) -> None:
+    html = clinician_client.post("/check/", form_data(MISSING_KRENNING)).content.decode()
+
+    assert 'id="result-link"' in html and 'id="reset-original"' not in html
+
+
+def test_the_what_if_shows_the_original_and_the_what_if_option_by_option(clinician_client: Client) -> None:
+    html = clinician_client.post(
+        "/check/what-if/", whatif_data(MISSING_KRENNING, krenning_score=3)
+    ).content.decode()
+
+    table = html[html.index('<table class="data-table comparison-table" id="comparison-table">') :]
+    table = table[: table.index("</table>")]
+    assert "<caption>Every option in the original check and in this what-if</caption>" in table
+    assert '<th scope="col">Original check</th><th scope="col">What-if</th>' in table
+    rows = dict(
+        re.findall(
+            r'<tr class="comparison-row[^"]*" data-modality="([a-z0-9_]+)" data-changed="(\w+)">', table
+        )
+    )
+    assert len(rows) == len(shown_options(html))  # every option, not only the changed ones
+    assert rows["prrt_lu177"] == "true" and list(rows.values()).count("true") == 1
+    prrt = table[table.index('data-modality="prrt_lu177"') :]
+    prrt = prrt[: prrt.index("</tr>")]
+    assert re.search(
+        r'<th scope="row">Peptide-receptor[^<]*<span class="changed-flag">Changed</span></th>', prrt
+    )
+    assert "Uptake at least equal to liver" in prrt  # the rule that made the difference
 
 
 def test_a_what_if_that_changes_nothing_says_so(clinician_client: Client) -> None:

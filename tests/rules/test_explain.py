@@ -163,6 +163,59 @@ def test_compare_counts_options_missing_from_one_rule_set_as_changed(compiled: C
     ]
 
 
+# --- side by side ------------------------------------------------------------------------------
+
+
+def test_side_by_side_pairs_every_option_and_names_the_rule_that_made_the_difference(
+    compiled: CompiledRuleSet,
+) -> None:
+    before = evaluate(compiled, golden_profile("34_missing_krenning_pnet.yaml"))
+    after = evaluate(compiled, golden_profile("34_missing_krenning_pnet.yaml", krenning_score=3))
+
+    rows = explain.side_by_side(before, after)
+
+    assert [row.modality.key for row in rows] == [verdict.modality.key for verdict in after.verdicts]
+    assert all(row.before is before.verdict(row.modality.key) for row in rows)
+    assert all(row.after is after.verdict(row.modality.key) for row in rows)
+    changed = [row for row in rows if row.changed]
+    assert [(row.modality.key, row.old_status, row.new_status) for row in changed] == [
+        ("prrt_lu177", "needs_data", "candidate")
+    ]
+    differences = [(item.old_outcome, item.reason.outcome_word) for item in changed[0].outcome_changes]
+    assert differences and all(old != new for old, new in differences)
+    assert all("krenning_score" in item.reason.values for item in changed[0].outcome_changes)
+    assert all(row.outcome_changes == () for row in rows if not row.changed)
+
+
+def test_side_by_side_agrees_with_compare_on_what_changed(compiled: CompiledRuleSet) -> None:
+    before = evaluate(compiled, PatientProfile())
+    after = evaluate(compiled, golden_profile("01_si_g2_progressive_nhs.yaml"))
+
+    changed = [row for row in explain.side_by_side(before, after) if row.changed]
+
+    assert [(row.modality.key, row.old_status, row.new_status, row.outcome_changes) for row in changed] == [
+        (change.modality.key, change.old_status, change.new_status, change.outcome_changes)
+        for change in explain.compare(before, after)
+    ]
+
+
+def test_side_by_side_keeps_options_of_only_one_rule_set_with_an_empty_side(
+    compiled: CompiledRuleSet,
+) -> None:
+    full = evaluate(compiled, PatientProfile())
+    partial = EvaluationResult(
+        full.ruleset, full.profile, tuple(v for v in full.verdicts if v.modality.key != "interferon")
+    )
+
+    removed = explain.side_by_side(full, partial)
+    added = explain.side_by_side(partial, full)
+
+    assert (removed[-1].modality.key, removed[-1].after, removed[-1].changed) == ("interferon", None, True)
+    assert len(removed) == len(full.verdicts)
+    row = next(row for row in added if row.modality.key == "interferon")
+    assert row.before is None and row.changed and row.new_status == full.verdict("interferon").status
+
+
 # --- changed_facts -----------------------------------------------------------------------------
 
 

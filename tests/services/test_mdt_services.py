@@ -524,3 +524,67 @@ def test_a_case_re_evaluated_under_1_2_keeps_its_1_1_1_snapshot_and_shows_what_c
     assert (embolisation.old_status, embolisation.new_status) == ("candidate", "not_suitable")
     assert "common.pregnancy" in [reason.rule.rule_id for reason in embolisation.reasons]
     assert changes["telotristat"].old_status is None  # an option 1.1.1 did not have
+
+
+def test_evaluations_under_1_1_1_and_1_2_side_by_side_keep_every_option_of_both(
+    no_knowledge_base: None, coordinator: User
+) -> None:
+    services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE_1_1_1))
+    case = new_case(coordinator)
+    before = services.case_evaluate(actor=coordinator, case=case)
+    services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE))
+    selectors.forget_published_ruleset()
+    after = services.case_evaluate(actor=coordinator, case=case)
+
+    rows = {row.modality.key: row for row in selectors.evaluation_changes(before, after).side_by_side}
+
+    assert set(rows) == set(before.option_keys()) | set(after.option_keys())
+    assert rows["telotristat"].before is None and rows["telotristat"].changed
+    assert {key for key, row in rows.items() if row.changed} == {
+        change.modality.key for change in selectors.evaluation_changes(before, after).options
+    }
+
+
+# --- a patient check saved as a case ------------------------------------------------------------
+
+
+def check_case(reference: str = "RFH-0101") -> CaseCreate:
+    return CaseCreate.model_validate(
+        {
+            "hospital_reference": reference,
+            "nhs_number": "943 476 5919",
+            "referring_clinician": "Dr Ada Lovelace",
+            "question": "Is PRRT an option?",
+            "profile": SI_NET,
+        }
+    )
+
+
+def test_a_check_saved_as_a_case_is_created_evaluated_and_put_on_the_meeting(coordinator: User) -> None:
+    meeting = services.meeting_create(
+        actor=coordinator, data=MeetingInput.model_validate({"title": "NET MDT", "date": "2099-01-06"})
+    )
+
+    case, evaluation = services.case_create_from_check(actor=coordinator, data=check_case(), meeting=meeting)
+
+    assert case.facts == check_case().profile and case.nhs_number == "9434765919"
+    assert evaluation.case == case and evaluation.profile == case.profile
+    assert meeting.entries.get().case == case
+    assert actions(case) == ["case.create"] and actions(evaluation) == ["evaluation.create"]
+    assert actions(meeting) == ["meeting.create", "meeting.add_case"]
+
+
+def test_a_check_saved_as_a_case_leaves_nothing_behind_when_a_step_is_refused(
+    no_knowledge_base: None, coordinator: User
+) -> None:
+    with pytest.raises(selectors.NoPublishedRuleSet):  # the evaluation cannot be made
+        services.case_create_from_check(actor=coordinator, data=check_case())
+
+    assert not Case.objects.exists() and not AuditEvent.objects.filter(action="case.create").exists()
+
+    services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE))
+    selectors.forget_published_ruleset()
+    new_case(coordinator, "RFH-0101")
+    with pytest.raises(services.ReferenceTaken):
+        services.case_create_from_check(actor=coordinator, data=check_case("RFH-0101"))
+    assert Case.objects.count() == 1 and not Evaluation.objects.exists()

@@ -4,13 +4,22 @@ Everything is re-exported here.
 """
 
 from .base import ErrorLinks, InputForm
-from .facts import FactGroup, PatientForm, WhatIfForm, encode_profile, profile_initial
+from .facts import (
+    MAX_RESULT_QUERY,
+    FactGroup,
+    PatientForm,
+    WhatIfForm,
+    encode_profile,
+    profile_initial,
+    profile_query,
+)
 from .fields import FACT_META, PRIOR_MODE_FIELD, UNKNOWN, FactMeta
 from .filters import CaseFilterForm, CatalogueFilterForm, search_field
 from .mdt import (
     CASE_FIELDS,
     CaseDetailsForm,
     CaseForm,
+    CaseFromCheckForm,
     EvaluationCompareForm,
     MeetingAddCaseForm,
     MeetingEditForm,
@@ -21,12 +30,14 @@ from .mdt import (
 
 __all__ = [
     "CASE_FIELDS",
+    "MAX_RESULT_QUERY",
     "FACT_META",
     "PRIOR_MODE_FIELD",
     "UNKNOWN",
     "CaseDetailsForm",
     "CaseFilterForm",
     "CaseForm",
+    "CaseFromCheckForm",
     "CatalogueFilterForm",
     "ErrorLinks",
     "EvaluationCompareForm",
@@ -42,5 +53,6 @@ __all__ = [
     "WhatIfForm",
     "encode_profile",
     "profile_initial",
+    "profile_query",
     "search_field",
 ]

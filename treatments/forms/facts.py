@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from django import forms
 from pydantic import ValidationError as PydanticValidationError
@@ -47,6 +48,11 @@ from .fields import (
 
 # The what-if form carries the profile it started from; refuse anything far larger than a profile.
 MAX_ENCODED_PROFILE = 20_000  # characters: a full profile is well under 2,000
+# A result's link carries its facts in the query string (GET /check/?...). The check form's own GET
+# without JavaScript sends every field: under 6,900 characters even with every treatment ticked and
+# every prior-treatment row filled with the longest values (a page test measures it). gunicorn
+# refuses request lines over 8,190 (gunicorn.conf.py); a longer query was not made by NETcare.
+MAX_RESULT_QUERY = 7_500  # characters
 
 
 class FactGroup(NamedTuple):
@@ -74,9 +80,18 @@ class PatientForm(ErrorLinks, forms.Form):
     After `is_valid()`, `profile` is the validated PatientProfile.
     """
 
-    def __init__(self, *args: Any, modality_names: Mapping[str, str] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        modality_names: Mapping[str, str] | None = None,
+        from_link: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.profile: PatientProfile | None = None
+        # Facts read from a link (a result's query string): a name that is not a field of the form
+        # (an old link, a typo) is an error, never silently read as unknown.
+        self.from_link = from_link
         names = modality_names or {}
         self.detail_count = self._detail_rows(kwargs.get("initial") or {})
         for name in FACT_NAMES:
@@ -182,6 +197,8 @@ class PatientForm(ErrorLinks, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.from_link and self._link_problems():
+            return cleaned
         facts = self._facts(cleaned)
         try:
             self.profile = PatientProfile.model_validate(facts)
@@ -189,6 +206,26 @@ class PatientForm(ErrorLinks, forms.Form):
             for error in error_list(exc):
                 self._add_profile_error(list(error["loc"]), error["msg"])
         return cleaned
+
+    def _link_problems(self) -> bool:
+        """Whether the link is refused as a whole: too long, or naming what is not a fact here."""
+        data: Any = self.data
+        text = data.urlencode() if hasattr(data, "urlencode") else urlencode(data, doseq=True)
+        if len(text) > MAX_RESULT_QUERY:
+            self.add_error(
+                None,
+                f"This link is longer than any NETcare result link ({len(text):,} characters, at most "
+                f"{MAX_RESULT_QUERY:,}): it was not read. Enter the facts below",
+            )
+            return True
+        unknown = sorted(name for name in data if name not in self.fields)
+        for name in unknown[:5]:
+            self.add_error(
+                None,
+                f"The link names “{name[:40]}”, which is not a fact of this form (an old or altered "
+                "link?): nothing was evaluated. Check the facts below and show the options again",
+            )
+        return bool(unknown)
 
     def _add_profile_error(self, loc: list[Any], message: str) -> None:
         """Put an error of the profile by its field: a fact's own field, or the part of the
@@ -296,6 +333,18 @@ def profile_initial(profile: PatientProfile) -> dict[str, Any]:
         else:
             initial[name] = display_value(value) if isinstance(value, float) else value
     return initial
+
+
+def profile_query(profile: PatientProfile) -> str:
+    """The facts of a profile as the query string of a result's link: what the patient form would
+    send, without the facts left unknown (absent means unknown). The profile holds no identifiers,
+    so neither does the link."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in profile_initial(profile).items():
+        values = value if isinstance(value, list) else [value]
+        pairs += [(name, str(item)) for item in values if item not in ("", None, UNKNOWN, PRIOR_UNKNOWN)]
+    # A profile of unknowns still needs a query: /check/ with none is the empty form, not a result.
+    return urlencode(pairs or [(PRIOR_MODE_FIELD, PRIOR_UNKNOWN)])
 
 
 def _has_value(field: forms.BoundField) -> bool:

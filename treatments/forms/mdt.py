@@ -25,7 +25,7 @@ from ..inputs import (
     OutcomeRecord,
     ReviewInput,
 )
-from ..models import Case, Evaluation, Review
+from ..models import Case, Evaluation, Meeting, Review
 from .base import InputForm
 from .facts import PatientForm, profile_initial
 
@@ -102,6 +102,47 @@ class CaseDetailsForm(InputForm):
         if self.input_model is CaseChange and data.get("version") is None:
             data.pop("version", None)
         return data
+
+
+class CaseFromCheckForm(CaseDetailsForm):
+    """A patient check saved as a case: the case's own fields (the facts come from the check, in the
+    page's link) and, optionally, an upcoming meeting to put it on. `meetings` are those offered;
+    None when the user may not manage meetings (there is then no such field)."""
+
+    meeting = forms.ChoiceField(
+        label="Add to meeting",
+        required=False,
+        error_messages={"invalid_choice": "Add to meeting: choose one of the listed meetings"},
+    )
+
+    def __init__(self, *args: Any, meetings: Sequence[Meeting] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.meetings = {str(meeting.pk): meeting for meeting in meetings or ()}
+        if meetings is None:
+            del self.fields["meeting"]
+            return
+        self.fields["meeting"].help_text = (
+            "Put the new case on the list of an upcoming meeting."
+            if meetings
+            else "No meeting is planned: add the case to one from the meeting's page later."
+        )
+        self.fields["meeting"].choices = [("", "Not now")] + [  # type: ignore[attr-defined]
+            (str(meeting.pk), f"{meeting.title}, {meeting.date:%a %d %b %Y}") for meeting in meetings
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "meeting" not in self.fields and self.data.get("meeting"):
+            self.add_error(None, "Your role may not add cases to meetings: nothing was saved")
+        return cleaned
+
+    def input_data(self, cleaned: Mapping[str, Any]) -> dict[str, Any]:
+        data = super().input_data(cleaned)
+        data.pop("meeting", None)  # not a field of the case: the view passes it to the service
+        return data
+
+    def chosen_meeting(self) -> Meeting | None:
+        return self.meetings.get(self.cleaned_data.get("meeting") or "")
 
 
 class CaseForm:
@@ -273,16 +314,23 @@ class EvaluationCompareForm(forms.Form):
     def __init__(self, *args: Any, evaluations: Sequence[Evaluation], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.evaluations = {str(evaluation.pk): evaluation for evaluation in evaluations}
+        # Numbered from the first (#1) and to the second, so that two made in the same minute differ.
         choices = [
             (
                 str(evaluation.pk),
-                f"{timezone.localtime(evaluation.created_at):%d %b %Y, %H:%M}, "
+                f"#{len(evaluations) - index}: "
+                f"{timezone.localtime(evaluation.created_at):%d %b %Y, %H:%M:%S}, "
                 f"rule set {evaluation.ruleset_version}",
             )
-            for evaluation in evaluations
+            for index, evaluation in enumerate(evaluations)
         ]
+        self.labels = dict(choices)
         self.fields["before"].choices = choices  # type: ignore[attr-defined]
         self.fields["after"].choices = choices  # type: ignore[attr-defined]
+
+    def label_of(self, evaluation: Evaluation) -> str:
+        """How the choices name an evaluation: its number, time to the second, and rule set."""
+        return self.labels.get(str(evaluation.pk), str(evaluation))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -109,29 +109,18 @@ def compare(before: EvaluationResult, after: EvaluationResult) -> list[StatusCha
     Options present in only one of the two (rule sets of different versions) count as changed;
     those that disappeared come last, in `before`'s order.
     """
-    old = {verdict.modality.key: verdict for verdict in before.verdicts}
-    seen: set[str] = set()
-    changes: list[StatusChange] = []
-    for verdict in after.verdicts:
-        key = verdict.modality.key
-        seen.add(key)
-        previous = old.get(key)
-        old_status = previous.status if previous is not None else None
-        if old_status != verdict.status:
-            changes.append(
-                StatusChange(
-                    verdict.modality,
-                    old_status,
-                    verdict.status,
-                    verdict.deciding_reasons,
-                    verdict,
-                    _outcome_changes(previous, verdict),
-                )
-            )
-    for verdict in before.verdicts:
-        if verdict.modality.key not in seen:
-            changes.append(StatusChange(verdict.modality, verdict.status, None, (), None))
-    return changes
+    return [
+        StatusChange(
+            row.modality,
+            row.old_status,
+            row.new_status,
+            row.after.deciding_reasons if row.after is not None else (),
+            row.after,
+            row.outcome_changes,
+        )
+        for row in side_by_side(before, after)
+        if row.changed
+    ]
 
 
 def _outcome_changes(before: Verdict | None, after: Verdict) -> tuple[OutcomeChange, ...]:
@@ -141,6 +130,50 @@ def _outcome_changes(before: Verdict | None, after: Verdict) -> tuple[OutcomeCha
         for reason in after.reasons
         if old.get(reason.rule.rule_id) != reason.outcome_word
     )
+
+
+class OptionComparison(NamedTuple):
+    """One option side by side in two results: its verdict in each (None when the option is not in
+    that result's rule set) and, when its status differs, the rules whose outcome differs (matched
+    by rule id): the rules that made the difference."""
+
+    modality: ModalitySpec
+    before: Verdict | None
+    after: Verdict | None
+    outcome_changes: tuple[OutcomeChange, ...] = ()
+
+    @property
+    def old_status(self) -> str | None:
+        return self.before.status if self.before is not None else None
+
+    @property
+    def new_status(self) -> str | None:
+        return self.after.status if self.after is not None else None
+
+    @property
+    def changed(self) -> bool:
+        return self.old_status != self.new_status
+
+
+def side_by_side(before: EvaluationResult, after: EvaluationResult) -> list[OptionComparison]:
+    """Every option of either result, option by option, in `after`'s display order; options only in
+    `before` (a rule set of another version) come last, in `before`'s order. Statuses, reasons and
+    outcomes are the engine's: this only pairs them up."""
+    old = {verdict.modality.key: verdict for verdict in before.verdicts}
+    rows: list[OptionComparison] = []
+    for verdict in after.verdicts:
+        previous = old.pop(verdict.modality.key, None)
+        differs = previous is None or previous.status != verdict.status
+        rows.append(
+            OptionComparison(
+                verdict.modality,
+                previous,
+                verdict,
+                _outcome_changes(previous, verdict) if differs else (),
+            )
+        )
+    rows += [OptionComparison(verdict.modality, verdict, None) for verdict in old.values()]
+    return rows
 
 
 class FactChange(NamedTuple):

@@ -97,12 +97,19 @@ def evaluation_staleness(
 class EvaluationChanges(NamedTuple):
     facts: list[explain.FactChange]
     options: list[explain.StatusChange]
+    side_by_side: list[explain.OptionComparison]  # every option of either, option by option
 
 
 def evaluation_changes(before: Evaluation, after: Evaluation) -> EvaluationChanges:
-    """What changed between two evaluations of a case: the facts, and the options whose status moved."""
+    """What changed between two evaluations of a case (any two, under any rule-set versions: each is
+    read back from its immutable snapshot): the facts, the options whose status moved, and every
+    option side by side."""
     old, new = evaluation_result(before), evaluation_result(after)
-    return EvaluationChanges(explain.changed_facts(old.profile, new.profile), explain.compare(old, new))
+    return EvaluationChanges(
+        explain.changed_facts(old.profile, new.profile),
+        explain.compare(old, new),
+        explain.side_by_side(old, new),
+    )
 
 
 def reviews_by_modality(evaluation: Evaluation) -> dict[str, Review]:

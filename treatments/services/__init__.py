@@ -17,6 +17,7 @@ from .cases import (
     review_allowed,
 )
 from .cds import FeedbackNotRecordable, cds_feedback_review
+from .checks import case_create_from_check
 from .errors import (
     CaseAlreadyOnMeeting,
     CaseArchived,
@@ -116,6 +117,7 @@ __all__ = [
     "audit_record",
     "case_archive",
     "case_create",
+    "case_create_from_check",
     "case_evaluate",
     "case_evaluate_once",
     "case_update",

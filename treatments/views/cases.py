@@ -388,7 +388,13 @@ def evaluation_changes(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "before": before,
             "after": after,
-            "changes": {"facts": changes.facts, "statuses": changes.options},
+            "changes": {
+                "facts": changes.facts,
+                "statuses": changes.options,
+                "side_by_side": changes.side_by_side,
+            },
+            "before_label": form.label_of(before),
+            "after_label": form.label_of(after),
             "modality_names": selectors.modality_names(),
         }
     )

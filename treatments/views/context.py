@@ -16,6 +16,7 @@ from ..forms import (
     WhatIfForm,
     encode_profile,
     profile_initial,
+    profile_query,
 )
 from ..models import Case, Evaluation, Meeting, Outcome, Review
 from ..rules import explain
@@ -205,11 +206,15 @@ def result_context(
     *,
     form: WhatIfForm | None = None,
     changes: dict[str, Any] | None = None,
+    base: PatientProfile | None = None,
 ) -> dict[str, Any]:
+    """A check's result page. `base` is the original check a what-if started from: the what-if form
+    carries it on, so each what-if is compared with the original, which "Reset" shows again."""
     profile = result.profile
+    original = base if base is not None else profile
     if form is None:
         form = WhatIfForm(
-            initial={**profile_initial(profile), "base": encode_profile(profile)}, modality_names=names
+            initial={**profile_initial(profile), "base": encode_profile(original)}, modality_names=names
         )
     checklist = [
         {"fact": item.fact, "modalities": item.modalities, "anchor": form.anchor(field_for(item.fact))}
@@ -227,6 +232,9 @@ def result_context(
         "form": form,
         "changes": changes,
         "encoded_profile": encode_profile(profile),
+        # The links of this result and of the original check: the facts only, never an identifier.
+        "query": profile_query(profile),
+        "original_query": profile_query(original) if base is not None else "",
     }
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("catalogue/<slug:key>/", catalogue.modality, name="modality"),
     path("check/", check.check, name="check"),
     path("check/what-if/", check.whatif, name="whatif"),
+    path("check/save/", check.check_save, name="check_save"),
     # MDT workflow: cases, their evaluations and reviews, summaries
     path("cases/", cases.case_list, name="cases"),
     path("cases/new/", cases.case_create, name="case_create"),
