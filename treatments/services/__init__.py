@@ -45,6 +45,14 @@ from .meetings import (
     outcome_allowed,
     outcome_record,
 )
+from .rule_editing import (
+    RuleEditInvalid,
+    RuleSetNotEditable,
+    ruleset_modality_add,
+    ruleset_modality_edit,
+    ruleset_rule_add,
+    ruleset_rule_edit,
+)
 
 __all__ = [
     "Actor",
@@ -59,6 +67,8 @@ __all__ = [
     "OptionNotInEvaluation",
     "OutcomeRecorded",
     "ReferenceTaken",
+    "RuleEditInvalid",
+    "RuleSetNotEditable",
     "VersionConflict",
     "WorkflowError",
     "audit_record",
@@ -81,6 +91,10 @@ __all__ = [
     "outcome_record",
     "refuse_archived",
     "review_allowed",
+    "ruleset_modality_add",
+    "ruleset_modality_edit",
     "ruleset_publish",
+    "ruleset_rule_add",
+    "ruleset_rule_edit",
     "summary_exported",
 ]

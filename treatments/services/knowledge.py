@@ -42,7 +42,7 @@ def ruleset_publish(*, knowledge_base: KnowledgeBase, actor: Actor = None) -> Ru
             "bump `version` in the knowledge-base file"
         )
     rule_set = _create_version(knowledge_base)
-    _store_content(rule_set, knowledge_base)
+    ruleset_store_content(rule_set, knowledge_base)
     if current is not None:
         current.status = RuleSet.Status.RETIRED
         current.save()
@@ -85,7 +85,8 @@ def _create_version(knowledge_base: KnowledgeBase) -> RuleSet:
         ) from None
 
 
-def _store_content(rule_set: RuleSet, knowledge_base: KnowledgeBase) -> None:
+def ruleset_store_content(rule_set: RuleSet, knowledge_base: KnowledgeBase) -> None:
+    """The Modality and Rule rows of a rule set's content (a new version, or a draft's edit)."""
     modalities = Modality.objects.bulk_create(
         Modality(
             rule_set=rule_set,
