@@ -21,9 +21,11 @@ from pytest_django.fixtures import validate_django_db
 
 from treatments import roles, selectors
 from treatments.models import AuditEvent, Modality, Rule, RuleSet
-from treatments.rules.document import KnowledgeBase, load_file
+from treatments.rules.authoring import document_from_content
+from treatments.rules.document import KnowledgeBase, load_file, parse_data
 from treatments.rules.engine import CompiledRuleSet
 from treatments.services import ruleset_publish
+from treatments.services.knowledge import ruleset_store_content
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_BASE = ROOT / "fixtures" / "knowledge_base.yaml"
@@ -109,6 +111,26 @@ def _fresh_ruleset_cache() -> Iterator[None]:
 def published(db: None, knowledge_base: KnowledgeBase) -> RuleSet:
     """The real knowledge base, published in the test database (since the session began)."""
     return _publish(knowledge_base)
+
+
+def make_draft(published: RuleSet, version: str = "1.3.0-draft") -> RuleSet:
+    """A draft with the published content under a new version (what cloning a rule set makes)."""
+    knowledge_base = parse_data({**document_from_content(published.content), "version": version})
+    draft = RuleSet.objects.create(
+        version=version,
+        title=knowledge_base.title,
+        notes=knowledge_base.notes,
+        checksum=knowledge_base.checksum,
+        content=knowledge_base.content,
+    )
+    ruleset_store_content(draft, knowledge_base)
+    return draft
+
+
+@pytest.fixture
+def draft(published: RuleSet) -> RuleSet:
+    """Draft 1.3.0-draft: the published content under a new version, ready to edit."""
+    return make_draft(published)
 
 
 @pytest.fixture

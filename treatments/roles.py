@@ -42,6 +42,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "export_summary": frozenset({CLINICIAN, COORDINATOR}),
     "review_options": frozenset({CLINICIAN}),
     "record_outcome": frozenset({CLINICIAN}),
+    # Rule governance (docs/rule-governance.md): write a draft rule set (edit its rules and
+    # modalities in the app, export it as YAML).
+    "draft_ruleset": frozenset({RULE_AUTHOR}),
 }
 
 

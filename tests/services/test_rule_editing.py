@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from treatments.models import AuditEvent, Rule, RuleSet
-from treatments.rules.authoring import content_to_yaml, document_from_content
-from treatments.rules.document import parse_data, parse_text
+from treatments.rules.authoring import content_to_yaml
+from treatments.rules.document import parse_text
 from treatments.services import (
     RuleEditInvalid,
     RuleSetNotEditable,
@@ -19,28 +19,8 @@ from treatments.services import (
     ruleset_rule_add,
     ruleset_rule_edit,
 )
-from treatments.services.knowledge import ruleset_store_content
 
 MARROW = {"modality": "prrt_lu177", "rule_id": "prrt.marrow"}
-
-
-def make_draft(published: RuleSet, version: str = "1.3.0-draft") -> RuleSet:
-    """A draft with the published content under a new version (what cloning a rule set makes)."""
-    knowledge_base = parse_data({**document_from_content(published.content), "version": version})
-    draft = RuleSet.objects.create(
-        version=version,
-        title=knowledge_base.title,
-        notes=knowledge_base.notes,
-        checksum=knowledge_base.checksum,
-        content=knowledge_base.content,
-    )
-    ruleset_store_content(draft, knowledge_base)
-    return draft
-
-
-@pytest.fixture
-def draft(published: RuleSet) -> RuleSet:
-    return make_draft(published)
 
 
 def test_editing_a_threshold_changes_the_drafts_content_rows_and_checksum(

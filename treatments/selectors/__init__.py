@@ -41,6 +41,7 @@ from .ruleset import (
     published_ruleset,
     published_ruleset_ref,
     rule_spec,
+    ruleset_get,
 )
 
 __all__ = [
@@ -75,5 +76,6 @@ __all__ = [
     "RuleSetRef",
     "reviews_by_modality",
     "rule_spec",
+    "ruleset_get",
     "with_latest_evaluation",
 ]

@@ -57,7 +57,7 @@ def ruleset_rule_edit(
         lambda content: authoring.edit_rule(content, modality=modality, rule_id=rule_id, fields=fields),
         actor=actor,
         action="ruleset.rule_edit",
-        what={"modality": modality, "rule_id": rule_id, "fields": sorted(fields)},
+        what={"modality": modality, "rule_id": rule_id},
     )
 
 
@@ -81,7 +81,7 @@ def ruleset_modality_edit(*, rule_set: RuleSet, key: str, fields: Mapping[str, A
         lambda content: authoring.edit_modality(content, key=key, fields=fields),
         actor=actor,
         action="ruleset.modality_edit",
-        what={"modality": key, "fields": sorted(fields)},
+        what={"modality": key},
     )
 
 
@@ -94,7 +94,7 @@ def ruleset_modality_add(
         lambda content: authoring.add_modality(content, key=key, fields=fields, indication=indication),
         actor=actor,
         action="ruleset.modality_add",
-        what={"modality": key, "rule_id": str(indication.get("rule_id", ""))},
+        what={"modality": key, "indication": str(indication.get("rule_id", ""))},
     )
 
 
@@ -109,7 +109,7 @@ def _apply(rule_set: RuleSet, edit: Edit, *, actor: Actor, action: str, what: di
     if result.knowledge_base is None:
         raise RuleEditInvalid(result.errors)
     knowledge_base = result.knowledge_base
-    before = locked.checksum
+    before, before_content = locked.checksum, locked.content
     if knowledge_base.checksum == before:
         return locked
     locked.content = knowledge_base.content
@@ -122,9 +122,32 @@ def _apply(rule_set: RuleSet, edit: Edit, *, actor: Actor, action: str, what: di
         actor=actor,
         action=action,
         obj=locked,
-        payload={"version": locked.version, **what, "checksum_before": before, "checksum": locked.checksum},
+        payload={
+            "version": locked.version,
+            **what,
+            "fields": _changed_fields(
+                before_content, locked.content, what["modality"], what.get("rule_id", "")
+            ),
+            "checksum_before": before,
+            "checksum": locked.checksum,
+        },
     )
     return locked
+
+
+def _changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any], modality: str, rule_id: str
+) -> list[str]:
+    """The names of the fields the edit changed, for the audit trail (all of them for a new item)."""
+
+    def item(content: Mapping[str, Any]) -> Mapping[str, Any]:
+        if rule_id:
+            rules = content["rules"]
+            return next((r for r in rules if r["modality"] == modality and r["rule_id"] == rule_id), {})
+        return next((m for m in content["modalities"] if m["key"] == modality), {})
+
+    old, new = item(before), item(after)
+    return sorted(name for name in new if old.get(name) != new[name])
 
 
 def _note_author(rule_set: RuleSet, actor: Actor) -> None:
