@@ -51,7 +51,7 @@ $(ENV_FILE):
 
 run: install $(ENV_FILE)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEV_ENV) $(BIN)/python manage.py load_knowledge_base
+	$(DEV_ENV) $(BIN)/python manage.py load_knowledge_base --no-approval
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -21,11 +21,9 @@ from pytest_django.fixtures import validate_django_db
 
 from treatments import roles, selectors
 from treatments.models import AuditEvent, Modality, Rule, RuleSet
-from treatments.rules.authoring import document_from_content
-from treatments.rules.document import KnowledgeBase, load_file, parse_data
+from treatments.rules.document import KnowledgeBase, load_file
 from treatments.rules.engine import CompiledRuleSet
-from treatments.services import ruleset_publish
-from treatments.services.knowledge import ruleset_store_content
+from treatments.services import ruleset_draft_clone, ruleset_publish
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_BASE = ROOT / "fixtures" / "knowledge_base.yaml"
@@ -113,24 +111,10 @@ def published(db: None, knowledge_base: KnowledgeBase) -> RuleSet:
     return _publish(knowledge_base)
 
 
-def make_draft(published: RuleSet, version: str = "1.3.0-draft") -> RuleSet:
-    """A draft with the published content under a new version (what cloning a rule set makes)."""
-    knowledge_base = parse_data({**document_from_content(published.content), "version": version})
-    draft = RuleSet.objects.create(
-        version=version,
-        title=knowledge_base.title,
-        notes=knowledge_base.notes,
-        checksum=knowledge_base.checksum,
-        content=knowledge_base.content,
-    )
-    ruleset_store_content(draft, knowledge_base)
-    return draft
-
-
 @pytest.fixture
-def draft(published: RuleSet) -> RuleSet:
-    """Draft 1.3.0-draft: the published content under a new version, ready to edit."""
-    return make_draft(published)
+def draft(published: RuleSet, rule_author: User) -> RuleSet:
+    """Draft 1.3.0-draft: a clone of the published content by the rule author, ready to edit."""
+    return ruleset_draft_clone(actor=rule_author, version="1.3.0-draft")
 
 
 @pytest.fixture

@@ -283,7 +283,7 @@ def test_make_writes_a_development_env_file_once_and_manage_py_works_with_it(tmp
 
     dev = {"NETCARE_ENV_FILE": str(env_file)}
     assert manage(tmp_path, "migrate", "--noinput", **dev).returncode == 0
-    assert manage(tmp_path, "load_knowledge_base", **dev).returncode == 0
+    assert manage(tmp_path, "load_knowledge_base", "--no-approval", **dev).returncode == 0
     profile = tmp_path / "patient.json"
     profile.write_text('{"primary_site": "pancreas", "disease_status": "progressive"}')
     evaluated = manage(tmp_path, "evaluate", str(profile), **dev)

@@ -242,9 +242,9 @@ def test_a_rule_set_published_elsewhere_is_in_force_on_both_processes_at_their_n
     revised.write_text(yaml.safe_dump(content), encoding="utf-8")
     # A third process publishes, as an operator would, announcing it in the shared cache.
     publish = subprocess.run(
-        [sys.executable, "manage.py", "load_knowledge_base", "--file", str(revised)],
+        [sys.executable, "manage.py", "load_knowledge_base", "--file", str(revised), "--no-approval"],
         cwd=ROOT,
-        env={**os.environ, **pair_environment(a)},
+        env={**os.environ, **pair_environment(a), "DEBUG": "true"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -16,7 +16,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from treatments.models import Modality, Rule, RuleSet
+from treatments import services
+from treatments.models import Rule, RuleSet
 
 pytestmark = pytest.mark.django_db
 
@@ -66,55 +67,31 @@ def test_posting_a_rule_into_the_published_set_is_a_403_not_a_500(author: Client
     assert Rule.objects.count() == rules
 
 
-def test_a_draft_rule_cannot_be_moved_into_the_published_set(author: Client, published: RuleSet) -> None:
-    """A draft left from an earlier admin: its rules are editable, but never into a published set."""
-    draft = RuleSet.objects.create(version="0.0-draft", checksum="x" * 64)
-    option = Modality.objects.create(
-        rule_set=draft,
-        key="ssta",
-        name="SSA",
-        category="somatostatin_analogue",
-        description="d",
-        agents="a",
-        display_order=1,
-    )
-    published_rule = published.rules.first()
-    assert published_rule is not None
-    rule = Rule.objects.create(
-        rule_set=draft,
-        modality=option,
-        rule_id="draft.rule",
-        kind="caution",
-        title="Draft",
-        condition={"fact": "ecog", "op": "ge", "value": 3},
-        reason="r",
-        source="s",
-        evidence="e",
-        verification="judgement",
-        position=1,
-    )
-    page = author.get(f"/admin/treatments/rule/{rule.pk}/change/").content.decode()
-    assert f'<option value="{published.pk}"' not in page, "the published set is not offered"
+def test_a_draft_is_read_only_in_the_admin_too(author: Client, published: RuleSet) -> None:
+    """A draft changes through the governance services (checksum, authors, audit), never here: no
+    write can reach a database constraint as a raw error (if_unknown: note on an indication was one)."""
+    draft = services.ruleset_draft_clone(actor=None, version="9.9.9")
+    rule = draft.rules.filter(kind="indication").first()
+    assert rule is not None
 
-    moved = author.post(
-        f"/admin/treatments/rule/{rule.pk}/change/",
-        _rule_form(rule, rule_set=published.pk, modality=published_rule.modality_id),
-    )
-
-    assert moved.status_code == 200  # the form again, with the errors by the fields
-    errors = moved.context["adminform"].form.errors
-    assert set(errors) == {"rule_set", "modality"}
-    rule.refresh_from_db()
-    assert rule.rule_set_id == draft.pk
-
-
-def test_a_leftover_draft_can_be_deleted_so_that_its_version_can_be_published(author: Client) -> None:
-    draft = RuleSet.objects.create(version="9.9.9", checksum="x" * 64)
-
+    page = author.get(f"/admin/treatments/rule/{rule.pk}/change/")
+    posted = author.post(f"/admin/treatments/rule/{rule.pk}/change/", _rule_form(rule, if_unknown="note"))
     deleted = author.post(f"/admin/treatments/ruleset/{draft.pk}/delete/", {"post": "yes"})
 
-    assert deleted.status_code == 302
-    assert not RuleSet.objects.filter(version="9.9.9").exists()
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert posted.status_code == 403 and deleted.status_code == 403
+    rule.refresh_from_db()
+    assert rule.if_unknown == "hold"
+
+
+def test_a_withdrawn_draft_frees_its_version_label(author: Client, rule_author: User) -> None:
+    draft = services.ruleset_draft_clone(actor=rule_author, version="9.9.9")
+    with pytest.raises(services.VersionTaken, match="already a draft"):
+        services.ruleset_draft_clone(actor=None, version="9.9.9")
+
+    services.ruleset_withdraw(draft=draft, actor=rule_author)
+
+    assert services.ruleset_draft_clone(actor=None, version="9.9.9").status == RuleSet.Status.DRAFT
 
 
 def test_the_published_set_still_refuses_change_and_delete(author: Client, published: RuleSet) -> None:

@@ -1,10 +1,11 @@
 """Admin pages for rule authors and administrators.
 
-The knowledge base changes only through `load_knowledge_base`, which validates the whole file and
-publishes it as a new version (security review F11): here rule sets, options and rules are browsed,
-never added. Published and retired rule sets are read-only (also in the models). A draft can only be
-left over from an earlier version of this admin; it can be deleted (it would block publishing its
-version label), and a change to it can never point into a published rule set.
+The knowledge base changes only through the rule-governance workflow (docs/rule-governance.md): a
+draft is made from the validated file or an upload, revised, reviewed and published by the services
+of services/governance.py, which keep its checksum, reviews and audit trail right (security review
+F11). Here rule sets, options and rules are browsed only: nothing is added, changed or deleted, so no
+write can reach a published set (a 500 before) or the database's constraints (a raw error before),
+and a draft is withdrawn on its own page, which frees its version label.
 
 The audit trail can be read and filtered, never changed. API tokens can be listed and revoked; their
 secrets are not stored, so nobody can read them. Changes to users and groups are recorded in the audit
@@ -20,7 +21,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -33,49 +33,17 @@ from .services import audit, tokens
 from .services.access import acting_as
 
 
-def _editable(obj: Any) -> bool:
-    rule_set = obj if isinstance(obj, RuleSet) else getattr(obj, "rule_set", None)
-    return rule_set is None or not rule_set.is_frozen
-
-
-class DraftTargetsOnly(forms.ModelForm):
-    """Refuses, as a form error by the field, a rule set that is published or retired."""
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        rule_set = cleaned.get("rule_set")
-        if isinstance(rule_set, RuleSet) and rule_set.is_frozen:
-            self.add_error(
-                "rule_set", f"{rule_set} is read-only; publish a new version with load_knowledge_base."
-            )
-        modality = cleaned.get("modality")
-        if isinstance(modality, Modality) and modality.rule_set.is_frozen:
-            self.add_error(
-                "modality",
-                f"{modality.rule_set} is read-only; publish a new version with load_knowledge_base.",
-            )
-        return cleaned
-
-
-class ReadOnlyWhenPublished(admin.ModelAdmin):
-    form = DraftTargetsOnly
+class KnowledgeReadOnly(admin.ModelAdmin):
+    """Rule content, browsed only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the knowledge base grows through load_knowledge_base only
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        # A published rule set, or an option of one, is never offered as a target.
-        if db_field.name == "rule_set":
-            kwargs["queryset"] = RuleSet.objects.filter(status=RuleSet.Status.DRAFT)
-        elif db_field.name == "modality":
-            kwargs["queryset"] = Modality.objects.filter(rule_set__status=RuleSet.Status.DRAFT)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and (obj is None or _editable(obj))
+        return False  # drafts change through the governance services only
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and (obj is None or _editable(obj))
+        return False  # a draft is withdrawn (services.ruleset_withdraw), never deleted here
 
 
 class ModalityInline(admin.TabularInline):
@@ -91,7 +59,7 @@ class ModalityInline(admin.TabularInline):
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(ReadOnlyWhenPublished):
+class RuleSetAdmin(KnowledgeReadOnly):
     list_display = ("version", "status", "published_at", "published_by", "checksum_short")
     list_filter = ("status",)
     search_fields = ("version", "title", "notes")
@@ -116,7 +84,7 @@ class RuleInline(admin.TabularInline):
 
 
 @admin.register(Modality)
-class ModalityAdmin(ReadOnlyWhenPublished):
+class ModalityAdmin(KnowledgeReadOnly):
     list_display = ("name", "key", "category", "display_order", "rule_set")
     list_filter = ("rule_set", "category")
     search_fields = ("key", "name", "description", "agents")
@@ -124,7 +92,7 @@ class ModalityAdmin(ReadOnlyWhenPublished):
 
 
 @admin.register(Rule)
-class RuleAdmin(ReadOnlyWhenPublished):
+class RuleAdmin(KnowledgeReadOnly):
     list_display = ("rule_id", "modality", "kind", "title", "verification", "rule_set")
     list_filter = ("rule_set", "kind", "verification", "modality__key")
     search_fields = ("rule_id", "title", "reason", "source")

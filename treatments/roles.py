@@ -19,13 +19,20 @@ CLINICIAN = "clinician"
 COORDINATOR = "coordinator"
 RULE_AUTHOR = "rule_author"
 ADMIN = "admin"
-ROLES: tuple[str, ...] = (CLINICIAN, COORDINATOR, RULE_AUTHOR, ADMIN)
+# Rule governance (docs/rule-governance.md): a second person reviews a draft, a clinical safety
+# officer (DCB0129) publishes it; neither may be one of the draft's authors.
+RULE_REVIEWER = "rule_reviewer"
+CLINICAL_SAFETY_OFFICER = "clinical_safety_officer"
+ROLES: tuple[str, ...] = (CLINICIAN, COORDINATOR, RULE_AUTHOR, ADMIN, RULE_REVIEWER, CLINICAL_SAFETY_OFFICER)
 ROLE_LABELS = {
     CLINICIAN: "Clinician",
     COORDINATOR: "MDT coordinator",
     RULE_AUTHOR: "Rule author",
     ADMIN: "Administrator",
+    RULE_REVIEWER: "Rule reviewer",
+    CLINICAL_SAFETY_OFFICER: "Clinical safety officer",
 }
+GOVERNANCE_ROLES = frozenset({RULE_AUTHOR, RULE_REVIEWER, CLINICAL_SAFETY_OFFICER})
 
 # What each capability is for, and who has it.
 CAPABILITIES: dict[str, frozenset[str]] = {
@@ -42,9 +49,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "export_summary": frozenset({CLINICIAN, COORDINATOR}),
     "review_options": frozenset({CLINICIAN}),
     "record_outcome": frozenset({CLINICIAN}),
-    # Rule governance (docs/rule-governance.md): write a draft rule set (edit its rules and
-    # modalities in the app, export it as YAML).
+    # Rule governance. See the rule sets, their drafts, diffs, golden runs and reviews.
+    "view_rulesets": GOVERNANCE_ROLES,
+    # Upload, edit, clone and withdraw drafts; run golden cases and impact reports.
     "draft_ruleset": frozenset({RULE_AUTHOR}),
+    # Comment on, approve or request changes to a draft (never one's own).
+    "review_ruleset": frozenset({RULE_REVIEWER}),
+    # Publish a draft through the gates, and roll back (never one's own draft).
+    "publish_ruleset": frozenset({CLINICAL_SAFETY_OFFICER}),
+    # Impact reports: pseudonymised facts and status changes of stored cases.
+    "view_impact": GOVERNANCE_ROLES | {CLINICIAN},
+    # ... and the cases themselves (links, hospital references): those who may see cases.
+    "view_impact_identified": frozenset({CLINICIAN}),
 }
 
 

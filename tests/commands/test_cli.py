@@ -293,7 +293,7 @@ def test_the_process_exits_with_code_2_for_bad_input_and_answers_the_rest(tmp_pa
     no_rule_set = manage("evaluate", profiles, env=env)
     assert no_rule_set.returncode == 1
     assert "load_knowledge_base" in no_rule_set.stderr
-    assert manage("load_knowledge_base", env=env).returncode == 0
+    assert manage("load_knowledge_base", "--no-approval", env={**env, "DEBUG": "true"}).returncode == 0
 
     done = manage("evaluate", profiles, "--json", env=env)
     assert done.returncode == 2

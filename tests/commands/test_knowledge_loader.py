@@ -50,9 +50,17 @@ def write(tmp_path: Path, data: Data | str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _debug(settings: Any) -> None:
+    # Direct publication (--no-approval) is for development and demo seeding: DEBUG on.
+    settings.DEBUG = True
+
+
 def load(*args: str) -> tuple[str, str]:
-    """Run the command; (stdout, stderr)."""
+    """Run the command publishing directly (DEBUG on); (stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
+    if "--check" not in args and "--draft" not in args:
+        args = (*args, "--no-approval")
     call_command("load_knowledge_base", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
@@ -61,7 +69,9 @@ def load_refused(path: Path) -> list[str]:
     """Run the command on a bad file: it must exit with code 2; the problems it printed."""
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was loaded") as caught:
-        call_command("load_knowledge_base", "--file", str(path), stdout=io.StringIO(), stderr=err)
+        call_command(
+            "load_knowledge_base", "--file", str(path), "--no-approval", stdout=io.StringIO(), stderr=err
+        )
     assert caught.value.returncode == 2
     return err.getvalue().splitlines()
 
@@ -72,8 +82,9 @@ def load_refused(path: Path) -> list[str]:
 def test_loading_the_real_knowledge_base_publishes_it(knowledge_base: Any, no_knowledge_base: None) -> None:
     out, _ = load()
     assert (
-        f"Published rule set {knowledge_base.version} ({len(knowledge_base.modalities)} modalities, "
-        f"{len(knowledge_base.rules)} rules)" in out
+        f"Published rule set {knowledge_base.version} without review ({len(knowledge_base.modalities)} "
+        f"modalities, {len(knowledge_base.rules)} rules, {len(knowledge_base.content['tests'])} golden cases)"
+        in out
     )
     rule_set = RuleSet.objects.get()
     assert (rule_set.version, rule_set.status) == (knowledge_base.version, RuleSet.Status.PUBLISHED)

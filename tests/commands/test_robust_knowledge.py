@@ -22,7 +22,12 @@ from treatments.services import ruleset_publish
 
 
 def _manage(*args: str, database_url: str = "sqlite:///:memory:") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "netcare.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "netcare.settings",
+        "DEBUG": "true",
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -79,7 +84,7 @@ def test_the_second_of_two_loads_on_an_empty_database_exits_2_with_a_message() -
     url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT'] or 5432}/{settings['NAME']}"
     second: dict[str, subprocess.CompletedProcess[str]] = {}
     command = threading.Thread(
-        target=lambda: second.update(done=_manage("load_knowledge_base", database_url=url))
+        target=lambda: second.update(done=_manage("load_knowledge_base", "--no-approval", database_url=url))
     )
     command.start()
     deadline = time.monotonic() + 60

@@ -10,7 +10,7 @@ import yaml
 
 from treatments.rules.profile import V1_BOOLEAN_VALUES
 
-GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden"
 
 
 def golden(name: str) -> dict[str, Any]:

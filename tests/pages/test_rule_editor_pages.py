@@ -58,7 +58,7 @@ def test_saving_a_rule_changes_the_draft_and_goes_back_to_the_editor(
     row = Rule.objects.get(rule_set=draft, modality__key="prrt_lu177", rule_id="prrt.marrow")
     assert row.condition == {"fact": "platelets_10e9_l", "ge": 100} and row.source == "LUTIA protocol"
     assert RuleSet.objects.get(pk=draft.pk).checksum != draft.checksum
-    assert AuditEvent.objects.filter(action="ruleset.rule_edit").count() == 1
+    assert AuditEvent.objects.filter(action="ruleset.draft", payload__edit="rule").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_a_published_rule_set_is_read_only_in_the_editor(author_client: Client, 
         f"/rulesets/{version}/modalities/prrt_lu177/rules/prrt.marrow/", rule_post()
     )
     assert response.status_code == 409
-    assert "is published and read-only" in response.content.decode()
+    assert "(published) is not a draft" in response.content.decode()
 
 
 @pytest.mark.parametrize("persona", ["clinician", "coordinator", "admin_user"])

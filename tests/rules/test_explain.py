@@ -13,7 +13,7 @@ from treatments.rules import explain
 from treatments.rules.engine import STATUS_ORDER, CompiledRuleSet, EvaluationResult
 from treatments.rules.profile import FACT_NAMES, GROUPS, PatientProfile
 
-GOLDEN = Path(__file__).parents[1] / "golden"
+GOLDEN = Path(__file__).parents[2] / "fixtures" / "golden"
 
 
 def golden_profile(name: str, **changes: Any) -> PatientProfile:

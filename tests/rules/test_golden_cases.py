@@ -1,5 +1,5 @@
 """Golden clinical cases: fictional patients whose expected options were worked out by hand from
-knowledge-base.md, rule by rule (see tests/golden/README.md)."""
+knowledge-base.md, rule by rule (see fixtures/golden/README.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from treatments.rules.engine import STATUS_ORDER, CompiledRuleSet
 from treatments.rules.profile import MODALITY_KEYS, PatientProfile
 
 TESTS = Path(__file__).parents[1]
-GOLDEN = TESTS / "golden"
+GOLDEN = TESTS.parent / "fixtures" / "golden"
 KNOWLEDGE_BASE = TESTS.parent / "fixtures" / "knowledge_base.yaml"
 KNOWLEDGE_BASE_1_1_1 = TESTS / "data" / "knowledge_base_1.1.1.yaml"
 FIRST_1_2_CASE = 46  # cases 46 onwards were written for knowledge base 1.2.0 (see golden/README.md)

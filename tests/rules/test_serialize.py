@@ -20,7 +20,7 @@ from treatments.rules.vocabulary import MODALITY_KEYS_V1
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from engine import realistic_profile  # type: ignore[import-not-found]  # noqa: E402
 
-GOLDEN = sorted((Path(__file__).parents[1] / "golden").glob("*.yaml"))
+GOLDEN = sorted((Path(__file__).parents[2] / "fixtures" / "golden").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", GOLDEN[:12], ids=[path.stem for path in GOLDEN[:12]])

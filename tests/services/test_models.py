@@ -335,6 +335,7 @@ def test_publishing_records_who_did_it_in_one_audit_event(no_knowledge_base: Non
         "checksum": knowledge_base.checksum,
         "rules": len(knowledge_base.rules),
         "retired": None,
+        "without_review": True,
     }
 
 

@@ -13,8 +13,8 @@ from treatments.models import AuditEvent, Rule, RuleSet
 from treatments.rules.authoring import content_to_yaml
 from treatments.rules.document import parse_text
 from treatments.services import (
+    NotADraft,
     RuleEditInvalid,
-    RuleSetNotEditable,
     ruleset_modality_edit,
     ruleset_rule_add,
     ruleset_rule_edit,
@@ -38,8 +38,8 @@ def test_editing_a_threshold_changes_the_drafts_content_rows_and_checksum(
     assert row.condition == {"fact": "platelets_10e9_l", "ge": 100}
     assert Rule.objects.filter(rule_set=draft).count() == len(edited.content["rules"])
     assert parse_text(content_to_yaml(edited.content)).checksum == edited.checksum
-    event = AuditEvent.objects.get(action="ruleset.rule_edit")
-    assert event.actor == rule_author
+    event = AuditEvent.objects.filter(action="ruleset.draft").latest("pk")
+    assert event.actor == rule_author and event.payload["edit"] == "rule"
     assert event.payload["rule_id"] == "prrt.marrow" and event.payload["fields"] == ["condition"]
     assert event.payload["checksum_before"] == before and event.payload["checksum"] == edited.checksum
 
@@ -58,13 +58,13 @@ def test_a_refused_edit_changes_nothing_and_names_the_field(draft: RuleSet, rule
     assert refused.value.status == 400 and refused.value.loc
     draft.refresh_from_db()
     assert (draft.checksum, Rule.objects.filter(rule_set=draft).count()) == before
-    assert not AuditEvent.objects.filter(action__startswith="ruleset.rule").exists()
+    assert not AuditEvent.objects.filter(payload__edit="rule").exists()
 
 
 def test_an_edit_that_changes_nothing_is_not_audited(draft: RuleSet, rule_author: User) -> None:
     reason = next(r for r in draft.content["rules"] if r["rule_id"] == "prrt.marrow")["reason"]
     ruleset_rule_edit(rule_set=draft, **MARROW, fields={"reason": reason}, actor=rule_author)
-    assert not AuditEvent.objects.filter(action="ruleset.rule_edit").exists()
+    assert not AuditEvent.objects.filter(payload__edit="rule").exists()
 
 
 @pytest.mark.parametrize("status", ["published", "retired"])
@@ -76,9 +76,9 @@ def test_a_published_or_retired_rule_set_refuses_edits(
         rule_set = RuleSet.objects.get(pk=published.pk)
         rule_set.status = RuleSet.Status.RETIRED
         rule_set.save()
-    with pytest.raises(RuleSetNotEditable, match=f"rule set {rule_set.version} is {status} and read-only"):
+    with pytest.raises(NotADraft, match=f"{rule_set.version} \\({status}\\) is not a draft"):
         ruleset_rule_edit(rule_set=rule_set, **MARROW, fields={"reason": "x"}, actor=rule_author)
-    with pytest.raises(RuleSetNotEditable):
+    with pytest.raises(NotADraft):
         ruleset_modality_edit(rule_set=rule_set, key="prrt_lu177", fields={"agents": "x"}, actor=rule_author)
 
 
@@ -99,7 +99,6 @@ def test_a_rule_and_a_modality_edit_are_stored_as_rows(draft: RuleSet, rule_auth
     rows = list(Rule.objects.filter(rule_set=draft, modality__key="prrt_lu177").order_by("position"))
     assert rows[-1].rule_id == "prrt.bilirubin_high" and rows[-1].kind == "caution"
     assert rows[-1].modality.agents == "Lutathera"
-    assert [e.action for e in AuditEvent.objects.order_by("pk")][-2:] == [
-        "ruleset.rule_add",
-        "ruleset.modality_edit",
-    ]
+    edits = [e.payload.get("edit") for e in AuditEvent.objects.filter(action="ruleset.draft").order_by("pk")]
+    assert edits[-2:] == ["rule_add", "modality"]
+    assert draft.authors.filter(pk=rule_author.pk).exists()

@@ -5,6 +5,7 @@ Everything is re-exported here, so `treatments.models.Case` (and migration 0003'
 """
 
 from .audit import AuditEvent, AuditEventQuerySet, ReadOnlyError
+from .governance import GoldenRun, ImpactReport, RuleSetReview
 from .knowledge import Modality, ModalityQuerySet, Rule, RuleQuerySet, RuleSet, RuleSetQuerySet
 from .mdt import (
     Case,
@@ -29,6 +30,8 @@ __all__ = [
     "Case",
     "CaseQuerySet",
     "Evaluation",
+    "GoldenRun",
+    "ImpactReport",
     "EvaluationQuerySet",
     "Meeting",
     "MeetingCase",
@@ -42,6 +45,7 @@ __all__ = [
     "RuleQuerySet",
     "RuleSet",
     "RuleSetQuerySet",
+    "RuleSetReview",
     "nhs_number_is_valid",
     "token_digest",
     "validate_nhs_number",

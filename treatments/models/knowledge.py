@@ -54,11 +54,31 @@ class RuleSetQuerySet(_FrozenGuard, models.QuerySet["RuleSet"]):
         return self.filter(status=RuleSet.Status.PUBLISHED)
 
 
-_FROZEN_FIELDS = ("version", "title", "notes", "checksum", "content", "published_at", "published_by_id")
+_FROZEN_FIELDS = (
+    "version",
+    "title",
+    "notes",
+    "checksum",
+    "content",
+    "published_at",
+    "published_by_id",
+    "created_by_id",
+    "based_on_id",
+    "change_note",
+    "required_bump",
+    "restores_id",
+)
 
 
 class RuleSet(models.Model):
-    """One version of the knowledge base: its modalities and rules, as published together."""
+    """One version of the knowledge base: its modalities, rules and golden cases (`content["tests"]`).
+
+    Lifecycle (HL7 CRMI's draft -> active -> retired, never backwards): a draft is revised freely
+    (each revision changes its checksum and so voids the reviews, golden runs and impact reports
+    made for the old one), then published through the gates of services/governance.py; publishing
+    the next version retires it. A published or retired set never changes again (ReadOnlyError, and
+    database triggers).
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -76,6 +96,42 @@ class RuleSet(models.Model):
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the normalised content.")
     content = models.JSONField(default=dict, help_text="The normalised knowledge-base document.")
     created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version in force when this draft was made.",
+    )
+    change_note = models.TextField(
+        blank=True,
+        default="",
+        help_text="What changed clinically and why; `removed_golden:` lists dropped cases.",
+    )
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Who uploaded or edited a revision: none may approve or publish it.",
+    )
+    restores = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A rollback: the earlier version whose content this draft restores.",
+    )
+    required_bump = models.CharField(
+        max_length=5,
+        blank=True,
+        default="",
+        help_text="major, minor or patch: the least version step its changes need.",
+    )
 
     objects = RuleSetQuerySet.as_manager()
 
@@ -90,6 +146,9 @@ class RuleSet(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False), name="ruleset_published_has_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(required_bump__in=["", "major", "minor", "patch"]), name="ruleset_bump_valid"
             ),
         ]
 
@@ -117,7 +176,13 @@ class RuleSet(models.Model):
         changed = [name for name in _FROZEN_FIELDS if getattr(stored, name) != getattr(self, name)]
         retiring = stored.status == self.Status.PUBLISHED and self.status == self.Status.RETIRED
         if changed or (stored.status != self.status and not retiring):
+            # CRMI CR 3.1: published never goes back to draft, retired never back to published.
             raise ReadOnlyError(f"{stored} is read-only; publish a new version instead")
+
+    @property
+    def tests(self) -> list[dict[str, Any]]:
+        """The golden cases that travel with this version (its content's `tests`)."""
+        return list((self.content or {}).get("tests", []))
 
 
 class ModalityQuerySet(_FrozenGuard, models.QuerySet["Modality"]):

@@ -11,8 +11,11 @@ from typing import Any
 
 from .conditions import condition_to_data, parse_condition
 from .engine import (
+    CompiledRuleSet,
     GuidelineLine,
+    ModalitySpec,
     OrderOverride,
+    RuleSetInfo,
     RuleSpec,
 )
 from .schema import KnowledgeBaseDoc, ModalityDoc
@@ -26,10 +29,11 @@ def content_of(
 ) -> dict[str, Any]:
     """The normalised content: what the checksum covers and what a rule set stores.
 
-    The display aids of 1.2 are written only when a modality has some, so that a 1.1 file keeps
-    the checksum it was published with.
+    The display aids of 1.2 are written only when a modality has some, and the golden cases
+    (`tests`) only when there are some, so that a file without them keeps the checksum it was
+    published with.
     """
-    return {
+    content: dict[str, Any] = {
         "version": doc.version,
         "title": doc.title,
         "notes": doc.notes,
@@ -51,6 +55,9 @@ def content_of(
             for rule in rules
         ],
     }
+    if doc.tests:
+        content["tests"] = [case.model_dump(exclude_defaults=True) for case in doc.tests]
+    return content
 
 
 def _modality_content(
@@ -94,3 +101,37 @@ def display_aids_from_content(
 def checksum_of(content: Mapping[str, Any]) -> str:
     """SHA-256 of the content in canonical JSON: the same knowledge base always has the same sum."""
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def without_tests(content: Mapping[str, Any]) -> dict[str, Any]:
+    """The content without its golden cases: what rule sets published before they travelled with
+    the rules stored, and so what their checksum covers."""
+    return {key: value for key, value in content.items() if key != "tests"}
+
+
+def compile_content(content: Mapping[str, Any], info: RuleSetInfo | None = None) -> CompiledRuleSet:
+    """A compiled rule set from stored content alone (a draft's or any version's), without its rows:
+    for golden runs, impact analysis and diffs of versions that are not in force."""
+    modalities = [
+        ModalitySpec(m["key"], m["name"], m["category"], tuple(m["intents"]), m["display_order"])
+        for m in content.get("modalities", ())
+    ]
+    rules = [
+        RuleSpec(
+            rule_id=r["rule_id"],
+            modality=r["modality"],
+            kind=r["kind"],
+            title=r["title"],
+            condition=parse_condition(r["condition"]),
+            reason=r["reason"],
+            source=r["source"],
+            evidence=r["evidence"],
+            verification=r["verification"],
+            verification_note=r.get("verification_note", ""),
+            if_unknown=r.get("if_unknown", "hold"),
+        )
+        for r in content.get("rules", ())
+    ]
+    lines, overrides = display_aids_from_content(content)
+    info = info or RuleSetInfo(str(content.get("version", "")), None, checksum_of(content))
+    return CompiledRuleSet(info, modalities, rules, lines, overrides)

@@ -50,6 +50,7 @@ from .engine import (
     RuleSetInfo,
     RuleSpec,
 )
+from .golden import GOLDEN_DIRECTORY, profile_problems, read_golden_directory
 from .schema import SELF as SELF
 from .schema import CommonRuleDoc as CommonRuleDoc
 from .schema import GuidelineLineDoc as GuidelineLineDoc
@@ -128,16 +129,30 @@ def modality_spec(doc: ModalityDoc) -> ModalitySpec:
 
 
 def load_file(path: str | Path) -> KnowledgeBase:
-    """Read, validate and normalise a knowledge-base file; raises KnowledgeBaseError."""
+    """Read, validate and normalise a knowledge-base file; raises KnowledgeBaseError.
+
+    The golden cases in the `golden/` directory beside the file (fixtures/golden/) become the rule
+    set's `tests`, after any the file holds itself: they travel with the rules and the checksum
+    covers both.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeBaseError([Problem(str(path), f"cannot read the file: {exc}")]) from exc
-    return parse_text(text, str(path))
+    golden = path.parent / GOLDEN_DIRECTORY
+    if not golden.is_dir():
+        return parse_text(text, str(path))
+    try:
+        cases = read_golden_directory(golden)
+    except ValueError as exc:
+        raise KnowledgeBaseError([Problem(str(golden), str(exc))]) from exc
+    return parse_text(text, str(path), extra_tests=cases)
 
 
-def parse_text(text: str, filename: str = "<knowledge base>") -> KnowledgeBase:
+def parse_text(
+    text: str, filename: str = "<knowledge base>", extra_tests: list[dict[str, Any]] | None = None
+) -> KnowledgeBase:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -149,6 +164,8 @@ def parse_text(text: str, filename: str = "<knowledge base>") -> KnowledgeBase:
         # The YAML parser recurses once per level: thousands of "[" were a traceback (security
         # review F12). No real knowledge base is nested more than a few dozen levels.
         raise KnowledgeBaseError([Problem(filename, "not valid YAML: nested too deeply")]) from None
+    if extra_tests and isinstance(data, dict):
+        data = {**data, "tests": [*(data.get("tests") or []), *extra_tests]}
     try:
         return parse_data(data, filename)
     except RecursionError:
@@ -190,6 +207,7 @@ def _build(doc: KnowledgeBaseDoc, filename: str) -> KnowledgeBase:
             message = "a modality needs at least one indication rule"
             problems.append(Problem(filename, message, modality.key, field="rules"))
     lines, overrides = _display_aids(doc, filename, problems)
+    problems += _check_tests(doc, filename)
     if problems:
         raise KnowledgeBaseError(problems)
     content = content_of(doc, rules, lines, overrides)
@@ -248,6 +266,20 @@ def _aid_condition(
         else:
             problems.append(Problem(filename, str(exc), key, field=f"{field}.when"))
         return None
+
+
+def _check_tests(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:
+    """Golden cases: unique ids, and profiles the contract accepts."""
+    problems = []
+    seen: set[str] = set()
+    for n, case in enumerate(doc.tests):
+        where = f"tests[{n}] ({case.id})"
+        if case.id in seen:
+            problems.append(Problem(filename, f"duplicate golden case id {case.id!r}", field=f"{where}.id"))
+        seen.add(case.id)
+        for path, message in profile_problems(case.model_dump()):
+            problems.append(Problem(filename, message, field=f"{where}.profile.{path}"))
+    return problems
 
 
 def _check_sets(doc: KnowledgeBaseDoc, filename: str) -> list[Problem]:

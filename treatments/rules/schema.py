@@ -18,6 +18,7 @@ from .vocabulary import (
     IfUnknown,
     Intent,
     ModalityKey,
+    Status,
     Verification,
 )
 
@@ -95,6 +96,23 @@ class ModalityDoc(BaseModel):
     order_overrides: list[OrderOverrideDoc] = Field(default_factory=list)
 
 
+class GoldenCaseDoc(BaseModel):
+    """A golden case: a fictional patient and the statuses the rules must give (fixtures/golden/).
+
+    It travels with the rule set: the content, and so the checksum, covers the rules and their tests.
+    """
+
+    model_config = _STRICT
+
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")
+    title: str = Text
+    story: str = ""
+    profile: dict[str, Any] = Field(default_factory=dict)
+    expect: dict[ModalityKey, Status] = Field(min_length=1)
+    missing_facts: dict[ModalityKey, list[str]] = Field(default_factory=dict)
+    why: str = ""
+
+
 class KnowledgeBaseDoc(BaseModel):
     model_config = _STRICT
 
@@ -104,6 +122,7 @@ class KnowledgeBaseDoc(BaseModel):
     sets: dict[str, list[str]] = Field(default_factory=dict)
     common_rules: list[CommonRuleDoc] = Field(default_factory=list)
     modalities: list[ModalityDoc]
+    tests: list[GoldenCaseDoc] = Field(default_factory=list)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -25,10 +25,13 @@ from ..rules.profile import PatientProfile
 
 
 class NoPublishedRuleSet(Exception):
-    """No rule set has been published yet: run `python manage.py load_knowledge_base`."""
+    """No rule set has been published yet."""
 
     def __str__(self) -> str:
-        return "No rule set has been published yet: run `python manage.py load_knowledge_base`."
+        return (
+            "No rule set has been published yet: run `python manage.py load_knowledge_base` and publish "
+            "the draft through review (docs/rule-governance.md; in development: --no-approval)."
+        )
 
 
 logger = logging.getLogger(__name__)

@@ -22,12 +22,25 @@ from .errors import (
     EditConflict,
     EvaluationSuperseded,
     FactsContradict,
+    GatesFailed,
     InvalidChange,
+    InvalidKnowledgeBase,
+    NotADraft,
+    NotAllowed,
     NotEvaluated,
     OptionNotInEvaluation,
     OutcomeRecorded,
     ReferenceTaken,
+    StaleChecksum,
+    VersionTaken,
     WorkflowError,
+)
+from .governance import (
+    ruleset_draft_clone,
+    ruleset_draft_create,
+    ruleset_draft_revise,
+    ruleset_draft_set_content,
+    ruleset_withdraw,
 )
 from .knowledge import (
     VersionConflict,
@@ -47,7 +60,6 @@ from .meetings import (
 )
 from .rule_editing import (
     RuleEditInvalid,
-    RuleSetNotEditable,
     ruleset_modality_add,
     ruleset_modality_edit,
     ruleset_rule_add,
@@ -55,6 +67,17 @@ from .rule_editing import (
 )
 
 __all__ = [
+    "GatesFailed",
+    "InvalidKnowledgeBase",
+    "NotADraft",
+    "NotAllowed",
+    "StaleChecksum",
+    "VersionTaken",
+    "ruleset_draft_clone",
+    "ruleset_draft_create",
+    "ruleset_draft_revise",
+    "ruleset_draft_set_content",
+    "ruleset_withdraw",
     "Actor",
     "CaseAlreadyOnMeeting",
     "CaseArchived",
@@ -68,7 +91,6 @@ __all__ = [
     "OutcomeRecorded",
     "ReferenceTaken",
     "RuleEditInvalid",
-    "RuleSetNotEditable",
     "VersionConflict",
     "WorkflowError",
     "audit_record",

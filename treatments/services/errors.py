@@ -6,7 +6,7 @@ Services raise these; `api/exceptions.py` and `views/common.py` each map them on
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 
@@ -137,3 +137,65 @@ class EditConflict(Exception):
     def sentence(self) -> str:
         text = str(self)
         return text[:1].upper() + text[1:]
+
+
+# --- rule governance (services/governance.py) ------------------------------------------------------
+
+
+class NotAllowed(WorkflowError):
+    """The user's role allows the action in general, but not on this object (e.g. their own draft)."""
+
+    status = 403
+    code = "not_allowed"
+    title = "Not allowed for you"
+
+
+class VersionTaken(WorkflowError):
+    code = "version_taken"
+    title = "The version label is taken"
+
+    def __init__(self, message: str):
+        super().__init__(message, ["version"])
+
+
+class NotADraft(WorkflowError):
+    code = "not_a_draft"
+    title = "Not a draft"
+
+    def __init__(self, rule_set: models.Model):
+        super().__init__(f"{rule_set} is not a draft: a published or retired version never changes")
+
+
+class StaleChecksum(WorkflowError):
+    code = "stale_checksum"
+    title = "The draft has changed"
+
+    def __init__(self, current: str):
+        super().__init__(
+            f"the draft has been revised since you read it (its checksum is now {current}): read it again",
+            ["checksum"],
+        )
+        self.current = current
+
+
+class InvalidKnowledgeBase(InvalidChange):
+    """An uploaded knowledge base with mistakes: each problem names file, modality, rule and field."""
+
+    code = "invalid_knowledge_base"
+    title = "The knowledge base has mistakes"
+
+    def __init__(self, problems: list[Any]):
+        super().__init__(f"{len(problems)} problem(s) found; nothing was saved")
+        self.problems = problems
+
+
+class GatesFailed(WorkflowError):
+    """Publication refused: the gates, each with whether it passed and why not."""
+
+    code = "gates_failed"
+    title = "Not ready to publish"
+
+    def __init__(self, gates: list[Any]):
+        failed = [gate for gate in gates if not gate.ok]
+        super().__init__("; ".join(f"{gate.gate}: {gate.why}" for gate in failed))
+        self.gates = gates

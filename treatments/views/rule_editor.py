@@ -37,7 +37,7 @@ def _draft(version: str) -> RuleSet:
     already on the form, so that nobody types into a form that cannot be saved."""
     rule_set = _rule_set(version)
     if rule_set.is_frozen:
-        raise services.RuleSetNotEditable(rule_set)
+        raise services.NotADraft(rule_set)
     return rule_set
 
 
@@ -71,7 +71,7 @@ def _refused_draft(view: Any) -> Any:
     def wrapped(request: HttpRequest, version: str, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, version, *args, **kwargs)  # type: ignore[no-any-return]
-        except services.RuleSetNotEditable as exc:
+        except services.NotADraft as exc:
             return refusal(request, exc, back=reverse("ruleset_editor", args=[version]))
 
     wrapped.__name__ = view.__name__
