@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path, re_path, register_converter
 
-from . import cases, catalogue, eligibility, meetings, tokens
+from . import cases, catalogue, eligibility, meetings, rule_editing, tokens
 from .exceptions import api_not_found
 from .versions import ApiVersion, deprecated
 
@@ -69,8 +69,23 @@ def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
         ),
         path("meetings/<id:meeting_id>/order/", meetings.MeetingOrderView.as_view(**v), name="meeting-order"),
         path("meetings/<id:meeting_id>/worklist/", meetings.WorklistView.as_view(**v), name="worklist"),
+        *(_rule_editor() if version == "v2" else []),
         # Anything else under the version's prefix answers in the API's error shape, whatever DEBUG says.
         re_path(r"^.*$", deprecated(api_not_found) if version == "v1" else api_not_found),
+    ]
+
+
+def _rule_editor() -> list[URLPattern | URLResolver]:
+    """The rule editor's endpoints: new in v2 (v1 is frozen, ADR 0007)."""
+    drafts = "rulesets/drafts/<str:version>/modalities/"
+    return [
+        path(f"{drafts}", rule_editing.DraftModalitiesView.as_view(), name="draft-modalities"),
+        path(f"{drafts}<str:key>/", rule_editing.DraftModalityView.as_view(), name="draft-modality"),
+        path(f"{drafts}<str:key>/rules/", rule_editing.DraftRulesView.as_view(), name="draft-rules"),
+        path(
+            f"{drafts}<str:key>/rules/<str:rule_id>/", rule_editing.DraftRuleView.as_view(), name="draft-rule"
+        ),
+        path("rulesets/<str:version>/yaml/", rule_editing.RuleSetYamlView.as_view(), name="ruleset-yaml"),
     ]
 
 

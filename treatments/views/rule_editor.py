@@ -241,7 +241,7 @@ def modality_add(request: HttpRequest, version: str) -> HttpResponse:
     return render(request, "treatments/modality_form.html", context, status=400 if form.errors else 200)
 
 
-@capability_required("draft_ruleset")
+@capability_required("view_rulesets")
 @require_GET
 def ruleset_export(request: HttpRequest, version: str) -> HttpResponse:
     """The rule set as a knowledge-base YAML file: loading it gives the rule set's checksum."""
