@@ -197,6 +197,12 @@ NETCARE_RETRY_AFTER_SECONDS = env_int("NETCARE_RETRY_AFTER_SECONDS", 30, minimum
 # often, so a newly published rule set reaches every worker without a restart.
 NETCARE_RULESET_RECHECK_SECONDS = env_int("NETCARE_RULESET_RECHECK_SECONDS", 5, minimum=0)
 NETCARE_KNOWLEDGE_BASE = BASE_DIR / "fixtures" / "knowledge_base.yaml"
+# Rule governance (docs/rule-governance.md): approvals a draft needs (two for a major bump), whether
+# new or changed rules of unverified sources block publication, and how many stored cases an impact
+# report evaluates within a request (more: `manage.py ruleset_impact`).
+NETCARE_RULESET_MIN_APPROVALS = env_int("NETCARE_RULESET_MIN_APPROVALS", 1, minimum=1)
+NETCARE_BLOCK_UNVERIFIED_RULES = env_bool("NETCARE_BLOCK_UNVERIFIED_RULES", False)
+NETCARE_IMPACT_MAX_CASES = env_int("NETCARE_IMPACT_MAX_CASES", 20_000, minimum=1)
 
 # --- Background tasks (docs/adr/0008-shared-state-on-redis-and-tasks-with-django-tasks.md) ---------
 # Slow work (meeting packs) runs as a django-tasks task. "database": queued in PostgreSQL/SQLite and
@@ -313,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "treatments.rules.document.CATEGORY_LABELS",
         "VerificationEnum": "treatments.rules.document.VERIFICATIONS",
         "CaseStatusEnum": "treatments.rules.vocabulary.CASE_STATUSES",
+        "RuleSetStatusEnum": "treatments.rules.vocabulary.RULE_SET_STATUSES",
         "OutcomeEnum": "treatments.rules.engine.OUTCOMES",
     },
     # The generated document is v2's; v1's is the saved file (treatments/api/openapi/v1.yaml).

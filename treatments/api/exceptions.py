@@ -79,10 +79,39 @@ def service_call(call: Callable[[], T], *, serialize_current: Callable[[Any], An
     except services.EditConflict as exc:
         current = serialize_current(exc.current) if serialize_current and exc.current is not None else None
         raise Conflict(str(exc), current) from exc
+    except services.GatesFailed as exc:
+        raise GatesConflict(str(exc), [gate_out(gate) for gate in exc.gates]) from exc
+    except services.InvalidKnowledgeBase as exc:
+        raise InvalidInput([problem_item(problem) for problem in exc.problems]) from exc
     except services.WorkflowError as exc:
         if exc.status == status.HTTP_400_BAD_REQUEST:
             raise InvalidInput([{"loc": exc.loc or [], "msg": str(exc)}]) from exc
+        if exc.status == status.HTTP_403_FORBIDDEN:
+            raise exceptions.PermissionDenied(exc.sentence) from exc
         raise Conflict(str(exc)) from exc
+
+
+class GatesConflict(exceptions.APIException):
+    """409: a rule set cannot be published yet; `gates` says which gate failed and why."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "gates_failed"
+
+    def __init__(self, detail: str, gates: list[dict[str, Any]]):
+        super().__init__(f"Not published: {detail}")
+        self.gates = gates
+
+
+def gate_out(gate: Any) -> dict[str, Any]:
+    return {"gate": gate.gate, "ok": gate.ok, "why": gate.why, "evidence": gate.evidence}
+
+
+def problem_item(problem: Any) -> ErrorItem:
+    """A knowledge-base problem as an error item: the path names modality, rule and field."""
+    loc: list[str | int] = ["document"]
+    loc += [part for part in (problem.modality, problem.rule_id) if part]
+    loc += [part for part in problem.field.split(".") if part]
+    return {"loc": loc, "msg": problem.message}
 
 
 def query_params(model: type[BaseModel], request: Any) -> Any:
@@ -121,6 +150,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response.data = {"detail": _detail(exc), "errors": _errors(exc)}
     if hasattr(exc, "current"):  # a 409 edit conflict carries what the other person saved
         response.data["current"] = exc.current
+    if isinstance(exc, GatesConflict):  # a refused publication lists every gate
+        response.data["gates"] = exc.gates
     return response
 
 

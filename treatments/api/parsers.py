@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import yaml
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
@@ -47,3 +48,25 @@ def _content_length(request: Any) -> int | None:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return None
+
+
+class YAMLParser(BaseParser):
+    """A knowledge-base document as YAML (`Content-Type: application/yaml`), for draft uploads only:
+    the same size limit, safe loading, and a parse error rather than a traceback."""
+
+    media_type = "application/yaml"
+    media_types = ("application/yaml", "application/x-yaml", "text/yaml")
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        limit = settings.NETCARE_API_MAX_BODY_BYTES
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise RequestTooLarge(f"The request body is larger than {limit:,} bytes.")
+        try:
+            return yaml.safe_load(raw.decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ParseError(f"The body is not valid YAML: {str(exc)[:300]}") from exc
+        except RecursionError:
+            raise ParseError("The body is not valid YAML: nested too deeply") from None

@@ -454,3 +454,173 @@ class DraftModalityOut(BaseModel):
     version: str
     checksum: str
     modality: dict[str, Any] = Field(description="The modality as the draft stores it (without its rules).")
+
+
+# --- rule governance (/api/v2/ only; docs/rule-governance.md) --------------------------------------
+
+
+class RuleSetOut(BaseModel):
+    """One version of the knowledge base and where it stands."""
+
+    version: str
+    title: str
+    status: Literal["draft", "published", "retired"]
+    review_state: Literal["editing", "in_review", "changes_requested", "approved", "published", "retired"]
+    checksum: str
+    created_at: datetime
+    created_by: str | None
+    published_at: datetime | None
+    published_by: str | None
+    based_on: str | None
+    restores: str | None
+    change_note: str
+    required_bump: str
+    rules: int
+    golden_cases: int
+
+
+class RuleSetList(RootModel[list[RuleSetOut]]):
+    """Every version of the knowledge base, newest first."""
+
+
+class GateOut(BaseModel):
+    gate: Literal["status", "approval", "golden", "impact", "version", "verification"]
+    ok: bool
+    why: str
+    evidence: int | None
+
+
+class RuleSetDetailOut(RuleSetOut):
+    """A version with its content (the normalised document, golden cases in `tests`), its evidence
+    and, for a draft, the publication gates as they stand for the caller."""
+
+    content: dict[str, Any]
+    authors: list[str]
+    latest_golden_run: int | None
+    latest_impact_report: int | None
+    reviews: list[int]
+    gates: list[GateOut]
+
+
+class DraftCreated(BaseModel):
+    version: str
+    checksum: str
+    problems: list[str]
+
+
+class DraftRequest(BaseModel):
+    """A knowledge-base document (the YAML file's structure, as JSON) and the change note. The same
+    document may be sent as YAML with `Content-Type: application/yaml` (change note: `?change_note=`)."""
+
+    model_config = _FORBID
+    document: dict[str, Any] = Field(description="The knowledge base: version, title, modalities, tests, ...")
+    change_note: str = Field(default="", max_length=20_000)
+
+
+class CloneRequest(BaseModel):
+    """A draft made from the version in force, to edit in the app."""
+
+    model_config = _FORBID
+    version: str = Field(default="", max_length=40, pattern=r"^$|^[0-9A-Za-z][0-9A-Za-z._+-]*$")
+    change_note: str = Field(default="", max_length=20_000)
+
+
+class RuleComment(BaseModel):
+    model_config = _FORBID
+    modality: str = Field(default="", max_length=40)
+    rule_id: str = Field(default="", max_length=80)
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class RuleSetReviewRequest(BaseModel):
+    model_config = _FORBID
+    kind: Literal["comment", "approve", "request_changes"]
+    checksum: str = Field(min_length=64, max_length=64, description="The draft checksum you reviewed.")
+    summary: str = Field(default="", max_length=4000)
+    comments: list[RuleComment] = Field(default_factory=list, max_length=200)
+
+
+class RuleSetReviewOut(BaseModel):
+    id: int
+    kind: Literal["comment", "approve", "request_changes"]
+    checksum: str
+    reviewer: str
+    summary: str
+    comments: list[dict[str, Any]]
+    created_at: datetime
+
+
+class GoldenRunOut(BaseModel):
+    id: int
+    version: str
+    checksum: str
+    current: bool = Field(description="Made for the version's current checksum.")
+    passed: bool
+    results: list[dict[str, Any]] = Field(
+        description="Per golden case: statuses, mismatches (expected vs actual)."
+    )
+    engine_version: str
+    run_by: str | None
+    run_at: datetime
+
+
+class ImpactRequest(BaseModel):
+    model_config = _FORBID
+    scope: str = Field(
+        default="active",
+        pattern=r"^(active|all|meeting:[0-9]{1,18})$",
+        description="active (not archived cases), all, or meeting:<id>.",
+    )
+
+
+class ImpactReportOut(BaseModel):
+    """Case ids appear only for readers who may see cases; others see pseudonyms and facts."""
+
+    id: int
+    draft: str
+    draft_checksum: str
+    baseline: str
+    baseline_checksum: str
+    scope: str
+    current: bool = Field(description="Made for the draft's current checksum and the version in force.")
+    summary: dict[str, Any]
+    report: dict[str, Any]
+    report_hash: str
+    generated_by: str | None
+    generated_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+
+
+class PublishRequest(BaseModel):
+    model_config = _FORBID
+    checksum: str = Field(min_length=64, max_length=64, description="The draft checksum you checked.")
+    impact_report: int | None = Field(default=None, ge=1, le=10**18)
+
+
+class RollbackRequest(BaseModel):
+    model_config = _FORBID
+    to_version: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class GoldenCaseRequest(BaseModel):
+    """A new golden case for a draft: a profile and the statuses the author confirms."""
+
+    model_config = _FORBID
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")
+    title: str = Field(min_length=1, max_length=200)
+    profile: dict[str, Any]
+    expect: dict[str, Status] = Field(min_length=1)
+    why: str = Field(default="", max_length=4000)
+
+
+class GatesFailedResponse(BaseModel):
+    detail: str
+    errors: list[ErrorItem]
+    gates: list[GateOut]
+
+
+GATES_RESPONSE = {
+    409: OpenApiResponse(GatesFailedResponse, description="A gate failed: each gate, and why it failed.")
+}

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path, re_path, register_converter
 
-from . import cases, catalogue, eligibility, meetings, rule_editing, tokens
+from . import cases, catalogue, eligibility, governance, meetings, rule_editing, tokens
 from .exceptions import api_not_found
 from .versions import ApiVersion, deprecated
 
@@ -69,23 +69,56 @@ def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
         ),
         path("meetings/<id:meeting_id>/order/", meetings.MeetingOrderView.as_view(**v), name="meeting-order"),
         path("meetings/<id:meeting_id>/worklist/", meetings.WorklistView.as_view(**v), name="worklist"),
-        *(_rule_editor() if version == "v2" else []),
+        *(governance_patterns(v) if version == "v2" else []),
         # Anything else under the version's prefix answers in the API's error shape, whatever DEBUG says.
         re_path(r"^.*$", deprecated(api_not_found) if version == "v1" else api_not_found),
     ]
 
 
-def _rule_editor() -> list[URLPattern | URLResolver]:
-    """The rule editor's endpoints: new in v2 (v1 is frozen, ADR 0007)."""
+def governance_patterns(v: dict[str, ApiVersion]) -> list[URLPattern | URLResolver]:
+    """Rule governance: /api/v2/ only (v1 is frozen to its published document, ADR 0007)."""
+    g = governance
+    return [
+        path("rulesets/", g.RuleSetListView.as_view(**v), name="ruleset-list"),
+        path("rulesets/drafts/", g.DraftListView.as_view(**v), name="draft-list"),
+        path("rulesets/drafts/clone/", g.DraftCloneView.as_view(**v), name="draft-clone"),
+        path("rulesets/drafts/<str:version>/", g.DraftDetailView.as_view(**v), name="draft-detail"),
+        path("rulesets/rollback/", g.RollbackView.as_view(**v), name="ruleset-rollback"),
+        path("rulesets/<str:version>/", g.RuleSetDetailView.as_view(**v), name="ruleset-detail"),
+        path("rulesets/<str:version>/reviews/", g.ReviewListView.as_view(**v), name="ruleset-reviews"),
+        path("rulesets/<str:version>/golden-runs/", g.GoldenRunView.as_view(**v), name="golden-runs"),
+        path(
+            "rulesets/<str:version>/golden-runs/latest/",
+            g.LatestGoldenRunView.as_view(**v),
+            name="golden-run-latest",
+        ),
+        path("rulesets/<str:version>/golden-cases/", g.GoldenCaseView.as_view(**v), name="golden-cases"),
+        path("rulesets/<str:version>/impact/", g.ImpactView.as_view(**v), name="impact"),
+        path("rulesets/<str:version>/impact/latest/", g.LatestImpactView.as_view(**v), name="impact-latest"),
+        path(
+            "rulesets/<str:version>/impact/<id:report_id>/acknowledge/",
+            g.ImpactAcknowledgeView.as_view(**v),
+            name="impact-acknowledge",
+        ),
+        path("rulesets/<str:a>/diff/<str:b>/", g.DiffView.as_view(**v), name="ruleset-diff"),
+        path("rulesets/<str:version>/publish/", g.PublishView.as_view(**v), name="ruleset-publish"),
+        *_rule_editor(v),
+    ]
+
+
+def _rule_editor(v: dict[str, ApiVersion]) -> list[URLPattern | URLResolver]:
+    """The rule editor: one rule or modality of a draft, and any rule set as YAML."""
     drafts = "rulesets/drafts/<str:version>/modalities/"
     return [
-        path(f"{drafts}", rule_editing.DraftModalitiesView.as_view(), name="draft-modalities"),
-        path(f"{drafts}<str:key>/", rule_editing.DraftModalityView.as_view(), name="draft-modality"),
-        path(f"{drafts}<str:key>/rules/", rule_editing.DraftRulesView.as_view(), name="draft-rules"),
+        path(f"{drafts}", rule_editing.DraftModalitiesView.as_view(**v), name="draft-modalities"),
+        path(f"{drafts}<str:key>/", rule_editing.DraftModalityView.as_view(**v), name="draft-modality"),
+        path(f"{drafts}<str:key>/rules/", rule_editing.DraftRulesView.as_view(**v), name="draft-rules"),
         path(
-            f"{drafts}<str:key>/rules/<str:rule_id>/", rule_editing.DraftRuleView.as_view(), name="draft-rule"
+            f"{drafts}<str:key>/rules/<str:rule_id>/",
+            rule_editing.DraftRuleView.as_view(**v),
+            name="draft-rule",
         ),
-        path("rulesets/<str:version>/yaml/", rule_editing.RuleSetYamlView.as_view(), name="ruleset-yaml"),
+        path("rulesets/<str:version>/yaml/", rule_editing.RuleSetYamlView.as_view(**v), name="ruleset-yaml"),
     ]
 
 
