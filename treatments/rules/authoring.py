@@ -21,30 +21,10 @@ import yaml
 from pydantic import ValidationError
 
 from .conditions import condition_errors, describe, parse_condition
+from .content import MODALITY_FIELDS as MODALITY_FIELDS
+from .content import RULE_FIELDS as RULE_FIELDS
 from .document import KnowledgeBase, KnowledgeBaseError, Problem, parse_data
 
-# The fields of a rule and of a modality as the editor names them (the loader says `id` and `when`).
-RULE_FIELDS = (
-    "kind",
-    "title",
-    "condition",
-    "reason",
-    "source",
-    "evidence",
-    "verification",
-    "verification_note",
-    "if_unknown",
-)
-MODALITY_FIELDS = (
-    "name",
-    "category",
-    "intents",
-    "display_order",
-    "description",
-    "agents",
-    "hospital_page",
-    "notes",
-)
 # Problems that belong to no field of the form are shown above it under this key (as Django does).
 GENERAL = "__all__"
 
