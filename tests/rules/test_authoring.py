@@ -49,6 +49,21 @@ def test_the_yaml_export_of_a_knowledge_base_loads_to_the_same_checksum(path: Pa
     assert content_to_yaml(again.content) == exported
 
 
+def _as_jsonb(node: Any) -> Any:
+    """The value with every mapping's keys in PostgreSQL jsonb's order (shorter keys first)."""
+    if isinstance(node, dict):
+        return {key: _as_jsonb(node[key]) for key in sorted(node, key=lambda key: (len(key), key))}
+    if isinstance(node, list):
+        return [_as_jsonb(item) for item in node]
+    return node
+
+
+def test_the_export_does_not_depend_on_the_order_the_database_kept_keys_in(kb: KnowledgeBase) -> None:
+    assert content_to_yaml(_as_jsonb(kb.content)) == content_to_yaml(kb.content)
+    exported = content_to_yaml(_as_jsonb(kb.content))
+    assert exported.index("\nversion:") < exported.index("\nmodalities:") < exported.index("\ntests:")
+
+
 def test_the_export_writes_conditions_on_one_line_and_long_text_as_blocks(kb: KnowledgeBase) -> None:
     exported = content_to_yaml(kb.content)
     assert "when: {fact: platelets_10e9_l, ge: 75}" in exported

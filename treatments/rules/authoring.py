@@ -20,10 +20,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .conditions import condition_errors, describe, parse_condition
+from .conditions import condition_errors, condition_to_data, describe, parse_condition
 from .content import MODALITY_FIELDS as MODALITY_FIELDS
 from .content import RULE_FIELDS as RULE_FIELDS
 from .document import KnowledgeBase, KnowledgeBaseError, Problem, parse_data
+from .profile import FACT_NAMES
+from .vocabulary import MODALITY_KEYS
 
 # Problems that belong to no field of the form are shown above it under this key (as Django does).
 GENERAL = "__all__"
@@ -53,27 +55,68 @@ def document_from_content(content: Mapping[str, Any]) -> dict[str, Any]:
     Every rule goes back under its modality in the stored order (common rules included, as the
     copies the rule set holds), with its condition as stored (sets already resolved). Top-level keys
     other than the modalities and rules (version, title, notes, golden cases, ...) pass through.
+    Keys come in the order of the hand-written file, whatever order the database kept them in
+    (PostgreSQL's jsonb does not keep it).
     """
     rules_by_modality: dict[str, list[dict[str, Any]]] = {}
     for rule in content.get("rules", ()):
         rules_by_modality.setdefault(rule["modality"], []).append(_rule_document(rule))
-    document = {
-        key: copy.deepcopy(value) for key, value in content.items() if key not in ("modalities", "rules")
-    }
+    document = _ordered(
+        {key: copy.deepcopy(value) for key, value in content.items() if key not in ("modalities", "rules")},
+        _TOP_ORDER,
+    )
     document["modalities"] = [
-        {**copy.deepcopy(dict(modality)), "rules": rules_by_modality.get(modality["key"], [])}
+        {**_modality_document(modality), "rules": rules_by_modality.get(modality["key"], [])}
         for modality in content.get("modalities", ())
     ]
+    if "tests" in document:  # the golden cases read best after the rules they test
+        document["tests"] = [_golden_document(case) for case in document.pop("tests")]
     return document
+
+
+def _modality_document(modality: Mapping[str, Any]) -> dict[str, Any]:
+    written = _ordered(copy.deepcopy(dict(modality)), ("key", *MODALITY_FIELDS))
+    for name, order in _AID_ORDER.items():
+        if name in written:
+            written[name] = [_ordered(item, order) for item in written.pop(name)]
+    return written
+
+
+_TOP_ORDER = ("version", "title", "notes")
+_AID_ORDER = {"guideline_lines": ("when", "label", "source"), "order_overrides": ("when", "before", "why")}
+_GOLDEN_ORDER = ("id", "title", "story", "profile", "expect", "missing_facts", "why")
+
+
+def _golden_document(case: Mapping[str, Any]) -> dict[str, Any]:
+    """A golden case with its facts in contract order and its modalities in the contract's."""
+    written = _ordered(case, _GOLDEN_ORDER)
+    for name, order in (("profile", FACT_NAMES), ("expect", MODALITY_KEYS), ("missing_facts", MODALITY_KEYS)):
+        if isinstance(written.get(name), Mapping):
+            written[name] = _ordered(written[name], tuple(order))
+    return written
+
+
+def _ordered(mapping: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """The mapping with the named keys first, in that order, then the others as they come."""
+    return {**{key: mapping[key] for key in order if key in mapping}, **mapping}
 
 
 def _rule_document(rule: Mapping[str, Any]) -> dict[str, Any]:
     written = {"id": rule["rule_id"]}
-    for name, value in rule.items():
-        if name in _RULE_CONTENT_ONLY:
-            continue
-        written["when" if name == "condition" else name] = copy.deepcopy(value)
+    for name in (*RULE_FIELDS, *rule):
+        if name == "condition":
+            written["when"] = _canonical_condition(rule[name])
+        elif name in rule and name not in _RULE_CONTENT_ONLY:
+            written[name] = copy.deepcopy(rule[name])
     return written
+
+
+def _canonical_condition(condition: Any) -> Any:
+    """A valid condition with its keys in the written order (fact first); anything else as it is."""
+    try:
+        return condition_to_data(parse_condition(condition))
+    except (ValidationError, RecursionError):
+        return copy.deepcopy(condition)
 
 
 def content_to_yaml(content: Mapping[str, Any]) -> str:
@@ -121,7 +164,7 @@ def _flow_conditions(document: dict[str, Any]) -> dict[str, Any]:
             *modality.get("guideline_lines", ()),
             *modality.get("order_overrides", ()),
         ]:
-            item["when"] = _flow(item["when"])
+            item["when"] = _flow(_canonical_condition(item["when"]))
     return document
 
 
@@ -159,7 +202,7 @@ def condition_from_text(text: str) -> Any:
 
 def condition_to_text(condition: Any) -> str:
     """A stored condition as the editor shows it: compact JSON (valid YAML too)."""
-    return json.dumps(condition, ensure_ascii=False)
+    return json.dumps(_canonical_condition(condition), ensure_ascii=False)
 
 
 def condition_in_words(condition: Any, names: Mapping[str, str] | None = None) -> str:
