@@ -49,8 +49,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "export_summary": frozenset({CLINICIAN, COORDINATOR}),
     "review_options": frozenset({CLINICIAN}),
     "record_outcome": frozenset({CLINICIAN}),
-    # Rule governance. See the rule sets, their drafts, diffs, golden runs and reviews.
-    "view_rulesets": GOVERNANCE_ROLES,
+    # Rule governance. See the rule sets, their drafts, diffs, golden runs and reviews; clinicians
+    # too, for the worklist a publication leaves (its impact report, with "re-evaluate now").
+    "view_rulesets": GOVERNANCE_ROLES | {CLINICIAN},
     # Upload, edit, clone and withdraw drafts; run golden cases and impact reports.
     "draft_ruleset": frozenset({RULE_AUTHOR}),
     # Comment on, approve or request changes to a draft (never one's own).

@@ -15,9 +15,10 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from treatments import selectors, services
+from treatments import services
 from treatments.models import RuleSet
 from treatments.rules.authoring import GENERAL, content_to_yaml
+from treatments.selectors.governance import ruleset_get
 
 from .exceptions import InvalidInput, found, service_call, validated
 from .permissions import acting_user, capability
@@ -67,7 +68,7 @@ class DraftRuleView(VersionedView):
 
     @extend_schema(request=RuleEditIn, responses={200: DraftRuleOut}, tags=TAGS)
     def put(self, request: Request, version: str, key: str, rule_id: str) -> Response:
-        draft = found(selectors.ruleset_get(version))
+        draft = found(ruleset_get(version))
         data = validated(RuleEditIn, request.data)
         edited = service_call(
             lambda: _call(
@@ -90,7 +91,7 @@ class DraftRulesView(VersionedView):
 
     @extend_schema(request=RuleCreateIn, responses={201: DraftRuleOut}, tags=TAGS)
     def post(self, request: Request, version: str, key: str) -> Response:
-        draft = found(selectors.ruleset_get(version))
+        draft = found(ruleset_get(version))
         data = validated(RuleCreateIn, request.data)
         fields = data.model_dump(exclude={"rule_id"})
         edited = service_call(
@@ -114,7 +115,7 @@ class DraftModalityView(VersionedView):
 
     @extend_schema(request=ModalityEditIn, responses={200: DraftModalityOut}, tags=TAGS)
     def put(self, request: Request, version: str, key: str) -> Response:
-        draft = found(selectors.ruleset_get(version))
+        draft = found(ruleset_get(version))
         data = validated(ModalityEditIn, request.data)
         edited = service_call(
             lambda: _call(
@@ -133,7 +134,7 @@ class DraftModalitiesView(VersionedView):
 
     @extend_schema(request=ModalityCreateIn, responses={201: DraftModalityOut}, tags=TAGS)
     def post(self, request: Request, version: str) -> Response:
-        draft = found(selectors.ruleset_get(version))
+        draft = found(ruleset_get(version))
         data = validated(ModalityCreateIn, request.data)
         fields = data.model_dump(exclude={"key", "indication"})
         edited = service_call(
@@ -160,7 +161,7 @@ class RuleSetYamlView(VersionedView):
         tags=TAGS,
     )
     def get(self, request: Request, version: str) -> HttpResponse:
-        rule_set = found(selectors.ruleset_get(version))
+        rule_set = found(ruleset_get(version))
         response = HttpResponse(
             content_to_yaml(rule_set.content), content_type="application/yaml; charset=utf-8"
         )

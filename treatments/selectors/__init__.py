@@ -41,7 +41,6 @@ from .ruleset import (
     published_ruleset,
     published_ruleset_ref,
     rule_spec,
-    ruleset_get,
 )
 
 __all__ = [
@@ -76,6 +75,5 @@ __all__ = [
     "RuleSetRef",
     "reviews_by_modality",
     "rule_spec",
-    "ruleset_get",
     "with_latest_evaluation",
 ]

@@ -286,3 +286,31 @@ def impact_for_reader(changes: dict[str, Any], identified: bool) -> dict[str, An
         return changes
     strip = lambda items: [{k: v for k, v in item.items() if k not in IDENTIFYING_KEYS} for item in items]  # noqa: E731
     return {**changes, "cases": strip(changes.get("cases", [])), "invalid": strip(changes.get("invalid", []))}
+
+
+def impact_on_case(case_id: int, evaluation: Any, names: dict[str, str]) -> list[str]:
+    """How the publication since `evaluation` changed this case's options, from the impact report
+    the publisher acknowledged (the report is the worklist after publication). Empty when the
+    evaluation used the version in force, or no report covers this case."""
+    published = RuleSet.objects.published().values_list("pk", "version", "checksum").first()
+    if published is None or published[0] == evaluation.rule_set_id:
+        return []
+    report = (
+        ImpactReport.objects.filter(
+            draft_id=published[0], draft_checksum=published[2], baseline_id=evaluation.rule_set_id
+        )
+        .order_by("-acknowledged_at", "-id")
+        .first()
+    )
+    if report is None:
+        return []
+    entry = next((case for case in report.changes.get("cases", []) if case.get("case_id") == case_id), None)
+    if entry is None:
+        return []
+    words = lambda status: str(status).replace("_", " ")  # noqa: E731
+    return [
+        f"rule set {published[1]} changes {names.get(change['modality'], change['modality'])} "
+        f"for this patient: {words(change['from'])} → {words(change['to'])}"
+        for change in entry["changes"]
+        if change["from"] != change["to"]
+    ]

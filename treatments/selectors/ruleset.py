@@ -169,8 +169,3 @@ def published_ruleset_ref() -> RuleSetRef | None:
 
 def current_ruleset() -> RuleSet | None:
     return RuleSet.objects.published().first()
-
-
-def ruleset_get(version: str) -> RuleSet | None:
-    """One rule set by its version label, whatever its status."""
-    return RuleSet.objects.filter(version=version).first()

@@ -35,6 +35,7 @@ from ..inputs import CaseChange, CaseCreate
 from ..models import Case, Review
 from ..roles import can, capability_required
 from ..rules import explain
+from ..selectors import governance
 from ..services.audit import case_read
 from .common import (
     acting_user,
@@ -211,7 +212,10 @@ def _render_case(
                 "result": result,
                 "groups": option_rows(result, panels),
                 "checklist": checklist(result, facts_form),
-                "stale": selectors.evaluation_staleness(evaluation, case),
+                # Out of date: changed facts, a newer rule set, and what that publication changes
+                # for this patient (the impact report its publisher acknowledged).
+                "stale": selectors.evaluation_staleness(evaluation, case)
+                + governance.impact_on_case(case.pk, evaluation, names),
                 "reviewed": len(reviews),
             }
         )

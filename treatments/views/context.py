@@ -21,6 +21,7 @@ from ..models import Case, Evaluation, Meeting, Outcome, Review
 from ..rules import explain
 from ..rules.engine import EvaluationResult, Verdict
 from ..rules.profile import PatientProfile
+from ..selectors import governance
 from .common import (
     field_for,
 )
@@ -180,7 +181,8 @@ def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | N
             "result": result,
             "groups": [group for group in explain.group_by_status(result)],
             "checklist": explain.data_to_obtain(result),
-            "stale": selectors.evaluation_staleness(evaluation, case),
+            "stale": selectors.evaluation_staleness(evaluation, case)
+            + governance.impact_on_case(case.pk, evaluation, names),
             "changed_facts": explain.changed_facts(result.profile, case.facts),
             "reviews": [
                 (verdict, reviews[verdict.modality.key])

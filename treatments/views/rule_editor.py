@@ -16,17 +16,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import selectors, services
+from .. import services
 from ..forms.rules import ModalityAddForm, ModalityForm, RuleForm
 from ..models import RuleSet
 from ..roles import capability_required
 from ..rules.authoring import condition_from_text, condition_in_words, content_to_yaml
 from ..rules.vocabulary import MODALITY_KEYS, RULE_KIND_LABELS
+from ..selectors.governance import ruleset_get
 from .common import acting_user, refusal
 
 
 def _rule_set(version: str) -> RuleSet:
-    rule_set = selectors.ruleset_get(version)
+    rule_set = ruleset_get(version)
     if rule_set is None:
         raise Http404("No rule set with this version.")
     return rule_set

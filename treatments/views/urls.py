@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import cases, catalogue, check, meetings, rule_editor, summaries
+from . import cases, catalogue, check, governance, meetings, rule_editor, summaries
 
 urlpatterns = [
     path("", catalogue.home, name="home"),
@@ -40,6 +40,12 @@ urlpatterns = [
     ),
     path("cases/<int:pk>/summary/", summaries.case_summary, name="case_summary"),
     path("cases/<int:pk>/summary.pdf", summaries.case_summary_pdf, name="case_summary_pdf"),
+    # rule governance: the rule sets, a draft's tabs and its workflow steps
+    path("rulesets/", governance.ruleset_list, name="rulesets"),
+    path("rulesets/new/", governance.ruleset_draft_new, name="ruleset_draft_new"),
+    path("rulesets/<str:version>/", governance.ruleset_detail, name="ruleset_detail"),
+    path("rulesets/<str:version>/do/<slug:action>/", governance.ruleset_action, name="ruleset_action"),
+    path("rulesets/<str:version>/<slug:tab>/", governance.ruleset_detail, name="ruleset_tab"),
     # meetings: the worklist, outcomes and the meeting pack
     path("meetings/", meetings.meeting_list, name="meetings"),
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
