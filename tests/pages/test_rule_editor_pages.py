@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from tests.pages.conftest import logged_in
+from treatments import roles
 from treatments.models import AuditEvent, Rule, RuleSet
 from treatments.rules.document import parse_text
 
@@ -154,10 +155,14 @@ def test_a_published_rule_set_is_read_only_in_the_editor(author_client: Client, 
 def test_only_rule_authors_may_open_the_editor(
     persona: str, draft: RuleSet, request: pytest.FixtureRequest
 ) -> None:
-    client = logged_in(request.getfixturevalue(persona))
-    for url in (EDITOR, MARROW, "/rulesets/1.3.0-draft/export.yaml"):
+    user = request.getfixturevalue(persona)
+    client = logged_in(user)
+    for url in (EDITOR, MARROW):
         assert client.get(url).status_code == 403
     assert client.post(MARROW, rule_post()).status_code == 403
+    # the export is a read: whoever may see the rule sets may download one
+    export = client.get("/rulesets/1.3.0-draft/export.yaml").status_code
+    assert export == (200 if roles.can(user, "view_rulesets") else 403)
 
 
 def test_an_unknown_rule_set_rule_or_modality_is_a_404(author_client: Client, draft: RuleSet) -> None:
