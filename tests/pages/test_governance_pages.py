@@ -141,3 +141,42 @@ def test_an_upload_with_a_mistake_is_a_400_naming_it(author: User) -> None:
 
 def test_roles_without_governance_do_not_see_the_pages(published: RuleSet, coordinator: User) -> None:
     assert signed_in(coordinator).get("/rulesets/").status_code == 403
+
+
+def test_a_patient_check_becomes_a_golden_case_of_a_draft_in_two_clicks(draft: RuleSet, author: User) -> None:
+    client = signed_in(author)
+    result = client.post("/check/", {"primary_site": "pancreas", "disease_status": "progressive"})
+    profile = re.search(r'name="profile" value="([^"]+)"', result.content.decode())
+    assert result.status_code == 200 and profile is not None
+    encoded = profile[1].replace("&quot;", '"')
+
+    confirm = client.post("/rulesets/golden-case/", {"profile": encoded})
+    page = confirm.content.decode()
+    expected = dict(re.findall(r'<select id="expect_(\w+)"[^>]*>.*?<option value="(\w+)" selected>', page))
+    added = client.post(
+        "/rulesets/golden-case/",
+        {
+            "profile": encoded,
+            "confirm": "1",
+            "draft": "2.0.0",
+            "case_id": "87_pancreas_progressive",
+            "title": "Progressive pNET, little else known",
+            **{f"expect_{key}": status for key, status in expected.items()},
+        },
+    )
+
+    assert confirm.status_code == 200 and len(expected) == 20
+    assert added.status_code == 302
+    case = next(c for c in RuleSet.objects.get(pk=draft.pk).tests if c["id"] == "87_pancreas_progressive")
+    assert case["expect"] == expected and case["profile"]["primary_site"] == "pancreas"
+    duplicate = client.post(
+        "/rulesets/golden-case/",
+        {
+            "profile": encoded,
+            "confirm": "1",
+            "draft": "2.0.0",
+            "case_id": "87_pancreas_progressive",
+            "title": "x",
+        },
+    )
+    assert duplicate.status_code == 400 and "already has a golden case" in duplicate.content.decode()

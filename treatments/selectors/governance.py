@@ -314,3 +314,13 @@ def impact_on_case(case_id: int, evaluation: Any, names: dict[str, str]) -> list
         for change in entry["changes"]
         if change["from"] != change["to"]
     ]
+
+
+def published_statuses(profile: PatientProfile) -> list[tuple[str, str, str]]:
+    """(key, name, status) of every option for a profile under the version in force, in the
+    knowledge base's order: what an author confirms to make a golden case."""
+    from .ruleset import published_ruleset
+
+    compiled = published_ruleset()
+    statuses = compiled.evaluate(profile).statuses()
+    return [(m.key, m.name, statuses[m.key]) for m in compiled.modalities]

@@ -223,6 +223,7 @@ def result_context(
         "modality_names": names,
         "form": form,
         "changes": changes,
+        "encoded_profile": encode_profile(profile),
     }
 
 

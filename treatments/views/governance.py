@@ -7,6 +7,7 @@ and the impact report are the same functions the API and the commands use.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +21,8 @@ from .. import services
 from ..models import RuleSet
 from ..roles import can, capability_required
 from ..rules.document import KnowledgeBaseError, parse_text
+from ..rules.profile import PatientProfile
+from ..rules.vocabulary import STATUSES
 from ..selectors import governance as selectors
 from .common import acting_user, refusal
 
@@ -217,3 +220,45 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+@capability_required("draft_ruleset")
+@require_POST
+@never_cache
+def ruleset_golden_case_new(request: HttpRequest) -> HttpResponse:
+    """A patient check as a new golden case of a draft, in two clicks: the check's "Add as a golden
+    case" shows the statuses to confirm (each can be changed), "Add to the draft" saves them."""
+    try:
+        profile = PatientProfile.model_validate(json.loads(request.POST.get("profile", "")[:100_000]))
+    except (ValueError, RecursionError):
+        return render(request, "treatments/bad_request.html", status=400)
+    drafts = list(RuleSet.objects.filter(status=RuleSet.Status.DRAFT).order_by("-created_at"))
+    statuses = selectors.published_statuses(profile)
+    context: dict[str, Any] = {
+        "profile_json": request.POST.get("profile", ""),
+        "drafts": drafts,
+        "options": [(key, name, request.POST.get(f"expect_{key}", status)) for key, name, status in statuses],
+        "statuses": STATUSES,
+        "values": {name: request.POST.get(name, "") for name in ("draft", "case_id", "title", "why")},
+        "error": "",
+    }
+    if request.POST.get("confirm") != "1":
+        return render(request, "treatments/golden_case_new.html", context)
+    draft = next((d for d in drafts if d.version == request.POST.get("draft")), None)
+    case = {
+        "id": request.POST.get("case_id", "").strip(),
+        "title": request.POST.get("title", "").strip(),
+        "profile": profile.known_facts(),
+        "expect": {key: status for key, _, status in context["options"] if status in STATUSES},
+        "why": request.POST.get("why", "").strip(),
+    }
+    if draft is None:
+        context["error"] = "Choose the draft to add the case to."
+        return render(request, "treatments/golden_case_new.html", context, status=400)
+    try:
+        draft = services.ruleset_golden_case_add(draft=draft, actor=acting_user(request), case=case)
+    except services.WorkflowError as exc:
+        context["error"] = exc.sentence
+        return render(request, "treatments/golden_case_new.html", context, status=exc.status)
+    messages.success(request, f"Golden case {case['id']} added to draft {draft.version}.")
+    return redirect("ruleset_tab", version=draft.version, tab="golden")

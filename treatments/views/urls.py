@@ -43,6 +43,7 @@ urlpatterns = [
     # rule governance: the rule sets, a draft's tabs and its workflow steps
     path("rulesets/", governance.ruleset_list, name="rulesets"),
     path("rulesets/new/", governance.ruleset_draft_new, name="ruleset_draft_new"),
+    path("rulesets/golden-case/", governance.ruleset_golden_case_new, name="ruleset_golden_case_new"),
     path("rulesets/<str:version>/", governance.ruleset_detail, name="ruleset_detail"),
     path("rulesets/<str:version>/do/<slug:action>/", governance.ruleset_action, name="ruleset_action"),
     path("rulesets/<str:version>/<slug:tab>/", governance.ruleset_detail, name="ruleset_tab"),
