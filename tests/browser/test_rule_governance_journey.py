@@ -4,10 +4,9 @@ the diff and the impact list; a second user (reviewer) approves; the clinical sa
 publishes; the case page of an affected case shows it is out of date; a rollback restores the old
 behaviour. axe-core checks each page; no page may log a console error.
 
-Not yet pages when this was written, so done here over the real HTTP API of the live server (with a
-token), as a user of those roles would: adding a golden case from a check (POST .../golden-cases/)
-and asking for the rollback (POST /api/v2/rulesets/rollback/). The rollback's approval and
-publication go through the pages.
+The rollback itself has no page yet: the safety officer asks for it over the real HTTP API of the
+live server (POST /api/v2/rulesets/rollback/, with a token); its approval and publication go through
+the pages.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.browser.conftest import audit
-from tests.browser.test_clinician_journey import log_in
+from tests.browser.test_clinician_journey import fill_profile, log_in
 from tests.conftest import KB_VERSION, make_user
 from tests.pages.mdt import create_case
 from tests.personas import SI_NET
@@ -107,18 +106,24 @@ def test_draft_review_publish_and_rollback(new_page: Any, team: dict[str, Any]) 
     author.get_by_role("button", name="Save rule").click()
     author.wait_for_url(f"**/rulesets/{NEW}/edit/#modality-prrt_lu177")
 
-    # --- ... adds a golden case from a check (API: no page for it yet) ---------------------------
-    api_post(
-        author,
-        team["author"],
-        f"/api/v2/rulesets/{NEW}/golden-cases/",
-        {
-            "id": "42_si_platelets_88",
-            "title": "Progressive SI-NET, platelets 88: below the raised PRRT threshold",
-            "profile": LOW_PLATELETS,
-            "expect": {"prrt_lu177": "not_suitable"},
-        },
+    # --- ... adds a golden case from a patient check ---------------------------------------------
+    author.goto("/check/")
+    fill_profile(author, LOW_PLATELETS)
+    author.get_by_role("button", name="Show treatment options").click()
+    author.get_by_role("button", name="Add as a golden case…").click()
+    author.wait_for_selector("h1:has-text('New golden case')")
+    author.get_by_label("Draft").select_option(NEW)
+    author.get_by_label("Case id (e.g. 87_si_low_platelets)").fill("42_si_platelets_88")
+    author.get_by_label("Title: the clinical situation in one line").fill(
+        "Progressive SI-NET, platelets 88: below the raised PRRT threshold"
     )
+    # the page shows what the version in force gives; the author sets what the draft must give
+    author.locator("#expect_prrt_lu177").select_option("not_suitable")
+    author.get_by_label("Why: the rule ids that decide the non-obvious expectations").fill("prrt.marrow")
+    audit(author, "new golden case")
+    author.get_by_role("button", name="Add to the draft").click()
+    author.wait_for_load_state()
+    assert "42_si_platelets_88" in {case["id"] for case in RuleSet.objects.get(version=NEW).tests}
 
     # --- ... runs the golden cases, reads the diff and the impact list ------------------------------
     author.goto(f"/rulesets/{NEW}/golden/")
