@@ -125,3 +125,14 @@ def test_any_rule_set_reads_back_as_yaml_with_its_checksum(author: ApiClient, dr
     response = author.get_json("/api/v2/rulesets/1.3.0-draft/yaml/")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/yaml")
     assert parse_text(response.content.decode()).checksum == RuleSet.objects.get(pk=draft.pk).checksum
+
+
+def test_a_change_based_on_an_older_reading_of_the_rule_is_409(author: ApiClient, draft: RuleSet) -> None:
+    first = author.send("PUT", MARROW, RULE).json()
+    author.send("PUT", MARROW, {**RULE, "reason": "Theirs.", "based_on": first["fingerprint"]})
+    stale = author.send("PUT", MARROW, {**RULE, "reason": "Mine.", "based_on": first["fingerprint"]})
+    assert stale.status_code == 409 and "changed by someone else" in stale.json()["detail"]
+    assert (
+        Rule.objects.get(rule_set=draft, modality__key="prrt_lu177", rule_id="prrt.marrow").reason
+        == "Theirs."
+    )

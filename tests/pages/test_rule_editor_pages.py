@@ -5,18 +5,20 @@ sets are read-only."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from tests.pages.conftest import logged_in
-from treatments import roles
+from treatments import roles, services
 from treatments.models import AuditEvent, Rule, RuleSet
 from treatments.rules.document import parse_text
 
 EDITOR = "/rulesets/1.3.0-draft/edit/"
 MARROW = "/rulesets/1.3.0-draft/modalities/prrt_lu177/rules/prrt.marrow/"
+MARROW_KEYS = {"modality": "prrt_lu177", "rule_id": "prrt.marrow"}
 
 
 def rule_post(**changes: Any) -> dict[str, Any]:
@@ -173,3 +175,31 @@ def test_an_unknown_rule_set_rule_or_modality_is_a_404(author_client: Client, dr
     assert author_client.get("/rulesets/1.3.0-draft/modalities/nope/").status_code == 404
     # every modality key of the contract is in the draft already: nothing to add
     assert author_client.get("/rulesets/1.3.0-draft/modalities/new/").status_code == 404
+
+
+def test_a_save_over_someone_elses_newer_change_of_the_rule_is_refused_then_allowed_knowingly(
+    author_client: Client, draft: RuleSet, rule_author: Any
+) -> None:
+    html = author_client.get(MARROW).content.decode()
+    based_on = re.search(r'name="based_on" value="([0-9a-f]+)"', html)
+    assert based_on is not None
+    # meanwhile someone else saves the same rule
+    services.ruleset_rule_edit(
+        rule_set=draft,
+        modality="prrt_lu177",
+        rule_id="prrt.marrow",
+        fields={"reason": "Theirs."},
+        actor=rule_author,
+    )
+    refused = author_client.post(MARROW, rule_post(based_on=based_on[1], reason="Mine."))
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "was changed by someone else since you opened it" in page
+    assert "Mine." in page
+    saved = Rule.objects.get(rule_set=draft, modality__key="prrt_lu177", rule_id="prrt.marrow")
+    assert saved.reason == "Theirs."
+    newer = re.search(r'name="based_on" value="([0-9a-f]+)"', page)
+    assert newer is not None and newer[1] != based_on[1]
+    assert author_client.post(MARROW, rule_post(based_on=newer[1], reason="Mine.")).status_code == 302
+    assert (
+        Rule.objects.get(rule_set=draft, modality__key="prrt_lu177", rule_id="prrt.marrow").reason == "Mine."
+    )

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from treatments import services
 from treatments.models import RuleSet
-from treatments.rules.authoring import GENERAL, content_to_yaml
+from treatments.rules.authoring import GENERAL, content_to_yaml, rule_fingerprint
 from treatments.selectors.governance import ruleset_get
 
 from .exceptions import InvalidInput, found, service_call, validated
@@ -27,8 +27,8 @@ from .schemas import (
     DraftRuleOut,
     ModalityCreateIn,
     ModalityEditIn,
+    RuleChangeIn,
     RuleCreateIn,
-    RuleEditIn,
 )
 from .versions import VersionedView
 
@@ -53,7 +53,13 @@ def _call(call: Any) -> RuleSet:
 def _rule_out(rule_set: RuleSet, key: str, rule_id: str) -> dict[str, Any]:
     rules = rule_set.content["rules"]
     rule = next(r for r in rules if r["modality"] == key and r["rule_id"] == rule_id)
-    return {"version": rule_set.version, "checksum": rule_set.checksum, "rule": rule}
+    fingerprint = rule_fingerprint(rule_set.content, modality=key, rule_id=rule_id)
+    return {
+        "version": rule_set.version,
+        "checksum": rule_set.checksum,
+        "rule": rule,
+        "fingerprint": fingerprint,
+    }
 
 
 def _modality_out(rule_set: RuleSet, key: str) -> dict[str, Any]:
@@ -66,18 +72,19 @@ class DraftRuleView(VersionedView):
 
     permission_classes = [capability("draft_ruleset")]
 
-    @extend_schema(request=RuleEditIn, responses={200: DraftRuleOut}, tags=TAGS)
+    @extend_schema(request=RuleChangeIn, responses={200: DraftRuleOut}, tags=TAGS)
     def put(self, request: Request, version: str, key: str, rule_id: str) -> Response:
         draft = found(ruleset_get(version))
-        data = validated(RuleEditIn, request.data)
+        data = validated(RuleChangeIn, request.data)
         edited = service_call(
             lambda: _call(
                 lambda: services.ruleset_rule_edit(
                     rule_set=draft,
                     modality=key,
                     rule_id=rule_id,
-                    fields=data.model_dump(),
+                    fields=data.model_dump(exclude={"based_on"}),
                     actor=acting_user(request),
+                    based_on=data.based_on,
                 )
             )
         )

@@ -418,6 +418,14 @@ class RuleEditIn(BaseModel):
     if_unknown: Literal["hold", "note"] = "hold"
 
 
+class RuleChangeIn(RuleEditIn):
+    based_on: str = Field(
+        default="",
+        description="The rule's `fingerprint` as you read it: if the rule has changed since, 409 and nothing "
+        "is saved. Empty: no check.",
+    )
+
+
 class RuleCreateIn(RuleEditIn):
     rule_id: str = Field(description="Lower case with dots, e.g. prrt.albumin_low; unique in the modality.")
 
@@ -448,6 +456,7 @@ class DraftRuleOut(BaseModel):
         description="The draft's new checksum: approvals made for the old one no longer count."
     )
     rule: dict[str, Any] = Field(description="The rule as the draft stores it.")
+    fingerprint: str = Field(description="Send it back as `based_on` when you change this rule.")
 
 
 class DraftModalityOut(BaseModel):

@@ -43,6 +43,9 @@ def _choice(label: str, choices: Mapping[Any, str], **kwargs: Any) -> forms.Choi
     )
 
 
+NOT_EDITED = ("based_on",)  # form fields that are not fields of the rule or modality
+
+
 class EditorForm(ErrorLinks, forms.Form):
     """A form whose values go to an editing service; its refusal lands on the fields it names."""
 
@@ -53,7 +56,9 @@ class EditorForm(ErrorLinks, forms.Form):
         """The values for the service, under the loader's names (a blank optional text included)."""
         names = {form: loader for loader, form in self.field_names.items()}
         return {
-            names.get(name, name): value for name, value in self.cleaned_data.items() if name in self.fields
+            names.get(name, name): value
+            for name, value in self.cleaned_data.items()
+            if name in self.fields and name not in NOT_EDITED
         }
 
     def add_edit_errors(self, errors: Mapping[str, list[str]]) -> None:
@@ -94,11 +99,15 @@ class RuleForm(EditorForm):
     verification = _choice("Verification", VERIFICATION_LABELS)
     verification_note = _text("Verification note", rows=2, help_text="What is unchecked, if anything.")
     if_unknown = _choice("If a fact is unknown", dict(IF_UNKNOWN_CHOICES), initial="hold")
+    # the rule's fingerprint as this form showed it: a save over a newer change is refused
+    based_on = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, new: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if not new:
             del self.fields["rule_id"]
+        else:
+            del self.fields["based_on"]
 
     def clean_condition(self) -> Any:
         try:
@@ -107,9 +116,9 @@ class RuleForm(EditorForm):
             raise forms.ValidationError(f"Condition: {exc}") from None
 
     @staticmethod
-    def initial_of(rule: Mapping[str, Any]) -> dict[str, Any]:
+    def initial_of(rule: Mapping[str, Any], based_on: str) -> dict[str, Any]:
         """The form's values for a stored rule (content form), with its condition as JSON text."""
-        return {**rule, "condition": condition_to_text(rule["condition"])}
+        return {**rule, "condition": condition_to_text(rule["condition"]), "based_on": based_on}
 
 
 MODALITY_HELP = {

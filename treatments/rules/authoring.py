@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from .conditions import condition_errors, condition_to_data, describe, parse_condition
 from .content import MODALITY_FIELDS as MODALITY_FIELDS
 from .content import RULE_FIELDS as RULE_FIELDS
+from .content import checksum_of
 from .document import KnowledgeBase, KnowledgeBaseError, Problem, parse_data
 from .profile import FACT_NAMES
 from .vocabulary import MODALITY_KEYS
@@ -213,6 +214,15 @@ def condition_in_words(condition: Any, names: Mapping[str, str] | None = None) -
         raise ValueError("; ".join(f"{path}: {message}" for path, message in condition_errors(exc))) from None
     except RecursionError:
         raise ValueError("the condition is nested too deeply") from None
+
+
+def rule_fingerprint(content: Mapping[str, Any], *, modality: str, rule_id: str) -> str:
+    """A short hash of one rule as stored ("" if there is none): the editor sends back the one it
+    showed, so that a save over someone else's newer change of the same rule is caught."""
+    rule = next(
+        (r for r in content.get("rules", ()) if r["modality"] == modality and r["rule_id"] == rule_id), None
+    )
+    return checksum_of(rule)[:16] if rule is not None else ""
 
 
 def edit_rule(

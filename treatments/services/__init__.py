@@ -69,6 +69,7 @@ from .meetings import (
     outcome_record,
 )
 from .rule_editing import (
+    RuleChanged,
     RuleEditInvalid,
     ruleset_modality_add,
     ruleset_modality_edit,
@@ -110,6 +111,7 @@ __all__ = [
     "OptionNotInEvaluation",
     "OutcomeRecorded",
     "ReferenceTaken",
+    "RuleChanged",
     "RuleEditInvalid",
     "VersionConflict",
     "WorkflowError",

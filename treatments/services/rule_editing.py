@@ -18,7 +18,7 @@ from ..models import RuleSet
 from ..rules import authoring
 from ..rules.authoring import EditResult
 from .audit import Actor
-from .errors import InvalidChange, NotADraft
+from .errors import InvalidChange, NotADraft, WorkflowError
 from .governance import ruleset_draft_set_content
 
 
@@ -34,16 +34,48 @@ class RuleEditInvalid(InvalidChange):
         self.errors = errors
 
 
+class RuleChanged(WorkflowError):
+    """The rule was saved by someone else since the editor showed it: nothing is overwritten."""
+
+    code = "rule_changed"
+    title = "Someone else changed this rule"
+
+    def __init__(self, rule_id: str, current: str):
+        super().__init__(
+            f"rule {rule_id} was changed by someone else since you opened it: your changes were not "
+            "saved. Check the rule below, then save again to replace theirs",
+            ["based_on"],
+        )
+        self.current = current
+
+
 Edit = Callable[[Mapping[str, Any]], EditResult]
 
 
 def ruleset_rule_edit(
-    *, rule_set: RuleSet, modality: str, rule_id: str, fields: Mapping[str, Any], actor: Actor
+    *,
+    rule_set: RuleSet,
+    modality: str,
+    rule_id: str,
+    fields: Mapping[str, Any],
+    actor: Actor,
+    based_on: str = "",
 ) -> RuleSet:
-    """Change fields of one rule of a draft (`condition` as data, e.g. {"fact": ..., "ge": 75})."""
+    """Change fields of one rule of a draft (`condition` as data, e.g. {"fact": ..., "ge": 75}).
+
+    `based_on`: the rule's fingerprint as the editor showed it (authoring.rule_fingerprint); when
+    the rule has changed since, RuleChanged (409) and nothing is saved. Empty: no check.
+    """
+
+    def edit(content: Mapping[str, Any]) -> EditResult:
+        current = authoring.rule_fingerprint(content, modality=modality, rule_id=rule_id)
+        if based_on and current and based_on != current:
+            raise RuleChanged(rule_id, current)
+        return authoring.edit_rule(content, modality=modality, rule_id=rule_id, fields=fields)
+
     return _apply(
         rule_set,
-        lambda content: authoring.edit_rule(content, modality=modality, rule_id=rule_id, fields=fields),
+        edit,
         actor=actor,
         what={"edit": "rule", "modality": modality, "rule_id": rule_id},
     )

@@ -20,7 +20,7 @@ from .. import services
 from ..forms.rules import ModalityAddForm, ModalityForm, RuleForm
 from ..models import RuleSet
 from ..roles import capability_required
-from ..rules.authoring import condition_from_text, condition_in_words, content_to_yaml
+from ..rules.authoring import condition_from_text, condition_in_words, content_to_yaml, rule_fingerprint
 from ..rules.vocabulary import MODALITY_KEYS, RULE_KIND_LABELS
 from ..selectors.governance import ruleset_get
 from .common import acting_user, refusal
@@ -117,7 +117,8 @@ def rule_edit(request: HttpRequest, version: str, key: str, rule_id: str) -> Htt
     modality = _modality(rule_set, key)
     rule = _rule(rule_set, key, rule_id)
     if request.method != "POST":
-        form = RuleForm(initial=RuleForm.initial_of(rule))
+        based_on = rule_fingerprint(rule_set.content, modality=key, rule_id=rule_id)
+        form = RuleForm(initial=RuleForm.initial_of(rule, based_on))
     else:
         form = RuleForm(request.POST)
         if form.is_valid():
@@ -128,10 +129,15 @@ def rule_edit(request: HttpRequest, version: str, key: str, rule_id: str) -> Htt
                     rule_id=rule_id,
                     fields=form.edit_fields(),
                     actor=acting_user(request),
+                    based_on=form.cleaned_data["based_on"],
                 )
                 return redirect(_editor_url(rule_set, key))
             except services.RuleEditInvalid as exc:
                 form.add_edit_errors(exc.errors)
+            except services.RuleChanged as exc:
+                form.add_error(None, exc.sentence)
+                # a second save replaces theirs, knowingly: the form now carries their version's mark
+                form.data = {**form.data.dict(), "based_on": exc.current}  # type: ignore[attr-defined]
     return _rule_page(request, rule_set, modality, form, rule_id=rule_id)
 
 
