@@ -156,6 +156,23 @@ def rule_author(db: None) -> User:
 
 
 @pytest.fixture
+def author(db: None) -> User:
+    """A rule author of the governance tests (a second one beside `rule_author`)."""
+    return make_user("author_ada", roles.RULE_AUTHOR)
+
+
+@pytest.fixture
+def reviewer(db: None) -> User:
+    return make_user("reviewer_rui", roles.RULE_REVIEWER)
+
+
+@pytest.fixture
+def cso(db: None) -> User:
+    """A clinical safety officer: publishes rule sets."""
+    return make_user("cso_chen", roles.CLINICAL_SAFETY_OFFICER)
+
+
+@pytest.fixture
 def admin_user(db: None) -> User:
     return make_user("admin_novak", roles.ADMIN, is_staff=True, is_superuser=True)
 

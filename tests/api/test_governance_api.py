@@ -24,21 +24,6 @@ pytestmark = pytest.mark.django_db
 V2 = "/api/v2/rulesets"
 
 
-@pytest.fixture
-def author(published: RuleSet) -> User:
-    return make_user("author_ada", roles.RULE_AUTHOR)
-
-
-@pytest.fixture
-def reviewer(published: RuleSet) -> User:
-    return make_user("reviewer_rui", roles.RULE_REVIEWER)
-
-
-@pytest.fixture
-def cso(published: RuleSet) -> User:
-    return make_user("cso_chen", roles.CLINICAL_SAFETY_OFFICER)
-
-
 def document(published: RuleSet, version: str, change: Any = None) -> dict[str, Any]:
     """The published knowledge base as an uploadable document (its normalised content is one:
     every rule under its modality, shared rules repeated)."""
@@ -250,3 +235,26 @@ def test_an_author_sees_pseudonyms_and_a_clinician_the_case_links(
 def test_governance_is_not_in_the_frozen_v1(published: RuleSet, author: User) -> None:
     assert client_for(author).get_json("/api/v1/rulesets/").status_code == 404
     assert client_for(author).get_json(f"{V2}/").status_code == 200
+
+
+def test_a_scope_too_large_for_a_request_is_refused_naming_the_command(
+    published: RuleSet, author: User, clinician: User, settings: Any
+) -> None:
+    settings.NETCARE_IMPACT_MAX_CASES = 1
+    for n in range(2):
+        Case.objects.create(
+            hospital_reference=f"RX-{n}",
+            referring_clinician="Dr",
+            question="?",
+            profile={},
+            created_by=clinician,
+            updated_by=clinician,
+        )
+    upload(client_for(author), published, "1.2.1", reword)
+
+    response = client_for(author).post_json(f"{V2}/1.2.1/impact/", {"scope": "all"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"loc": ["scope"], "msg": "more than 1 cases in scope all: run `manage.py ruleset_impact 1.2.1`"}
+    ]

@@ -26,11 +26,6 @@ def signed_in(user: User) -> Client:
 
 
 @pytest.fixture
-def author(published: RuleSet) -> User:
-    return make_user("author_ada", roles.RULE_AUTHOR)
-
-
-@pytest.fixture
 def draft(author: User) -> RuleSet:
     draft = services.ruleset_draft_clone(actor=author, version="2.0.0", change_note="Platelets for PRRT.")
     content = copy.deepcopy(draft.content)

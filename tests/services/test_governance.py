@@ -4,6 +4,7 @@ impact reports and the six publication gates, through the services."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import shutil
 from pathlib import Path
@@ -18,25 +19,11 @@ from django.core.management.base import CommandError
 from tests.conftest import KB_VERSION, KNOWLEDGE_BASE, make_user
 from treatments import roles, selectors, services
 from treatments.models import AuditEvent, Case, GoldenRun, ReadOnlyError, RuleSet
+from treatments.rules.content import checksum_of
 from treatments.rules.document import load_file
 from treatments.selectors import governance as gov
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def author(db: None) -> User:
-    return make_user("author_ada", roles.RULE_AUTHOR)
-
-
-@pytest.fixture
-def reviewer(db: None) -> User:
-    return make_user("reviewer_rui", roles.RULE_REVIEWER)
-
-
-@pytest.fixture
-def cso(db: None) -> User:
-    return make_user("cso_chen", roles.CLINICAL_SAFETY_OFFICER)
 
 
 def rule(content: dict[str, Any], rule_id: str) -> dict[str, Any]:
@@ -411,3 +398,21 @@ def test_rolling_back_1_2_0_to_1_1_1_publishes_1_2_1_with_the_old_content(
     assert RuleSet.objects.get(pk=faulty.pk).status == RuleSet.Status.RETIRED
     assert AuditEvent.objects.filter(action="ruleset.rollback", object_id=str(published.pk)).count() == 1
     assert list(faulty.evaluations.values_list("pk", flat=True)) == [evaluation.pk]  # the incident list
+
+
+def test_a_version_published_before_golden_cases_travelled_is_the_same_content(
+    no_knowledge_base: None, settings: Any
+) -> None:
+    """A database that published this file before its golden cases joined the content (checksum
+    without `tests`) is not asked for a new version: the loader finds nothing to do."""
+    settings.DEBUG = True
+    knowledge_base = load_file(KNOWLEDGE_BASE)
+    content = {key: value for key, value in knowledge_base.content.items() if key != "tests"}
+    old = dataclasses.replace(knowledge_base, content=content, checksum=checksum_of(content))
+    services.ruleset_publish(knowledge_base=old)
+    out = io.StringIO()
+
+    call_command("load_knowledge_base", "--no-approval", stdout=out)
+
+    assert "already published with this content; nothing to do" in out.getvalue()
+    assert RuleSet.objects.count() == 1

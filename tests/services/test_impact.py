@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import make_user
+from tests.services.test_governance import LOW_PLATELET_PRRT_CANDIDATE
 from treatments import roles, selectors, services
 from treatments.models import Case, Evaluation, MeetingCase, RuleSet
 from treatments.rules.content import compile_content
@@ -22,23 +23,7 @@ from treatments.rules.profile import PatientProfile
 
 pytestmark = pytest.mark.django_db
 
-PLATELETS_90 = {
-    "primary_site": "small_intestine",
-    "differentiation": "well",
-    "who_grade": "G2",
-    "ki67_percent": 8,
-    "disease_extent": "metastatic",
-    "disease_status": "progressive",
-    "sstr_imaging": "positive",
-    "krenning_score": 3,
-    "prior_therapies": ["ssta"],
-    "ecog": 1,
-    "egfr_ml_min": 80,
-    "platelets_10e9_l": 90,
-    "neutrophils_10e9_l": 3,
-    "bilirubin_umol_l": 10,
-    "pregnant": False,
-}
+PLATELETS_90 = LOW_PLATELET_PRRT_CANDIDATE
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -350,7 +351,12 @@ class ImpactView(VersionedView):
         draft = _ruleset(version)
         body = validated(ImpactRequest, request.data)
         report = service_call(
-            lambda: services.ruleset_impact(draft=draft, actor=acting_user(request), scope=body.scope)
+            lambda: services.ruleset_impact(
+                draft=draft,
+                actor=acting_user(request),
+                scope=body.scope,
+                limit=settings.NETCARE_IMPACT_MAX_CASES,
+            )
         )
         return Response(impact_out(report, request.user), status=status.HTTP_201_CREATED)
 

@@ -100,14 +100,22 @@ def pseudonym(case_id: int) -> str:
     return f"C-{digest[:6]}"
 
 
-def scope_cases(scope: str) -> Iterable[tuple[int, dict[str, Any]]]:
-    """(id, profile) of the cases in scope, by id: `active`, `all`, or `meeting:<id>`."""
+def _scoped(scope: str) -> Any:
     cases = Case.objects.all()
     if scope == "active":
         cases = cases.filter(archived_at__isnull=True)
     elif scope.startswith("meeting:"):
         cases = cases.filter(meeting_entries__meeting_id=int(scope.split(":", 1)[1]))
-    return cases.order_by("id").values_list("id", "profile").iterator(chunk_size=2000)
+    return cases
+
+
+def scope_cases(scope: str) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(id, profile) of the cases in scope, by id: `active`, `all`, or `meeting:<id>`."""
+    return _scoped(scope).order_by("id").values_list("id", "profile").iterator(chunk_size=2000)
+
+
+def scope_count(scope: str) -> int:
+    return int(_scoped(scope).count())
 
 
 @dataclass(frozen=True)

@@ -334,11 +334,22 @@ def ruleset_review(
 
 
 @transaction.atomic
-def ruleset_impact(*, draft: RuleSet, actor: Actor, scope: str = "active") -> ImpactReport:
-    """The impact of publishing the draft on the stored cases in scope, against the version in force."""
+def ruleset_impact(
+    *, draft: RuleSet, actor: Actor, scope: str = "active", limit: int | None = None
+) -> ImpactReport:
+    """The impact of publishing the draft on the stored cases in scope, against the version in force.
+
+    `limit` (the pages and the API pass NETCARE_IMPACT_MAX_CASES) refuses a scope too large to
+    answer within a request: `manage.py ruleset_impact` runs the same function without it.
+    """
     baseline = RuleSet.objects.published().first()
     if baseline is None:
         raise VersionTaken("no rule set is published yet: there is nothing to compare the draft with")
+    if limit is not None and selectors.scope_count(scope) > limit:
+        raise InvalidChange(
+            f"more than {limit:,} cases in scope {scope}: run `manage.py ruleset_impact {draft.version}`",
+            ["scope"],
+        )
     body = selectors.impact_of(draft.content, baseline.content, scope)
     report = ImpactReport.objects.create(
         draft=draft,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -176,7 +177,8 @@ def ruleset_action(request: HttpRequest, version: str, action: str) -> HttpRespo
             scope = request.POST.get("scope", "active")
             if scope not in ("active", "all"):
                 scope = "active"
-            services.ruleset_impact(draft=rule_set, actor=actor, scope=scope)
+            limit = settings.NETCARE_IMPACT_MAX_CASES
+            services.ruleset_impact(draft=rule_set, actor=actor, scope=scope, limit=limit)
             messages.success(request, "Impact report made.")
         elif action == "acknowledge":
             report = rule_set.impact_reports.filter(pk=_int(request.POST.get("report"))).first()
