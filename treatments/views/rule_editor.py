@@ -9,6 +9,7 @@ for rule content.
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -69,14 +70,13 @@ def _editor_url(rule_set: RuleSet, key: str = "") -> str:
 def _refused_draft(view: Any) -> Any:
     """A page of the editor for a rule set that is not a draft says why, with the way back."""
 
+    @wraps(view)
     def wrapped(request: HttpRequest, version: str, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, version, *args, **kwargs)  # type: ignore[no-any-return]
         except services.NotADraft as exc:
             return refusal(request, exc, back=reverse("ruleset_editor", args=[version]))
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
