@@ -23,7 +23,7 @@ from treatments import roles, selectors
 from treatments.models import AuditEvent, Modality, Rule, RuleSet
 from treatments.rules.document import KnowledgeBase, load_file
 from treatments.rules.engine import CompiledRuleSet
-from treatments.services import ruleset_publish
+from treatments.services import ruleset_draft_clone, ruleset_publish
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_BASE = ROOT / "fixtures" / "knowledge_base.yaml"
@@ -109,6 +109,12 @@ def _fresh_ruleset_cache() -> Iterator[None]:
 def published(db: None, knowledge_base: KnowledgeBase) -> RuleSet:
     """The real knowledge base, published in the test database (since the session began)."""
     return _publish(knowledge_base)
+
+
+@pytest.fixture
+def draft(published: RuleSet, rule_author: User) -> RuleSet:
+    """Draft 1.3.0-draft: a clone of the published content by the rule author, ready to edit."""
+    return ruleset_draft_clone(actor=rule_author, version="1.3.0-draft")
 
 
 @pytest.fixture

@@ -402,6 +402,74 @@ CONFLICT_RESPONSE = {
 }
 
 
+# --- the rule editor (docs/rule-governance.md): one rule or modality of a draft ---------------------
+# Loose on purpose: the knowledge-base loader decides what a rule or modality may hold and answers
+# 400 with its own messages by field, as the editor page does.
+
+
+class RuleEditIn(BaseModel):
+    """A rule's fields; `condition` is the condition as JSON (fixtures/README.md)."""
+
+    model_config = _FORBID
+
+    kind: str = Field(description=_open("indication, requirement, ...", RULE_KINDS))
+    title: str
+    condition: dict[str, Any]
+    reason: str
+    source: str
+    evidence: str
+    verification: str = Field(description=_open("How the rule was checked", VERIFICATIONS))
+    verification_note: str = ""
+    if_unknown: Literal["hold", "note"] = "hold"
+
+
+class RuleChangeIn(RuleEditIn):
+    based_on: str = Field(
+        default="",
+        description="The rule's `fingerprint` as you read it: if the rule has changed since, 409 and nothing "
+        "is saved. Empty: no check.",
+    )
+
+
+class RuleCreateIn(RuleEditIn):
+    rule_id: str = Field(description="Lower case with dots, e.g. prrt.albumin_low; unique in the modality.")
+
+
+class ModalityEditIn(BaseModel):
+    model_config = _FORBID
+
+    name: str
+    category: str = Field(description=_open("The modality's category", CATEGORIES))
+    intents: list[str] = Field(description=_open("Intents", INTENTS))
+    display_order: int
+    description: str
+    agents: str
+    hospital_page: str = ""
+    notes: str = ""
+
+
+class ModalityCreateIn(ModalityEditIn):
+    key: str = Field(description=_open("A modality key of the contract", MODALITY_KEYS))
+    indication: RuleCreateIn = Field(
+        description="The modality's first indication rule (kind is set to indication)."
+    )
+
+
+class DraftRuleOut(BaseModel):
+    version: str
+    checksum: str = Field(
+        description="The draft's new checksum: approvals made for the old one no longer count."
+    )
+    rule: dict[str, Any] = Field(description="The rule as the draft stores it.")
+    fingerprint: str = Field(description="Send it back as `based_on` when you change this rule.")
+
+
+class DraftModalityOut(BaseModel):
+    version: str
+    checksum: str
+    modality: dict[str, Any] = Field(description="The modality as the draft stores it (without its rules).")
+
+
 # --- rule governance (/api/v2/ only; docs/rule-governance.md) --------------------------------------
 
 

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path, re_path, register_converter
 
-from . import cases, catalogue, cds, eligibility, fhir, governance, meetings, tokens
+from . import cases, catalogue, cds, eligibility, fhir, governance, meetings, rule_editing, tokens
 from .exceptions import api_not_found
 from .versions import ApiVersion, deprecated
 
@@ -108,6 +108,23 @@ def governance_patterns(v: dict[str, ApiVersion]) -> list[URLPattern | URLResolv
         ),
         path("rulesets/<str:a>/diff/<str:b>/", g.DiffView.as_view(**v), name="ruleset-diff"),
         path("rulesets/<str:version>/publish/", g.PublishView.as_view(**v), name="ruleset-publish"),
+        *_rule_editor(v),
+    ]
+
+
+def _rule_editor(v: dict[str, ApiVersion]) -> list[URLPattern | URLResolver]:
+    """The rule editor: one rule or modality of a draft, and any rule set as YAML."""
+    drafts = "rulesets/drafts/<str:version>/modalities/"
+    return [
+        path(f"{drafts}", rule_editing.DraftModalitiesView.as_view(**v), name="draft-modalities"),
+        path(f"{drafts}<str:key>/", rule_editing.DraftModalityView.as_view(**v), name="draft-modality"),
+        path(f"{drafts}<str:key>/rules/", rule_editing.DraftRulesView.as_view(**v), name="draft-rules"),
+        path(
+            f"{drafts}<str:key>/rules/<str:rule_id>/",
+            rule_editing.DraftRuleView.as_view(**v),
+            name="draft-rule",
+        ),
+        path("rulesets/<str:version>/yaml/", rule_editing.RuleSetYamlView.as_view(**v), name="ruleset-yaml"),
     ]
 
 

@@ -20,6 +20,30 @@ from .engine import (
 )
 from .schema import KnowledgeBaseDoc, ModalityDoc
 
+# The fields of a rule and of a modality in the content, besides their keys (rule_id and modality;
+# key) and a modality's display aids: what the in-app editor edits.
+RULE_FIELDS = (
+    "kind",
+    "title",
+    "condition",
+    "reason",
+    "source",
+    "evidence",
+    "verification",
+    "verification_note",
+    "if_unknown",
+)
+MODALITY_FIELDS = (
+    "name",
+    "category",
+    "intents",
+    "display_order",
+    "description",
+    "agents",
+    "hospital_page",
+    "notes",
+)
+
 
 def content_of(
     doc: KnowledgeBaseDoc,

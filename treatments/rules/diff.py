@@ -13,33 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import describe, parse_condition
+from .content import MODALITY_FIELDS as CONTENT_MODALITY_FIELDS
+from .content import RULE_FIELDS as CONTENT_RULE_FIELDS
 
-RULE_FIELDS = (
-    "kind",
-    "title",
-    "condition",
-    "reason",
-    "source",
-    "evidence",
-    "verification",
-    "verification_note",
-    "if_unknown",
-    "position",
-)
+RULE_FIELDS = (*CONTENT_RULE_FIELDS, "position")
 SEMANTIC_FIELDS = frozenset({"kind", "condition", "if_unknown"})
 ORDER_FIELDS = frozenset({"position"})
-MODALITY_FIELDS = (
-    "name",
-    "category",
-    "intents",
-    "display_order",
-    "description",
-    "agents",
-    "hospital_page",
-    "notes",
-    "guideline_lines",
-    "order_overrides",
-)
+MODALITY_FIELDS = (*CONTENT_MODALITY_FIELDS, "guideline_lines", "order_overrides")
 METADATA_FIELDS = ("version", "title", "notes")
 CLASS_ORDER = {"semantic": 0, "text": 1, "order": 2}
 BUMPS = ("", "patch", "minor", "major")  # from no change to the largest step

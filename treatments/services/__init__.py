@@ -72,6 +72,14 @@ from .meetings import (
     outcome_allowed,
     outcome_record,
 )
+from .rule_editing import (
+    RuleChanged,
+    RuleEditInvalid,
+    ruleset_modality_add,
+    ruleset_modality_edit,
+    ruleset_rule_add,
+    ruleset_rule_edit,
+)
 
 __all__ = [
     "GatesFailed",
@@ -112,6 +120,8 @@ __all__ = [
     "OptionNotInEvaluation",
     "OutcomeRecorded",
     "ReferenceTaken",
+    "RuleChanged",
+    "RuleEditInvalid",
     "VersionConflict",
     "WorkflowError",
     "audit_record",
@@ -136,6 +146,10 @@ __all__ = [
     "outcome_record",
     "refuse_archived",
     "review_allowed",
+    "ruleset_modality_add",
+    "ruleset_modality_edit",
     "ruleset_publish",
+    "ruleset_rule_add",
+    "ruleset_rule_edit",
     "summary_exported",
 ]

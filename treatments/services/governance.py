@@ -182,10 +182,13 @@ def ruleset_draft_revise(
 
 
 @transaction.atomic
-def ruleset_draft_set_content(*, draft: RuleSet, content: dict[str, Any], actor: Actor) -> RuleSet:
+def ruleset_draft_set_content(
+    *, draft: RuleSet, content: dict[str, Any], actor: Actor, detail: dict[str, Any] | None = None
+) -> RuleSet:
     """Replace a draft's content with content the caller built (the in-app editor, a new golden case).
 
     The content must already be valid (the loader's normal form); the version stays the draft's.
+    `detail` goes into the audit event (e.g. which rule the editor changed, and which fields).
     """
     draft = _locked_draft(draft)
     content = {**content, "version": draft.version}
@@ -203,7 +206,7 @@ def ruleset_draft_set_content(*, draft: RuleSet, content: dict[str, Any], actor:
         actor=actor,
         action="ruleset.draft",
         obj=draft,
-        payload={"version": draft.version, "checksum": draft.checksum, "revision": "edit"},
+        payload={"version": draft.version, "checksum": draft.checksum, "revision": "edit", **(detail or {})},
     )
     return draft
 

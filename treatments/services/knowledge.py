@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .. import selectors
 from ..models import Modality, Rule, RuleSet
-from ..rules.content import checksum_of, compile_content, without_tests
+from ..rules.content import RULE_FIELDS, checksum_of, compile_content, without_tests
 from ..rules.document import KnowledgeBase, load_file
 from ..rules.golden import run_golden
 from .audit import Actor, audit_record
@@ -140,18 +140,7 @@ _MODALITY_FIELDS = (
     "notes",
     "display_order",
 )
-_RULE_FIELDS = (
-    "rule_id",
-    "kind",
-    "title",
-    "condition",
-    "reason",
-    "source",
-    "evidence",
-    "verification",
-    "verification_note",
-    "if_unknown",
-)
+_RULE_FIELDS = ("rule_id", *RULE_FIELDS)
 
 
 def store_content(rule_set: RuleSet, content: dict[str, Any]) -> None:

@@ -2,13 +2,27 @@
 
 from django.urls import path
 
-from . import cases, catalogue, cds, check, fhir, governance, meetings, summaries
+from . import cases, catalogue, cds, check, fhir, governance, meetings, rule_editor, summaries
 
 urlpatterns = [
     path("", catalogue.home, name="home"),
     path("catalogue/", catalogue.catalogue, name="catalogue"),
     path("catalogue/<slug:key>/", catalogue.modality, name="modality"),
     path("check/", check.check, name="check"),
+    # the rule editor: a draft rule set's rules and modalities (docs/rule-governance.md)
+    path("rulesets/<str:version>/edit/", rule_editor.ruleset_editor, name="ruleset_editor"),
+    path("rulesets/<str:version>/export.yaml", rule_editor.ruleset_export, name="ruleset_export"),
+    path(
+        "rulesets/<str:version>/condition-preview/", rule_editor.condition_preview, name="condition_preview"
+    ),
+    path("rulesets/<str:version>/modalities/new/", rule_editor.modality_add, name="modality_add"),
+    path("rulesets/<str:version>/modalities/<slug:key>/", rule_editor.modality_edit, name="modality_edit"),
+    path("rulesets/<str:version>/modalities/<slug:key>/rules/new/", rule_editor.rule_add, name="rule_add"),
+    path(
+        "rulesets/<str:version>/modalities/<slug:key>/rules/<str:rule_id>/",
+        rule_editor.rule_edit,
+        name="rule_edit",
+    ),
     path("check/what-if/", check.whatif, name="whatif"),
     path("check/save/", check.check_save, name="check_save"),
     # MDT workflow: cases, their evaluations and reviews, summaries
