@@ -18,7 +18,7 @@ from .mdt import (
     nhs_number_is_valid,
     validate_nhs_number,
 )
-from .packs import MeetingPack
+from .packs import CaseSheet, MeetingPack
 from .tokens import ApiToken, ApiTokenQuerySet, token_digest
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "AuditEventQuerySet",
     "Case",
     "CaseQuerySet",
+    "CaseSheet",
     "Evaluation",
     "EvaluationQuerySet",
     "Meeting",

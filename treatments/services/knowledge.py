@@ -96,6 +96,8 @@ def _store_content(rule_set: RuleSet, knowledge_base: KnowledgeBase) -> None:
             description=doc.description,
             agents=doc.agents,
             hospital_page=doc.hospital_page,
+            patient_summary=doc.patient_summary,
+            patient_page_url=doc.patient_page_url,
             notes=doc.notes,
             display_order=doc.display_order,
         )

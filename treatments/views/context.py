@@ -91,6 +91,13 @@ def facts_context(profile: PatientProfile) -> dict[str, Any]:
         "facts": facts,
         "known_count": len(profile.known_facts()),
         "fact_count": sum(len(rows) for _, _, rows in facts),
+        # The case sheet lists the known facts by group and names the unknown ones in one line.
+        "known_facts": [
+            (key, label, known)
+            for key, label, rows in facts
+            if (known := [r for r in rows if r[1] is not None])
+        ],
+        "unknown_facts": [name for _, _, rows in facts for name, value in rows if value is None],
     }
 
 
@@ -151,9 +158,12 @@ def blank_outcome_form(case: Case, evaluation: Evaluation | None, outcome: Outco
     return OutcomeForm(prefix=f"case{case.pk}", initial=initial, options=outcome_options(evaluation))
 
 
-def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | None = None) -> dict[str, Any]:
-    """What a case summary shows: the case, its latest evaluation (facts, options by status, data to
-    obtain, reviews), whether it is out of date, and the MDT outcome (or blank lines)."""
+def summary_context(
+    case: Case, *, outcome: Outcome | None, meeting: Meeting | None = None, appendix: bool = False
+) -> dict[str, Any]:
+    """What a case sheet shows: the case, its latest evaluation (key facts, the options to consider
+    now, data to obtain, reviews), whether it is out of date, and the MDT outcome (or blank lines);
+    with `appendix`, every option with the rules that decided it."""
     evaluation = selectors.latest_evaluation(case)
     names = selectors.modality_names()
     context: dict[str, Any] = {
@@ -162,6 +172,7 @@ def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | N
         "outcome": outcome,
         "meeting": meeting,
         "modality_names": names,
+        "appendix": appendix,
     }
     if evaluation is None:
         context.update(facts_context(case.facts))
