@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, NamedTuple
@@ -88,6 +89,27 @@ def case_sheet(summary: dict[str, Any]) -> Sheet:
     except IntegrityError:
         pass  # the same HTML, so the same sheet: theirs is as good as ours
     return Sheet(document, pages, cached=False)
+
+
+def case_sheet_of(case: Case, *, appendix: bool = False) -> Sheet:
+    """A case's own sheet (not in a meeting's pack): its latest evaluation and latest outcome."""
+    from .views.context import summary_context  # views import this module
+
+    outcome = selectors.case_outcomes(case).first()
+    return case_sheet(summary_context(case, outcome=outcome, appendix=appendix))
+
+
+def file_reference(case: Case) -> str:
+    """The case's reference as a safe part of a file name."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", case.hospital_reference).strip("-") or "case"
+
+
+def sheet_filename(case: Case) -> str:
+    return f"netcare-case-sheet-{file_reference(case)}.pdf"
+
+
+def pack_filename(meeting: Meeting) -> str:
+    return f"netcare-mdt-pack-{meeting.date:%Y-%m-%d}-{meeting.pk}.pdf"
 
 
 def forget_expired_sheets() -> int:

@@ -16,6 +16,7 @@ from .mdt import (
     MeetingEditForm,
     MeetingForm,
     OutcomeForm,
+    PatientSheetForm,
     ReviewForm,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "MeetingForm",
     "OutcomeForm",
     "PatientForm",
+    "PatientSheetForm",
     "ReviewForm",
     "WhatIfForm",
     "encode_profile",

@@ -20,7 +20,7 @@ from .cases import (
     reviews_by_modality,
     with_latest_evaluation,
 )
-from .catalogue import catalogue, modality_detail
+from .catalogue import catalogue, modality_detail, patient_texts
 from .meetings import (
     Concordance,
     WorklistRow,
@@ -70,6 +70,7 @@ __all__ = [
     "modality_detail",
     "modality_names",
     "modality_spec",
+    "patient_texts",
     "published_ruleset",
     "published_ruleset_ref",
     "RuleSetRef",

@@ -12,6 +12,7 @@ from .. import selectors
 from ..forms import (
     OutcomeForm,
     PatientForm,
+    PatientSheetForm,
     ReviewForm,
     WhatIfForm,
     encode_profile,
@@ -267,3 +268,36 @@ def work_rows(
             ]
         work.append(WorkRow(row, up, down, form, conflict if row.case.pk == case_pk else "", chosen))
     return work
+
+
+# The options a patient sheet explains when none are named: those the MDT chose, else those the
+# headline box lists as the options to consider now.
+DISCUSSED_STATUSES = ("candidate", "trial_only")
+
+
+def patient_sheet_context(case: Case, query: Any) -> tuple[dict[str, Any], bool]:
+    """What the patient options sheet shows, and whether the options asked for (`?option=`) are valid.
+
+    Without `option` in the query: the options chosen in the case's latest outcome, else the
+    candidate and trial-only options of its latest evaluation."""
+    outcome = selectors.case_outcomes(case).first()
+    modalities = selectors.patient_texts()
+    choices = [(modality.key, modality.name) for modality in modalities]
+    if "option" in query:
+        form = PatientSheetForm(query, modalities=choices)
+        valid = form.is_valid()
+        keys = form.cleaned_data["option"] if valid else []
+    else:
+        keys = list(outcome.chosen_modalities) if outcome is not None else []
+        if not keys and (evaluation := selectors.latest_evaluation(case)) is not None:
+            keys = [key for key, _, status in evaluation.options() if status in DISCUSSED_STATUSES]
+        form = PatientSheetForm(initial={"option": keys}, modalities=choices)
+        valid = True
+    context = {
+        "case": case,
+        "form": form,
+        "outcome": outcome,
+        "options": [modality for modality in modalities if modality.key in keys],
+        "ruleset_version": modalities[0].rule_set.version if modalities else "",
+    }
+    return context, valid

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,16 +19,13 @@ from .common import (
     meeting_or_404,
 )
 from .context import (
+    patient_sheet_context,
     summary_context,
 )
 
 
 def _latest_outcome(case: Case) -> Outcome | None:
     return selectors.case_outcomes(case).first()
-
-
-def _filename(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-") or "case"
 
 
 def appendix_wanted(request: HttpRequest) -> bool:
@@ -58,18 +53,9 @@ def case_summary(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def case_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(pk)
-    summary = summary_context(case, outcome=_latest_outcome(case), appendix=appendix_wanted(request))
-    sheet = sheets.case_sheet(summary)
+    sheet = sheets.case_sheet_of(case, appendix=appendix_wanted(request))
     services.summary_exported(actor=acting_user(request), obj=case, fmt="pdf")
-    return pdf.pdf_response(sheet.pdf, sheet_filename(case))
-
-
-def sheet_filename(case: Case) -> str:
-    return f"netcare-case-sheet-{_filename(case.hospital_reference)}.pdf"
-
-
-def _pack_filename(meeting: Meeting) -> str:
-    return f"netcare-mdt-pack-{meeting.date:%Y-%m-%d}-{meeting.pk}.pdf"
+    return pdf.pdf_response(sheet.pdf, sheets.sheet_filename(case))
 
 
 def direct_pack_allowed(cases: int) -> bool:
@@ -91,7 +77,7 @@ def meeting_pack(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#pack")
     document = sheets.meeting_pack(meeting, acting_user(request), appendix=appendix_wanted(request))
     services.summary_exported(actor=acting_user(request), obj=meeting, fmt="pdf")
-    return pdf.pdf_response(document, _pack_filename(meeting))
+    return pdf.pdf_response(document, sheets.pack_filename(meeting))
 
 
 def render_pack_state(request: HttpRequest, meeting: Meeting, status: int = 200) -> HttpResponse:
@@ -139,4 +125,33 @@ def meeting_pack_download(request: HttpRequest, pk: int, pack_pk: int) -> HttpRe
     if pack is None or pack.pdf is None:
         raise Http404("No such pack, or it is not ready (packs are replaced and expire).")
     services.summary_exported(actor=acting_user(request), obj=meeting, fmt="pdf")
-    return pdf.pdf_response(bytes(pack.pdf), _pack_filename(meeting))
+    return pdf.pdf_response(bytes(pack.pdf), sheets.pack_filename(meeting))
+
+
+# --- the patient options sheet ------------------------------------------------------------------
+
+
+@capability_required("export_summary")
+@require_GET
+@never_cache
+def patient_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """Plain-language descriptions of the options discussed, for the patient (print it, or the PDF)."""
+    case = case_or_404(pk)
+    context, valid = patient_sheet_context(case, request.GET)
+    if valid:
+        services.summary_exported(actor=acting_user(request), obj=case, fmt="patient-html")
+    return render(request, "treatments/patient_sheet.html", context, status=200 if valid else 400)
+
+
+@capability_required("export_summary")
+@require_GET
+@never_cache
+def patient_sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_or_404(pk)
+    context, valid = patient_sheet_context(case, request.GET)
+    if not valid:
+        return render(request, "treatments/patient_sheet.html", context, status=400)
+    context["title"] = "Your treatment options"
+    document = pdf.render_pdf("treatments/pdf/patient_sheet.html", context, None)
+    services.summary_exported(actor=acting_user(request), obj=case, fmt="patient-pdf")
+    return pdf.pdf_response(document, f"netcare-patient-options-{sheets.file_reference(case)}.pdf")

@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     path("cases/<int:pk>/summary/", summaries.case_summary, name="case_summary"),
     path("cases/<int:pk>/summary.pdf", summaries.case_summary_pdf, name="case_summary_pdf"),
+    path("cases/<int:pk>/patient-sheet/", summaries.patient_sheet, name="patient_sheet"),
+    path("cases/<int:pk>/patient-sheet.pdf", summaries.patient_sheet_pdf, name="patient_sheet_pdf"),
     # meetings: the worklist, outcomes and the meeting pack
     path("meetings/", meetings.meeting_list, name="meetings"),
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
