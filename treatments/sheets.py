@@ -119,6 +119,7 @@ def forget_expired_sheets() -> int:
 
 
 Progress = Callable[[int], None]
+COVER_ROWS_PER_PAGE = 16
 
 
 def meeting_pack(
@@ -147,8 +148,9 @@ def _cover(
     sheets: list[Sheet],
     appendix: bool,
 ) -> bytes:
-    """The cover, laid out until the page numbers it prints account for its own length."""
-    cover_pages = 1
+    """The cover, laid out until the page numbers it prints account for its own length (the first
+    guess, about sixteen cases a page, is usually right: a second layout costs a second for 40)."""
+    cover_pages = 1 + len(rows) // COVER_ROWS_PER_PAGE
     while True:
         starts, page = [], cover_pages + 1
         for sheet in sheets:

@@ -125,7 +125,7 @@ def test_the_clinician_chooses_the_options_and_the_pdf_says_the_same(
     assert AuditEvent.objects.filter(payload={"format": "patient-pdf"}).exists()
 
 
-@pytest.mark.parametrize("query", ["option=nope", "option=", "option=ssta&option=%00"])
+@pytest.mark.parametrize("query", ["option=nope", "option=", "option=ssta&option=%00", "chosen=1"])
 def test_an_unknown_or_missing_option_is_a_message_by_the_field(
     clinician_client: Client, case: Case, query: str
 ) -> None:

@@ -273,6 +273,7 @@ def work_rows(
 # The options a patient sheet explains when none are named: those the MDT chose, else those the
 # headline box lists as the options to consider now.
 DISCUSSED_STATUSES = ("candidate", "trial_only")
+CHOSEN = "chosen"
 
 
 def patient_sheet_context(case: Case, query: Any) -> tuple[dict[str, Any], bool]:
@@ -283,7 +284,7 @@ def patient_sheet_context(case: Case, query: Any) -> tuple[dict[str, Any], bool]
     outcome = selectors.case_outcomes(case).first()
     modalities = selectors.patient_texts()
     choices = [(modality.key, modality.name) for modality in modalities]
-    if "option" in query:
+    if "option" in query or CHOSEN in query:  # the chooser sends CHOSEN, so ticking nothing is an error
         form = PatientSheetForm(query, modalities=choices)
         valid = form.is_valid()
         keys = form.cleaned_data["option"] if valid else []
