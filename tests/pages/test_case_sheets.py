@@ -16,9 +16,9 @@ from django.test import Client
 from pypdf import PdfReader
 
 from tests.pages.conftest import logged_in
-from tests.pages.mdt import create_meeting, evaluated_case
+from tests.pages.mdt import create_meeting, decided_at_a_meeting, evaluated_case
 from treatments import selectors, services, sheets
-from treatments.inputs import CaseChange, OutcomeInput, ReviewInput
+from treatments.inputs import CaseChange, ReviewInput
 from treatments.models import Case, CaseSheet, Meeting, MeetingPack
 from treatments.views.context import summary_context
 
@@ -157,14 +157,7 @@ def test_a_new_evaluation_gives_a_new_sheet_naming_it(case: Case, clinician: Use
 
 def test_an_outcome_or_a_review_gives_a_new_sheet(case: Case, clinician: User) -> None:
     sheet_of(case)
-    meeting = create_meeting(clinician)
-    services.meeting_add_case(actor=clinician, meeting=meeting, case=case)
-    services.outcome_record(
-        actor=clinician,
-        meeting=meeting,
-        case=case,
-        data=OutcomeInput(chosen_modalities=["everolimus"], plan="Everolimus 10 mg daily"),
-    )
+    decided_at_a_meeting(clinician, case, ["everolimus"], "Everolimus 10 mg daily")
 
     with_outcome = sheet_of(case)
     assert not with_outcome.cached

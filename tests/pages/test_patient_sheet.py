@@ -15,9 +15,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from tests.conftest import KNOWLEDGE_BASE
-from tests.pages.mdt import create_case, create_meeting, evaluated_case, text
-from treatments import services
-from treatments.inputs import OutcomeInput
+from tests.pages.mdt import create_case, decided_at_a_meeting, evaluated_case, text
 from treatments.models import AuditEvent, Case, Modality
 from treatments.rules.document import parse_data
 from treatments.rules.vocabulary import MODALITY_KEYS
@@ -86,14 +84,7 @@ def test_the_sheet_explains_the_options_to_consider_now_by_default_in_plain_engl
 def test_the_sheet_starts_with_the_options_the_mdt_chose(
     clinician_client: Client, clinician: User, case: Case
 ) -> None:
-    meeting = create_meeting(clinician)
-    services.meeting_add_case(actor=clinician, meeting=meeting, case=case)
-    services.outcome_record(
-        actor=clinician,
-        meeting=meeting,
-        case=case,
-        data=OutcomeInput(chosen_modalities=["prrt_lu177"], plan="PRRT"),
-    )
+    decided_at_a_meeting(clinician, case, ["prrt_lu177"], "PRRT")
 
     html = clinician_client.get(f"/cases/{case.pk}/patient-sheet/").content.decode()
 

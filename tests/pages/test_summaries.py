@@ -16,9 +16,17 @@ from pypdf import PdfReader
 
 from tests.conftest import KB_VERSION
 from tests.pages.helpers import golden
-from tests.pages.mdt import actions, create_case, create_meeting, evaluated_case, from_tag, text
+from tests.pages.mdt import (
+    actions,
+    create_case,
+    create_meeting,
+    decided_at_a_meeting,
+    evaluated_case,
+    from_tag,
+    text,
+)
 from treatments import pdf, selectors, services
-from treatments.inputs import CaseChange, OutcomeInput, ReviewInput
+from treatments.inputs import CaseChange, ReviewInput
 from treatments.models import AuditEvent, Case, Meeting
 from treatments.rules.explain import STATUS_LABELS
 from treatments.rules.profile import PatientProfile
@@ -114,14 +122,7 @@ def test_viewing_the_html_summary_is_recorded_as_an_export(
 def test_the_summary_shows_the_recorded_outcome_instead_of_blank_lines(
     clinician_client: Client, clinician: User, reviewed_case: Case
 ) -> None:
-    meeting = create_meeting(clinician)
-    services.meeting_add_case(actor=clinician, meeting=meeting, case=reviewed_case)
-    services.outcome_record(
-        actor=clinician,
-        meeting=meeting,
-        case=reviewed_case,
-        data=OutcomeInput(chosen_modalities=["everolimus"], plan="Everolimus 10 mg daily; CT in 3 months"),
-    )
+    decided_at_a_meeting(clinician, reviewed_case, ["everolimus"], "Everolimus 10 mg daily; CT in 3 months")
 
     html = clinician_client.get(f"/cases/{reviewed_case.pk}/summary/").content.decode()
 
