@@ -220,9 +220,10 @@ if TASK_BACKEND not in _TASK_BACKENDS:
         f"TASK_BACKEND={TASK_BACKEND!r} is not a task backend: use database or immediate"
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["default"]}}
-# A meeting of more cases than this gets its pack from the background task only: the direct
-# download would risk gunicorn's worker timeout (about 0.7 s a case).
-NETCARE_PACK_DIRECT_MAX_CASES = env_int("NETCARE_PACK_DIRECT_MAX_CASES", 20, minimum=0)
+# A meeting of more cases than this gets its pack from the background task only, with its progress
+# on the meeting page: a sheet not yet cached takes about half a second of CPU, so a direct download
+# of a large pack would keep a web worker (and the user) waiting, and risk gunicorn's timeout.
+NETCARE_PACK_DIRECT_MAX_CASES = env_int("NETCARE_PACK_DIRECT_MAX_CASES", 5, minimum=0)
 # Prepared packs hold patient data: they are deleted this many hours after they were made.
 NETCARE_PACK_KEEP_HOURS = env_int("NETCARE_PACK_KEEP_HOURS", 24, minimum=1)
 

@@ -5,7 +5,7 @@ findings from the probes" table) with the pure engine against both knowledge bas
 
 - tests/data/knowledge_base_1.1.1.yaml, a verbatim copy of the released 1.1.1: the test asserts
   the unsafe behaviour the review found is there, which proves it would fail on 1.1.1;
-- fixtures/knowledge_base.yaml (1.2.0): the test asserts the safe status or warning.
+- fixtures/knowledge_base.yaml (1.2.x): the test asserts the safe status or warning.
 
 Pure: no database. The files are loaded and compiled as tests/test_golden_cases.py does
 (document.load_file, then compile). The review is docs/knowledge-base.md's companion; the rule ids
@@ -70,7 +70,7 @@ def deciding(verdict: Verdict) -> set[str]:
 
 def test_the_two_knowledge_bases_are_the_ones_the_tests_mean() -> None:
     assert load_file(KB_1_1_1).version == "1.1.1"
-    assert load_file(KB_1_2).version == "1.2.0"
+    assert load_file(KB_1_2).version == "1.2.1"  # 1.2.0 with texts for patients
 
 
 def test_every_probe_is_a_valid_profile() -> None:

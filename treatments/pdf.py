@@ -3,12 +3,14 @@
 Offline by design. Fonts come from the system (DejaVu Sans; no web fonts), and WeasyPrint may read
 nothing but our own static files, which the fetcher serves from disk: it never fetches over the
 network, least of all from this app (that would tie up a worker waiting for itself). The PDF is
-built in memory and sent as an attachment; it is never stored.
+built in memory and sent as an attachment; only case sheets and meeting packs are kept, in the
+database (treatments/sheets.py, treatments/tasks.py).
 
 In production `{% static %}` gives hashed names (css/pdf.1a2b3c.css) from the manifest storage; the
 fetcher reads those from STATIC_ROOT, and unhashed names from the apps' static folders. A PDF whose
 own stylesheet cannot be read is refused, not sent without its page boxes: those carry the patient
-reference on every page, the "Confidential" footer and the page numbers.
+reference on every page, the "Confidential" footer and the page numbers. The stylesheet is given
+to WeasyPrint parsed (once per process and version of the file), not linked from the templates.
 
 WeasyPrint is imported on first use: importing it parses its own stylesheets (about half a
 second), which every management command would otherwise pay when Django checks the URLs.
@@ -17,6 +19,7 @@ second), which every management command would otherwise pay when Django checks t
 from __future__ import annotations
 
 import functools
+import hashlib
 import mimetypes
 import os
 from pathlib import Path
@@ -104,14 +107,45 @@ def render_pdf(template: str, context: dict[str, Any], request: HttpRequest | No
     rather than sending a PDF without its running header, footer and page numbers. A background
     task has no request: it passes None and puts `user` in the context itself.
     """
+    html = render_to_string(template, context, request=request)
+    return html_to_pdf(html, template)[0]
+
+
+def html_to_pdf(html: str, name: str) -> tuple[bytes, int]:
+    """HTML made by one of our PDF templates (`name`, for the error) as a PDF, and its page count."""
     from weasyprint import HTML
 
-    html = render_to_string(template, context, request=request)
     fetcher = _fetcher_class()()
-    document = bytes(HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf())
+    stylesheet = _stylesheet(*_stylesheet_source())
+    rendered = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(stylesheets=[stylesheet])
     if fetcher.missing:
-        raise MissingStaticFile(f"PDF {template} not sent: could not read {', '.join(fetcher.missing)}")
-    return document
+        raise MissingStaticFile(f"PDF {name} not sent: could not read {', '.join(fetcher.missing)}")
+    return bytes(rendered.write_pdf()), len(rendered.pages)
+
+
+STYLESHEET = "/static/css/pdf.css"
+
+
+def _stylesheet_source() -> tuple[str, str]:
+    """The PDFs' stylesheet as it is on disk now, and its SHA-256."""
+    try:
+        body = static_file(STYLESHEET)[0]
+    except LookupError as exc:
+        raise MissingStaticFile(f"PDF not made: could not read {STYLESHEET}") from exc
+    return body.decode(), hashlib.sha256(body).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _stylesheet(text: str, digest: str) -> Any:
+    """pdf.css parsed once per process and version (parsing it took a third of a sheet's time)."""
+    from weasyprint import CSS
+
+    return CSS(string=text, base_url=BASE_URL + "static/css/", url_fetcher=_fetcher_class()())
+
+
+def stylesheet_digest() -> str:
+    """SHA-256 of the PDFs' stylesheet as it is on disk now: part of every cached sheet's key."""
+    return _stylesheet_source()[1]
 
 
 def pdf_response(document: bytes, filename: str) -> HttpResponse:

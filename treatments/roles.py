@@ -10,10 +10,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 CLINICIAN = "clinician"
 COORDINATOR = "coordinator"
@@ -93,15 +93,41 @@ def role_label(user: User | AnonymousUser) -> str:
 View = Callable[..., HttpResponse]
 
 
+PAGES_TAKE_A_SESSION = (
+    "NETcare's pages take a browser login, not an API token. With a token, use the API under /api/v2/ "
+    "(its documentation: /api/v2/docs/); for example the case sheet is GET /api/v2/cases/{id}/summary/ "
+    "with Accept: application/pdf, and the meeting pack GET /api/v2/meetings/{id}/pack/."
+)
+
+
+def sends_api_token(request: HttpRequest) -> bool:
+    """Whether the request carries an API token (not, say, a proxy's Basic credentials)."""
+    scheme = request.META.get("HTTP_AUTHORIZATION", "").split(" ", 1)[0].lower()
+    return scheme in ("token", "bearer")
+
+
+def token_client_refused() -> HttpResponse:
+    """401 for a request that sent an API token to a page: a token client cannot follow
+    the redirect to the login form, so it is told where the API is instead (docs/pdfs.md)."""
+    response = JsonResponse({"detail": PAGES_TAKE_A_SESSION, "errors": []}, status=401)
+    # The pages' one way in is the login form's session cookie.
+    response["WWW-Authenticate"] = 'Session realm="NETcare pages", form="/login/"'
+    return response
+
+
 def capability_required(capability: str) -> Callable[[View], View]:
-    """View decorator: login first (redirect), then the capability (403)."""
+    """View decorator: login first (redirect; 401 for a client that sent an API token, since pages
+    take a session only), then the capability (403)."""
     if capability not in CAPABILITIES:
         raise ValueError(f"unknown capability {capability!r}")
 
     def decorator(view: View) -> View:
-        @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                if sends_api_token(request):
+                    return token_client_refused()
+                return redirect_to_login(request.get_full_path())
             if not can(request.user, capability):
                 raise PermissionDenied(f"Your role does not allow this ({capability.replace('_', ' ')}).")
             return view(request, *args, **kwargs)

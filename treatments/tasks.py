@@ -1,8 +1,10 @@
 """Slow work as background tasks (django-tasks; ADR 0008).
 
-A meeting pack of many cases takes longer than a web request should (about 0.7 s a case): the page
-asks for it (`pack_prepare`), a worker builds it (`build_meeting_pack`), and the page polls until it
-is ready. With TASK_BACKEND=immediate (development, tests) the task runs inside the request.
+A meeting pack of many cases takes longer than a web request should (about a third of a second for
+each case sheet not yet cached): the page asks for it (`pack_prepare`), a worker builds it
+(`build_meeting_pack`) and counts the sheets done in the pack's row, and the page polls, showing
+that progress, until it is ready. With TASK_BACKEND=immediate (development, tests) the task runs
+inside the request.
 
 The task is given ids only, never patient data: its arguments are stored in the task table and may
 be logged by the worker.
@@ -21,6 +23,7 @@ from django_tasks import task
 
 from netcare.logging import request_id as current_request_id
 
+from . import sheets
 from .models import Meeting, MeetingPack
 
 logger = logging.getLogger(__name__)
@@ -28,14 +31,15 @@ logger = logging.getLogger(__name__)
 PACK_FAILED = "The pack could not be made. Try again; if it fails again, tell the service desk (pack {pk})."
 
 
-def pack_prepare(*, meeting: Meeting, user: User, cases: int) -> MeetingPack:
-    """A new pack of the meeting, queued for a worker; the meeting's older packs and every pack past
-    NETCARE_PACK_KEEP_HOURS are deleted (each holds patient data)."""
+def pack_prepare(*, meeting: Meeting, user: User, cases: int, appendix: bool = False) -> MeetingPack:
+    """A new pack of the meeting, queued for a worker; the meeting's older packs, and every pack and
+    cached case sheet past NETCARE_PACK_KEEP_HOURS, are deleted (each holds patient data)."""
     expired = timezone.now() - timedelta(hours=settings.NETCARE_PACK_KEEP_HOURS)
     with transaction.atomic():
         MeetingPack.objects.filter(meeting=meeting).delete()
         MeetingPack.objects.filter(created_at__lt=expired).delete()
-        pack = MeetingPack.objects.create(meeting=meeting, requested_by=user, cases=cases)
+        sheets.forget_expired_sheets()
+        pack = MeetingPack.objects.create(meeting=meeting, requested_by=user, cases=cases, appendix=appendix)
     # After the commit, so that a worker (or the immediate backend) finds the row.
     build_meeting_pack.enqueue(pack.pk, request_id=current_request_id.get() or "")
     pack.refresh_from_db()
@@ -59,8 +63,6 @@ def build_meeting_pack(pack_id: int, request_id: str = "") -> str:
 
 
 def _build(pack_id: int) -> str:
-    from .views.summaries import meeting_pack_pdf  # the page's own rendering; views import this module
-
     pack = (
         MeetingPack.objects.select_related("meeting", "requested_by").defer("pdf").filter(pk=pack_id).first()
     )
@@ -68,7 +70,9 @@ def _build(pack_id: int) -> str:
         return "gone"
     MeetingPack.objects.filter(pk=pack_id).update(status=MeetingPack.Status.RUNNING)
     try:
-        document = meeting_pack_pdf(pack.meeting, pack.requested_by)
+        document = sheets.meeting_pack(
+            pack.meeting, pack.requested_by, appendix=pack.appendix, progress=_progress(pack_id)
+        )
     except Exception as exc:  # any failure must reach the page as "failed", never a pack left running
         logger.error("meeting pack %s failed", pack_id, exc_info=exc)
         _finish(pack_id, status=MeetingPack.Status.FAILED, error=PACK_FAILED.format(pk=pack_id))
@@ -76,6 +80,13 @@ def _build(pack_id: int) -> str:
     _finish(pack_id, status=MeetingPack.Status.READY, pdf=document)
     logger.info("meeting pack %s ready: %s cases, %s bytes", pack_id, pack.cases, len(document))
     return str(MeetingPack.Status.READY)
+
+
+def _progress(pack_id: int) -> sheets.Progress:
+    def record(done: int) -> None:
+        MeetingPack.objects.filter(pk=pack_id).update(done=done)
+
+    return record
 
 
 def _finish(pack_id: int, **fields: object) -> None:

@@ -106,10 +106,10 @@ def test_a_newly_published_rule_set_is_used_without_a_restart(api: ApiClient, se
     settings.NETCARE_RULESET_RECHECK_SECONDS = 0
     assert api.post_json(ELIGIBILITY, {"profile": {}}).json()["ruleset"]["version"] == KB_VERSION
     content = yaml.safe_load(KNOWLEDGE_BASE.read_text(encoding="utf-8"))
-    content["version"] = "1.2.0"
+    content["version"] = "9.9.8"
     ruleset_publish(knowledge_base=parse_data(content))
 
-    assert api.post_json(ELIGIBILITY, {"profile": {}}).json()["ruleset"]["version"] == "1.2.0"
+    assert api.post_json(ELIGIBILITY, {"profile": {}}).json()["ruleset"]["version"] == "9.9.8"
 
 
 def test_without_a_published_rule_set_it_answers_503(clinician: Any, no_knowledge_base: None) -> None:

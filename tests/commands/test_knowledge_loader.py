@@ -275,13 +275,13 @@ def test_a_changed_file_with_a_new_version_is_published_and_the_old_one_retired(
     published: RuleSet, tmp_path: Path
 ) -> None:
     data = real_data()
-    data["version"] = "1.2.1"
+    data["version"] = "9.8.7"
     rule(data, "prrt.uptake")["reason"] = "Reworded."
     out, _ = load("--file", str(write(tmp_path, data)))
-    assert "Published rule set 1.2.1" in out
+    assert "Published rule set 9.8.7" in out
     assert dict(RuleSet.objects.values_list("version", "status")) == {
         KB_VERSION: "retired",
-        "1.2.1": "published",
+        "9.8.7": "published",
     }
     new = RuleSet.objects.published().get()
     assert new.rules.get(rule_id="prrt.uptake").reason == "Reworded."

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.pages.helpers import form_data, golden
 from treatments import services
-from treatments.inputs import CaseCreate, MeetingInput
+from treatments.inputs import CaseCreate, MeetingInput, OutcomeInput
 from treatments.models import AuditEvent, Case, Meeting
 from treatments.rules.profile import PatientProfile
 
@@ -44,6 +44,19 @@ def evaluated_case(
 def create_meeting(actor: User, title: str = "NET MDT", days: int = 7) -> Meeting:
     date = timezone.localdate() + dt.timedelta(days=days)
     return services.meeting_create(actor=actor, data=MeetingInput(title=title, date=date))
+
+
+def decided_at_a_meeting(actor: User, case: Case, chosen: list[str], plan: str) -> Meeting:
+    """A new meeting with the case on its list and the MDT's outcome recorded."""
+    meeting = create_meeting(actor)
+    services.meeting_add_case(actor=actor, meeting=meeting, case=case)
+    services.outcome_record(
+        actor=actor,
+        meeting=meeting,
+        case=case,
+        data=OutcomeInput.model_validate({"chosen_modalities": chosen, "plan": plan}),
+    )
+    return meeting
 
 
 def case_post(profile: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:

@@ -355,11 +355,12 @@ def test_the_case_evaluation_and_summary_pages_show_the_headline_and_the_pdf_lis
         assert first.modality.name in text(headline_box(html)), url
     summary = clinician_client.get(f"/cases/{case.pk}/summary/").content.decode()
     box = headline_box(summary, f'id="summary-headline-{case.pk}"')
-    assert first.modality.name in text(box) and "<details" in box
-    _, pages = pdf_text(clinician_client.get(f"/cases/{case.pk}/summary.pdf").content)
+    # The case sheet prints as it shows: the other options are named by status, nothing folded.
+    assert first.modality.name in text(box) and "<details" not in box
+    _, pages = pdf_text(clinician_client.get(f"/cases/{case.pk}/summary.pdf?appendix=1").content)
     page = flat(" ".join(pages))
     assert "Options to consider now" in page and "A display aid, not a recommendation." in page
-    assert page.index("Options to consider now") < page.index("Treatment options by status")
+    assert page.index("Options to consider now") < page.index("Appendix: every option")
 
 
 # --- 5. the treatment timeline ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The case summary for the MDT (printable HTML and PDF) and the meeting pack (PDF): what they say,
-that they are A4 PDFs with page numbers and system fonts, sent as downloads, made without any fetch
-over the network, and that every export is in the audit trail."""
+"""The MDT case sheet (printable HTML and PDF) and the meeting pack (PDF): what they say, that they
+are A4 PDFs with page numbers and system fonts, sent as downloads, made without any fetch over the
+network, and that every export is in the audit trail. (Page counts, the appendix and the cache:
+tests/pages/test_case_sheets.py.)"""
 
 from __future__ import annotations
 
@@ -15,9 +16,17 @@ from pypdf import PdfReader
 
 from tests.conftest import KB_VERSION
 from tests.pages.helpers import golden
-from tests.pages.mdt import actions, create_case, create_meeting, evaluated_case, from_tag, text
+from tests.pages.mdt import (
+    actions,
+    create_case,
+    create_meeting,
+    decided_at_a_meeting,
+    evaluated_case,
+    from_tag,
+    text,
+)
 from treatments import pdf, selectors, services
-from treatments.inputs import CaseChange, OutcomeInput, ReviewInput
+from treatments.inputs import CaseChange, ReviewInput
 from treatments.models import AuditEvent, Case, Meeting
 from treatments.rules.explain import STATUS_LABELS
 from treatments.rules.profile import PatientProfile
@@ -51,9 +60,7 @@ def reviewed_case(clinician: User, published: object) -> Case:
 # --- the HTML summary ---------------------------------------------------------------------------
 
 
-def test_the_html_summary_holds_everything_the_mdt_needs(
-    clinician_client: Client, reviewed_case: Case
-) -> None:
+def test_the_html_sheet_holds_everything_the_mdt_needs(clinician_client: Client, reviewed_case: Case) -> None:
     response = clinician_client.get(f"/cases/{reviewed_case.pk}/summary/")
 
     html = response.content.decode()
@@ -62,16 +69,15 @@ def test_the_html_summary_holds_everything_the_mdt_needs(
     assert "no-store" in response["Cache-Control"]
     assert "Case NET-3001" in page
     assert "Question for the MDT Progressive disease on lanreotide: which treatment next?" in page
-    assert re.search(r'<div class="is-unknown"><dt>eGFR</dt><dd>unknown</dd></div>', html)
+    assert "Key facts (" in page and "known, as evaluated)" in page
+    assert re.search(r"Not known \(\d+\): .*eGFR", page), "unknown facts are named, in one line"
     assert f"Rule set version {KB_VERSION}" in page
     assert "Evaluated " in page and "by Clara Hughes" in page
-    for status in ("candidate", "needs_data", "not_suitable", "not_indicated"):
-        assert f'<div class="summary-status status-block-{status}">' in html, status
-    assert "Trial only 0" in page  # empty groups are counted, not drawn
-    options = from_tag(html, 'class="summary-status status-block-needs_data"', 20000)
-    assert "Peptide-receptor radionuclide therapy" in options
-    assert "Source:" in options and "Evidence:" in options
+    headline = text(from_tag(html, 'class="headline"', 20000))
+    assert "Options to consider now" in headline and "Everolimus" in headline
+    assert "Needs data" in headline, "the other options are named by status"
     assert "Data to obtain (3)" in page and "eGFR (mL/min/1.73 m²): would decide" in page
+    assert "summary-status" not in html, "the rules behind every option are the appendix, not asked for"
     reviews = text(from_tag(html, 'class="summary-section summary-reviews"', 3000))
     assert (
         "Reviews (1)" in reviews
@@ -79,8 +85,24 @@ def test_the_html_summary_holds_everything_the_mdt_needs(
     )
     outcome = text(from_tag(html, 'class="summary-section summary-outcome"', 3000))
     assert "Not recorded yet: fill in at the meeting." in outcome
-    assert html.count('<span class="line"></span>') == 7
+    assert html.count('<span class="line"></span>') == 6
     assert "Decision support only." in page and "support, and not replace, the judgement" in page
+
+
+def test_the_appendix_lists_every_option_with_its_deciding_rules_and_sources(
+    clinician_client: Client, reviewed_case: Case
+) -> None:
+    html = clinician_client.get(f"/cases/{reviewed_case.pk}/summary/?appendix=1").content.decode()
+
+    page = text(html)
+    assert "Appendix: every option and the rules that decided it" in page
+    for status in ("candidate", "needs_data", "not_suitable", "not_indicated"):
+        assert f'<div class="summary-status status-block-{status}">' in html, status
+    assert "Trial only 0" in page  # empty groups are counted, not drawn
+    options = from_tag(html, 'class="summary-status status-block-needs_data"', 20000)
+    assert "Peptide-receptor radionuclide therapy" in options
+    assert "Source:" in options and "Evidence:" in options
+    assert f"/cases/{reviewed_case.pk}/summary.pdf?appendix=1" in html
 
 
 def test_viewing_the_html_summary_is_recorded_as_an_export(
@@ -100,14 +122,7 @@ def test_viewing_the_html_summary_is_recorded_as_an_export(
 def test_the_summary_shows_the_recorded_outcome_instead_of_blank_lines(
     clinician_client: Client, clinician: User, reviewed_case: Case
 ) -> None:
-    meeting = create_meeting(clinician)
-    services.meeting_add_case(actor=clinician, meeting=meeting, case=reviewed_case)
-    services.outcome_record(
-        actor=clinician,
-        meeting=meeting,
-        case=reviewed_case,
-        data=OutcomeInput(chosen_modalities=["everolimus"], plan="Everolimus 10 mg daily; CT in 3 months"),
-    )
+    decided_at_a_meeting(clinician, reviewed_case, ["everolimus"], "Everolimus 10 mg daily; CT in 3 months")
 
     html = clinician_client.get(f"/cases/{reviewed_case.pk}/summary/").content.decode()
 
@@ -152,14 +167,14 @@ def test_an_out_of_date_summary_says_why_and_which_facts_changed(
 # --- the case summary PDF -----------------------------------------------------------------------
 
 
-def test_the_summary_pdf_is_an_a4_download_with_the_reference_statuses_and_rule_set(
+def test_the_sheet_pdf_is_an_a4_download_with_the_reference_statuses_and_rule_set(
     clinician_client: Client, reviewed_case: Case
 ) -> None:
     response = clinician_client.get(f"/cases/{reviewed_case.pk}/summary.pdf")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == 'attachment; filename="netcare-summary-NET-3001.pdf"'
+    assert response["Content-Disposition"] == 'attachment; filename="netcare-case-sheet-NET-3001.pdf"'
     assert "no-store" in response["Cache-Control"]
     reader, pages = pdf_text(response.content)
     whole = flat(" ".join(pages))
@@ -172,7 +187,7 @@ def test_the_summary_pdf_is_an_a4_download_with_the_reference_statuses_and_rule_
     for number, page in enumerate(reader.pages, start=1):
         assert (round(float(page.mediabox.width), 2), round(float(page.mediabox.height), 2)) == A4
         assert f"Page {number} of {len(reader.pages)}" in pages[number - 1]
-    assert reader.metadata is not None and reader.metadata.title == "Case summary NET-3001 · NETcare"
+    assert reader.metadata is not None and reader.metadata.title == "Case sheet NET-3001 · NETcare"
 
 
 def test_the_pdf_uses_the_system_dejavu_fonts_embedded(clinician_client: Client, reviewed_case: Case) -> None:
@@ -204,7 +219,7 @@ def test_a_reference_with_a_slash_makes_a_safe_file_name(clinician_client: Clien
 
     response = clinician_client.get(f"/cases/{case.pk}/summary.pdf")
 
-    assert response["Content-Disposition"] == 'attachment; filename="netcare-summary-RX1-2024-77.pdf"'
+    assert response["Content-Disposition"] == 'attachment; filename="netcare-case-sheet-RX1-2024-77.pdf"'
 
 
 # --- the meeting pack ---------------------------------------------------------------------------
@@ -238,14 +253,23 @@ def test_the_meeting_pack_has_a_cover_listing_the_cases_then_each_case_from_a_ne
     assert positions == sorted(positions), "the cover lists the cases in the meeting's order"
     assert "Not evaluated" in cover and "Data to obtain" in cover and "Ready" in cover
     starts = [number for number, page in enumerate(pages) if re.search(r"^Case NET-\d+$", page, re.M)]
-    assert len(starts) == 3 and starts[0] == 1, "each case's summary starts a page of its own"
+    assert len(starts) == 3 and starts[0] == 1, "each case's sheet starts a page of its own"
     started = [re.search(r"^Case (NET-\d+)$", pages[number], re.M).group(1) for number in starts]  # type: ignore[union-attr]
     assert started == ["NET-3003", "NET-3001", "NET-3004"]
-    assert len(reader.pages) >= 1 + 3
-    assert f"Page 1 of {len(reader.pages)}" in pages[0]
+    assert f"Pack page 1 of {len(reader.pages)}" in pages[0]
+    for first, reference in zip(starts, started, strict=True):
+        page_range = re.search(rf"{reference} .*? (\d+)(?:–(\d+))?(?: \d+ NET-| Decision support)", cover)
+        assert page_range is not None and int(page_range.group(1)) == first + 1, (reference, cover)
     whole = flat(" ".join(pages))
     assert "Trial only" in whole  # bronchial NET on NHS funding: PRRT is trial only
     assert f"version {KB_VERSION}" in whole
+    bookmarks = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert bookmarks == [
+        "Cover: the cases in order",
+        "1. Case NET-3003",
+        "2. Case NET-3001",
+        "3. Case NET-3004",
+    ]
 
 
 def test_downloading_the_pack_is_recorded_as_an_export_of_the_meeting(

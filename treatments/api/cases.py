@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from pydantic import BaseModel, ConfigDict, Field
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from treatments import selectors, services
+from treatments import pdf, selectors, services, sheets
 from treatments.inputs import (
     CaseChange,
     CaseCreate,
@@ -38,6 +40,7 @@ from .pagination import (
     requested_page,
 )
 from .permissions import acting_user, capability, capability_by_method
+from .renderers import PdfOrJson
 from .schemas import (
     CONFLICT_RESPONSE,
     CaseOut,
@@ -258,15 +261,43 @@ class ReviewView(VersionedView):
         return Response(review_out(review), status=status.HTTP_201_CREATED if review.version == 1 else 200)
 
 
-class CaseSummaryView(VersionedView):
+class SheetQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    appendix: bool = False
+
+
+SHEET_PARAMETERS = [
+    OpenApiParameter(
+        "appendix",
+        bool,
+        description="With `Accept: application/pdf`: add the appendix (every option and its rules).",
+    ),
+]
+PDF_RESPONSE = OpenApiResponse(
+    OpenApiTypes.BINARY, description="With `Accept: application/pdf`: the MDT case sheet, A4 PDF."
+)
+
+
+class CaseSummaryView(PdfOrJson, VersionedView):
     """Everything the MDT needs about a case: the case, its latest evaluation with reviews, the data
-    still to obtain and the outcomes recorded. Each call is recorded as an export in the audit trail."""
+    still to obtain and the outcomes recorded. With `Accept: application/pdf`, the case sheet the
+    pages print (at most two A4 pages; `?appendix=true` adds the rules behind every option). Each
+    call is recorded as an export in the audit trail."""
 
     permission_classes = [capability("export_summary")]
 
-    @extend_schema(responses={200: CaseSummaryOut}, tags=["cases"])
-    def get(self, request: Request, case_id: int) -> Response:
+    @extend_schema(
+        parameters=SHEET_PARAMETERS,
+        responses={(200, "application/json"): CaseSummaryOut, (200, "application/pdf"): PDF_RESPONSE},
+        tags=["cases"],
+    )
+    def get(self, request: Request, case_id: int) -> Response | HttpResponse:
         case = found(selectors.case_get(case_id))
+        if self.wants_pdf(request):
+            query = query_params(SheetQuery, request)
+            sheet = sheets.case_sheet_of(case, appendix=query.appendix)
+            services.summary_exported(actor=acting_user(request), obj=case, fmt="pdf")
+            return pdf.pdf_response(sheet.pdf, sheets.sheet_filename(case))
         evaluation = selectors.latest_evaluation(case)
         to_obtain = (
             []

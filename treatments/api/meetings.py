@@ -4,12 +4,16 @@ outcomes recorded at the meeting.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from treatments import selectors, services
+from treatments import pdf, selectors, services, sheets, tasks
 from treatments.inputs import (
     MeetingCaseAdd,
     MeetingChange,
@@ -18,18 +22,21 @@ from treatments.inputs import (
     OutcomeInput,
     OutcomeRecord,
 )
-from treatments.models import Case, Meeting, Outcome
+from treatments.models import Case, Meeting, MeetingPack, Outcome
 
 from . import v1
 from .exceptions import Conflict, InvalidInput, found, service_call, validated
 from .outputs import case_out, meeting_out, outcome_out, to_obtain_out
 from .pagination import PAGE_PARAMETER, PAGE_SIZE, page_of, requested_page
 from .permissions import acting_user, capability, capability_by_method
+from .renderers import PdfOrJson
 from .schemas import (
     CONFLICT_RESPONSE,
     MeetingOut,
+    MeetingPackOut,
     MeetingPage,
     OutcomeOut,
+    PackRequest,
     Worklist,
 )
 from .versions import VersionedView
@@ -192,3 +199,68 @@ def _v1_may_replace(meeting: Meeting, case: Case) -> None:
             "This outcome chose options that only /api/v2/ shows; correct it through /api/v2/.",
             outcome_out(current),
         )
+
+
+def pack_out(pack: MeetingPack) -> dict[str, object]:
+    url = reverse("api-v2:meeting-pack", args=[pack.meeting_id])
+    return {
+        "id": pack.pk,
+        "status": pack.status,
+        "cases": pack.cases,
+        "done": pack.done,
+        "appendix": pack.appendix,
+        "created_at": pack.created_at,
+        "finished_at": pack.finished_at,
+        "error": pack.error,
+        "pdf": url if pack.status == MeetingPack.Status.READY else None,
+    }
+
+
+class MeetingPackView(PdfOrJson, VersionedView):
+    """The meeting pack (v2 only): POST prepares one in the background (202); GET answers its state and
+    progress, or with `Accept: application/pdf` the PDF once it is ready (409 until then). A meeting
+    keeps its newest pack; packs expire after NETCARE_PACK_KEEP_HOURS. Each download is audited."""
+
+    permission_classes = [capability("export_summary")]
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): MeetingPackOut,
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="With `Accept: application/pdf`: the pack, once ready."
+            ),
+        },
+        tags=["meetings"],
+    )
+    def get(self, request: Request, meeting_id: int) -> Response | HttpResponse:
+        meeting = found(selectors.meeting_get(meeting_id))
+        pack = tasks.latest_pack(meeting)
+        if pack is None:
+            raise NotFound("No pack has been prepared for this meeting: POST here to prepare one.")
+        if not self.wants_pdf(request):
+            return Response(pack_out(pack))
+        if pack.status != MeetingPack.Status.READY:
+            raise Conflict(
+                f"The pack is not ready ({pack.get_status_display().lower()}, "
+                f"{pack.done} of {pack.cases} case sheets made): ask again later.",
+                current=pack_out(pack),
+            )
+        document = MeetingPack.objects.values_list("pdf", flat=True).get(pk=pack.pk)
+        if document is None:
+            raise NotFound("The pack has no PDF.")
+        services.summary_exported(actor=acting_user(request), obj=meeting, fmt="pdf")
+        return pdf.pdf_response(bytes(document), sheets.pack_filename(meeting))
+
+    @extend_schema(request=PackRequest, responses={202: MeetingPackOut}, tags=["meetings"])
+    def post(self, request: Request, meeting_id: int) -> Response:
+        meeting = found(selectors.meeting_get(meeting_id))
+        data = validated(PackRequest, request.data if request.data else {})
+        cases = meeting.entries.count()
+        if not cases:
+            raise Conflict("The meeting has no cases: there is nothing to put in a pack.")
+        pack = tasks.pack_prepare(
+            meeting=meeting, user=acting_user(request), cases=cases, appendix=data.appendix
+        )
+        response = Response(pack_out(pack), status=status.HTTP_202_ACCEPTED)
+        response["Location"] = reverse("api-v2:meeting-pack", args=[meeting.pk])
+        return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -76,3 +77,40 @@ def operation_outcome(status: int, detail: str, errors: list[dict[str, Any]]) ->
         for error in errors
     ] or [{"severity": "error", "code": code, "diagnostics": detail}]
     return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+class PDFRenderer(BaseRenderer):
+    """Content negotiation only: a view that accepts it answers the PDF bytes it made (views that can
+    send a PDF list it after JSON, so `*/*` still gets JSON). Errors are JSON (`PdfOrJson`)."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        raise TypeError("PDFRenderer renders PDF bytes only")
+
+
+class PdfOrJson:
+    """A view mixin: JSON by default, the PDF it makes to `Accept: application/pdf` (or `?format=pdf`);
+    its errors are JSON in the API's error shape whatever was asked for."""
+
+    renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer, PDFRenderer]
+
+    def wants_pdf(self, request: Any) -> bool:
+        return (
+            getattr(request, "accepted_renderer", None) is not None
+            and request.accepted_renderer.format == "pdf"
+        )
+
+    def handle_exception(self, exc: Exception) -> Any:
+        request = getattr(self, "request", None)
+        if request is not None and self.wants_pdf(request):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)  # type: ignore[misc]

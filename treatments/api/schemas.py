@@ -369,6 +369,29 @@ class CaseSummaryOut(BaseModel):
     outcomes: list[OutcomeOut]
 
 
+class PackRequest(BaseModel):
+    """Prepare a meeting pack (v2)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    appendix: bool = Field(default=False, description="Each case sheet with the rules behind every option.")
+
+
+class MeetingPackOut(BaseModel):
+    """A meeting pack prepared in the background: its state and progress; the PDF once `ready`."""
+
+    id: int
+    status: Literal["queued", "running", "ready", "failed"]
+    cases: int = Field(description="Cases in the pack.")
+    done: int = Field(description="Case sheets made so far.")
+    appendix: bool
+    created_at: datetime
+    finished_at: datetime | None
+    error: str = Field(description="Why it failed, in words (empty unless `failed`).")
+    pdf: str | None = Field(
+        description="When ready: where to GET the PDF (with `Accept: application/pdf`); else null."
+    )
+
+
 class ConflictResponse(BaseModel):
     detail: str
     errors: list[ErrorItem]
@@ -445,6 +468,10 @@ class ModalityEditIn(BaseModel):
     description: str
     agents: str
     hospital_page: str = ""
+    patient_summary: str = Field(
+        default="", description="For patients, in plain English (the options sheet)."
+    )
+    patient_page_url: str = Field(default="", description="The unit's patient-information page (https).")
     notes: str = ""
 
 

@@ -76,6 +76,17 @@ def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
         path("meetings/<id:meeting_id>/order/", meetings.MeetingOrderView.as_view(**v), name="meeting-order"),
         path("meetings/<id:meeting_id>/worklist/", meetings.WorklistView.as_view(**v), name="worklist"),
         *(governance_patterns(v) if version == "v2" else []),
+        *(
+            [
+                path(
+                    "meetings/<id:meeting_id>/pack/",
+                    meetings.MeetingPackView.as_view(**v),
+                    name="meeting-pack",
+                )
+            ]
+            if version == "v2"
+            else []
+        ),
         # Anything else under the version's prefix answers in the API's error shape, whatever DEBUG says.
         re_path(r"^.*$", deprecated(api_not_found) if version == "v1" else api_not_found),
     ]

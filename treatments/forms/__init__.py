@@ -25,6 +25,7 @@ from .mdt import (
     MeetingEditForm,
     MeetingForm,
     OutcomeForm,
+    PatientSheetForm,
     ReviewForm,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "MeetingForm",
     "OutcomeForm",
     "PatientForm",
+    "PatientSheetForm",
     "ReviewForm",
     "WhatIfForm",
     "encode_profile",

@@ -342,3 +342,20 @@ class EvaluationCompareForm(forms.Form):
         chosen = [self.evaluations[self.cleaned_data[name]] for name in ("before", "after")]
         first, second = sorted(chosen, key=lambda evaluation: (evaluation.created_at, evaluation.pk))
         return first, second
+
+
+class PatientSheetForm(forms.Form):
+    """The options a patient options sheet explains (a GET form: the sheet's URL names them)."""
+
+    option = forms.MultipleChoiceField(
+        label="Options to explain",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one option to explain",
+            "invalid_choice": "%(value)s is not an option of the knowledge base",
+        },
+    )
+
+    def __init__(self, *args: Any, modalities: Sequence[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["option"].choices = list(modalities)  # type: ignore[attr-defined]

@@ -124,6 +124,9 @@ class RuleForm(EditorForm):
 MODALITY_HELP = {
     "display_order": "The option's base rank within a status (1 = first); unique in the rule set.",
     "hospital_page": "What the NET unit's patient page says.",
+    "patient_summary": "For patients, in plain English: what the option is and what having it involves "
+    "(the patient options sheet).",
+    "patient_page_url": "The NET unit's own patient-information page about the option (https://...).",
 }
 
 
@@ -150,6 +153,8 @@ class ModalityForm(EditorForm):
     )
     agents = _text("Agents", rows=3, help_text="Usual agents, regimens and schedule.")
     hospital_page = _text("Hospital page", rows=3, help_text=MODALITY_HELP["hospital_page"])
+    patient_summary = _text("Summary for patients", rows=4, help_text=MODALITY_HELP["patient_summary"])
+    patient_page_url = _text("Patient page address", help_text=MODALITY_HELP["patient_page_url"])
     notes = _text("Notes", rows=2)
 
 

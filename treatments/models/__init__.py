@@ -30,7 +30,7 @@ from .mdt import (
     nhs_number_is_valid,
     validate_nhs_number,
 )
-from .packs import MeetingPack
+from .packs import CaseSheet, MeetingPack
 from .tokens import ApiToken, ApiTokenQuerySet, token_digest
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "SUPPORTED_ALGS",
     "Case",
     "CaseQuerySet",
+    "CaseSheet",
     "Evaluation",
     "GoldenRun",
     "ImpactReport",

@@ -202,6 +202,12 @@ class Modality(models.Model):
     description = models.TextField(help_text="For clinicians: what the option is and when it is used.")
     agents = models.TextField(help_text="Usual agents, regimens and schedule.")
     hospital_page = models.TextField(blank=True, help_text="What the NET unit's patient page says.")
+    patient_summary = models.TextField(
+        blank=True, help_text="For patients, in plain English: what the option is and involves."
+    )
+    patient_page_url = models.URLField(
+        max_length=500, blank=True, help_text="The NET unit's patient-information page about the option."
+    )
     notes = models.TextField(blank=True)
     display_order = models.PositiveSmallIntegerField(help_text="Base rank within a status (1 = first).")
 

@@ -178,8 +178,14 @@ class Evaluation(models.Model):
         }
 
     def stored_result(self) -> EvaluationResult:
-        """The stored answer as the engine's result type, exactly as it was made (any schema version)."""
-        return result_from_dict(self.result, self.profile)
+        """The stored answer as the engine's result type, exactly as it was made (any schema version).
+
+        Kept on the instance: an evaluation never changes, and a meeting pack reads each one twice
+        (the worklist, then the case sheet)."""
+        found: EvaluationResult | None = self.__dict__.get("_stored_result")
+        if found is None:
+            found = self.__dict__["_stored_result"] = result_from_dict(self.result, self.profile)
+        return found
 
 
 class Review(models.Model):

@@ -41,8 +41,12 @@ MODALITY_FIELDS = (
     "description",
     "agents",
     "hospital_page",
+    "patient_summary",
+    "patient_page_url",
     "notes",
 )
+# The texts for patients (knowledge base 1.2.1): optional, and absent from the content when empty.
+_PATIENT_FIELDS = ("patient_summary", "patient_page_url")
 
 
 def content_of(
@@ -88,6 +92,9 @@ def _modality_content(
     doc: ModalityDoc, lines: list[GuidelineLine], overrides: list[OrderOverride]
 ) -> dict[str, Any]:
     content = doc.model_dump(exclude={"rules", "guideline_lines", "order_overrides"})
+    for name in _PATIENT_FIELDS:  # written only when given: older files keep their checksums
+        if not content[name]:
+            del content[name]
     own_lines = [line for line in lines if line.modality == doc.key]
     own_overrides = [override for override in overrides if override.modality == doc.key]
     if own_lines:

@@ -90,6 +90,11 @@ class ModalityDoc(BaseModel):
     description: str = Text
     agents: str = Text
     hospital_page: str = ""
+    # For patients, in plain English: what the option is and what having it involves (the patient
+    # options sheet). Optional, so that a unit can load a knowledge base before writing them.
+    patient_summary: str = ""
+    # The unit's own patient-information page about the option, if it has one.
+    patient_page_url: str = Field(default="", max_length=500, pattern=r"^(https://\S+)?$")
     notes: str = ""
     rules: list[RuleDoc] = Field(default_factory=list)
     guideline_lines: list[GuidelineLineDoc] = Field(default_factory=list)

@@ -20,7 +20,7 @@ from .cases import (
     reviews_by_modality,
     with_latest_evaluation,
 )
-from .catalogue import catalogue, modality_detail
+from .catalogue import catalogue, modality_detail, patient_texts
 from .cds import case_for_nhs_number, feedback_summary, hook_evaluation_get, pending_feedback
 from .fhir import ImportRow, bundle_sha256, fhir_import_preview, fhir_load, fhir_map, fhir_options
 from .meetings import (
@@ -82,6 +82,7 @@ __all__ = [
     "modality_names",
     "modality_spec",
     "pending_feedback",
+    "patient_texts",
     "published_ruleset",
     "published_ruleset_ref",
     "RuleSetRef",

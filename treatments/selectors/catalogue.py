@@ -61,3 +61,13 @@ def _matches(word: str) -> Q:
 def _with_rules(modalities: QuerySet[Modality]) -> QuerySet[Modality]:
     rules = Rule.objects.order_by("position")
     return modalities.prefetch_related(Prefetch("rules", queryset=rules)).order_by("display_order")
+
+
+def patient_texts(rule_set: RuleSet | None = None) -> list[Modality]:
+    """Every modality of a rule set (the published one by default) in display order, with what the
+    patient options sheet shows: name, text for patients and the unit's page. No rules."""
+    rule_set = rule_set or current_ruleset()
+    if rule_set is None:
+        return []
+    fields = ("key", "name", "display_order", "patient_summary", "patient_page_url", "rule_set__version")
+    return list(rule_set.modalities.select_related("rule_set").only(*fields))

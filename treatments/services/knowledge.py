@@ -137,6 +137,8 @@ _MODALITY_FIELDS = (
     "description",
     "agents",
     "hospital_page",
+    "patient_summary",
+    "patient_page_url",
     "notes",
     "display_order",
 )

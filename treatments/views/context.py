@@ -12,6 +12,7 @@ from .. import selectors
 from ..forms import (
     OutcomeForm,
     PatientForm,
+    PatientSheetForm,
     ReviewForm,
     WhatIfForm,
     encode_profile,
@@ -96,6 +97,13 @@ def facts_context(profile: PatientProfile, sources: dict[str, Any] | None = None
         "fact_sources": sources or {},
         "known_count": len(profile.known_facts()),
         "fact_count": sum(len(rows) for _, _, rows in facts),
+        # The case sheet lists the known facts by group and names the unknown ones in one line.
+        "known_facts": [
+            (key, label, known)
+            for key, label, rows in facts
+            if (known := [r for r in rows if r[1] is not None])
+        ],
+        "unknown_facts": [name for _, _, rows in facts for name, value in rows if value is None],
     }
 
 
@@ -156,9 +164,12 @@ def blank_outcome_form(case: Case, evaluation: Evaluation | None, outcome: Outco
     return OutcomeForm(prefix=f"case{case.pk}", initial=initial, options=outcome_options(evaluation))
 
 
-def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | None = None) -> dict[str, Any]:
-    """What a case summary shows: the case, its latest evaluation (facts, options by status, data to
-    obtain, reviews), whether it is out of date, and the MDT outcome (or blank lines)."""
+def summary_context(
+    case: Case, *, outcome: Outcome | None, meeting: Meeting | None = None, appendix: bool = False
+) -> dict[str, Any]:
+    """What a case sheet shows: the case, its latest evaluation (key facts, the options to consider
+    now, data to obtain, reviews), whether it is out of date, and the MDT outcome (or blank lines);
+    with `appendix`, every option with the rules that decided it."""
     evaluation = selectors.latest_evaluation(case)
     names = selectors.modality_names()
     context: dict[str, Any] = {
@@ -167,6 +178,7 @@ def summary_context(case: Case, *, outcome: Outcome | None, meeting: Meeting | N
         "outcome": outcome,
         "meeting": meeting,
         "modality_names": names,
+        "appendix": appendix,
     }
     if evaluation is None:
         context.update(facts_context(case.facts, case.fact_sources))
@@ -270,3 +282,37 @@ def work_rows(
             ]
         work.append(WorkRow(row, up, down, form, conflict if row.case.pk == case_pk else "", chosen))
     return work
+
+
+# The options a patient sheet explains when none are named: those the MDT chose, else those the
+# headline box lists as the options to consider now.
+DISCUSSED_STATUSES = ("candidate", "trial_only")
+CHOSEN = "chosen"
+
+
+def patient_sheet_context(case: Case, query: Any) -> tuple[dict[str, Any], bool]:
+    """What the patient options sheet shows, and whether the options asked for (`?option=`) are valid.
+
+    Without `option` in the query: the options chosen in the case's latest outcome, else the
+    candidate and trial-only options of its latest evaluation."""
+    outcome = selectors.case_outcomes(case).first()
+    modalities = selectors.patient_texts()
+    choices = [(modality.key, modality.name) for modality in modalities]
+    if "option" in query or CHOSEN in query:  # the chooser sends CHOSEN, so ticking nothing is an error
+        form = PatientSheetForm(query, modalities=choices)
+        valid = form.is_valid()
+        keys = form.cleaned_data["option"] if valid else []
+    else:
+        keys = list(outcome.chosen_modalities) if outcome is not None else []
+        if not keys and (evaluation := selectors.latest_evaluation(case)) is not None:
+            keys = [key for key, _, status in evaluation.options() if status in DISCUSSED_STATUSES]
+        form = PatientSheetForm(initial={"option": keys}, modalities=choices)
+        valid = True
+    context = {
+        "case": case,
+        "form": form,
+        "outcome": outcome,
+        "options": [modality for modality in modalities if modality.key in keys],
+        "ruleset_version": modalities[0].rule_set.version if modalities else "",
+    }
+    return context, valid

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import pdf, selectors, services, tasks
+from .. import pdf, selectors, services, sheets, tasks
 from ..models import Case, Meeting, MeetingPack, Outcome
 from ..roles import capability_required
 from .common import (
@@ -23,6 +19,7 @@ from .common import (
     meeting_or_404,
 )
 from .context import (
+    patient_sheet_context,
     summary_context,
 )
 
@@ -31,8 +28,9 @@ def _latest_outcome(case: Case) -> Outcome | None:
     return selectors.case_outcomes(case).first()
 
 
-def _filename(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-") or "case"
+def appendix_wanted(request: HttpRequest) -> bool:
+    """`?appendix=1` (or yes, true, on): the sheet with every option's rules; off by default."""
+    return request.GET.get("appendix", "").strip().lower() in ("1", "yes", "true", "on")
 
 
 @capability_required("export_summary")
@@ -40,7 +38,12 @@ def _filename(text: str) -> str:
 @never_cache
 def case_summary(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(pk)
-    context = {"case": case, "summary": summary_context(case, outcome=_latest_outcome(case))}
+    appendix = appendix_wanted(request)
+    context = {
+        "case": case,
+        "appendix": appendix,
+        "summary": summary_context(case, outcome=_latest_outcome(case), appendix=appendix),
+    }
     services.summary_exported(actor=acting_user(request), obj=case, fmt="html")
     return render(request, "treatments/case_summary.html", context)
 
@@ -50,33 +53,9 @@ def case_summary(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def case_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(pk)
-    context = {
-        "summary": summary_context(case, outcome=_latest_outcome(case)),
-        "title": f"Case summary {case.hospital_reference}",
-    }
-    document = pdf.render_pdf("treatments/pdf/case_summary.html", context, request)
+    sheet = sheets.case_sheet_of(case, appendix=appendix_wanted(request))
     services.summary_exported(actor=acting_user(request), obj=case, fmt="pdf")
-    return pdf.pdf_response(document, f"netcare-summary-{_filename(case.hospital_reference)}.pdf")
-
-
-def meeting_pack_pdf(meeting: Meeting, user: User | None) -> bytes:
-    """A cover page listing the cases in order, then each case's summary from a new page.
-
-    Used by the direct download and by the background task (which has no request).
-    """
-    rows = selectors.meeting_worklist(meeting)
-    context: dict[str, Any] = {
-        "meeting": meeting,
-        "rows": rows,
-        "summaries": [summary_context(row.case, outcome=row.outcome, meeting=meeting) for row in rows],
-        "title": f"{meeting.title}, {meeting.date:%d %B %Y}",
-        "user": user,
-    }
-    return pdf.render_pdf("treatments/pdf/meeting_pack.html", context, None)
-
-
-def _pack_filename(meeting: Meeting) -> str:
-    return f"netcare-mdt-pack-{meeting.date:%Y-%m-%d}-{meeting.pk}.pdf"
+    return pdf.pdf_response(sheet.pdf, sheets.sheet_filename(case))
 
 
 def direct_pack_allowed(cases: int) -> bool:
@@ -96,9 +75,9 @@ def meeting_pack(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"This meeting has {cases} cases: prepare the pack, then download it when it is ready."
         )
         return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#pack")
-    document = meeting_pack_pdf(meeting, acting_user(request))
+    document = sheets.meeting_pack(meeting, acting_user(request), appendix=appendix_wanted(request))
     services.summary_exported(actor=acting_user(request), obj=meeting, fmt="pdf")
-    return pdf.pdf_response(document, _pack_filename(meeting))
+    return pdf.pdf_response(document, sheets.pack_filename(meeting))
 
 
 def render_pack_state(request: HttpRequest, meeting: Meeting, status: int = 200) -> HttpResponse:
@@ -122,7 +101,8 @@ def meeting_pack_prepare(request: HttpRequest, pk: int) -> HttpResponse:
     if not cases:
         messages.error(request, "The meeting has no cases: there is nothing to put in a pack.")
         return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#pack")
-    tasks.pack_prepare(meeting=meeting, user=acting_user(request), cases=cases)
+    appendix = request.POST.get("appendix", "") in ("1", "on", "true", "yes")
+    tasks.pack_prepare(meeting=meeting, user=acting_user(request), cases=cases, appendix=appendix)
     if request.htmx:  # type: ignore[attr-defined]
         return render_pack_state(request, meeting)
     return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#pack")
@@ -145,4 +125,33 @@ def meeting_pack_download(request: HttpRequest, pk: int, pack_pk: int) -> HttpRe
     if pack is None or pack.pdf is None:
         raise Http404("No such pack, or it is not ready (packs are replaced and expire).")
     services.summary_exported(actor=acting_user(request), obj=meeting, fmt="pdf")
-    return pdf.pdf_response(bytes(pack.pdf), _pack_filename(meeting))
+    return pdf.pdf_response(bytes(pack.pdf), sheets.pack_filename(meeting))
+
+
+# --- the patient options sheet ------------------------------------------------------------------
+
+
+@capability_required("export_summary")
+@require_GET
+@never_cache
+def patient_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """Plain-language descriptions of the options discussed, for the patient (print it, or the PDF)."""
+    case = case_or_404(pk)
+    context, valid = patient_sheet_context(case, request.GET)
+    if valid:
+        services.summary_exported(actor=acting_user(request), obj=case, fmt="patient-html")
+    return render(request, "treatments/patient_sheet.html", context, status=200 if valid else 400)
+
+
+@capability_required("export_summary")
+@require_GET
+@never_cache
+def patient_sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_or_404(pk)
+    context, valid = patient_sheet_context(case, request.GET)
+    if not valid:
+        return render(request, "treatments/patient_sheet.html", context, status=400)
+    context["title"] = "Your treatment options"
+    document = pdf.render_pdf("treatments/pdf/patient_sheet.html", context, None)
+    services.summary_exported(actor=acting_user(request), obj=case, fmt="patient-pdf")
+    return pdf.pdf_response(document, f"netcare-patient-options-{sheets.file_reference(case)}.pdf")

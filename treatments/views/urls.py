@@ -57,6 +57,8 @@ urlpatterns = [
     path("rulesets/<str:version>/", governance.ruleset_detail, name="ruleset_detail"),
     path("rulesets/<str:version>/do/<slug:action>/", governance.ruleset_action, name="ruleset_action"),
     path("rulesets/<str:version>/<slug:tab>/", governance.ruleset_detail, name="ruleset_tab"),
+    path("cases/<int:pk>/patient-sheet/", summaries.patient_sheet, name="patient_sheet"),
+    path("cases/<int:pk>/patient-sheet.pdf", summaries.patient_sheet_pdf, name="patient_sheet_pdf"),
     # meetings: the worklist, outcomes and the meeting pack
     path("meetings/", meetings.meeting_list, name="meetings"),
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
