@@ -42,6 +42,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "export_summary": frozenset({CLINICIAN, COORDINATOR}),
     "review_options": frozenset({CLINICIAN}),
     "record_outcome": frozenset({CLINICIAN}),
+    # Marking an unknown fact "not needed" for a case is a clinical judgement: clinicians only.
+    # Coordinators see the waivers and chase what is left.
+    "waive_data": frozenset({CLINICIAN}),
+    # Attendance at a meeting: whoever runs the meeting (the coordinator, or a clinician).
+    "record_attendance": frozenset({CLINICIAN, COORDINATOR}),
 }
 
 

@@ -9,6 +9,7 @@ from .fields import FACT_META, PRIOR_MODE_FIELD, UNKNOWN, FactMeta
 from .filters import CaseFilterForm, CatalogueFilterForm, search_field
 from .mdt import (
     CASE_FIELDS,
+    AttendeeForm,
     CaseDetailsForm,
     CaseForm,
     EvaluationCompareForm,
@@ -17,10 +18,12 @@ from .mdt import (
     MeetingForm,
     OutcomeForm,
     ReviewForm,
+    WaiverForm,
 )
 
 __all__ = [
     "CASE_FIELDS",
+    "AttendeeForm",
     "FACT_META",
     "PRIOR_MODE_FIELD",
     "UNKNOWN",
@@ -39,6 +42,7 @@ __all__ = [
     "OutcomeForm",
     "PatientForm",
     "ReviewForm",
+    "WaiverForm",
     "WhatIfForm",
     "encode_profile",
     "profile_initial",

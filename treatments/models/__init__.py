@@ -7,8 +7,10 @@ Everything is re-exported here, so `treatments.models.Case` (and migration 0003'
 from .audit import AuditEvent, AuditEventQuerySet, ReadOnlyError
 from .knowledge import Modality, ModalityQuerySet, Rule, RuleQuerySet, RuleSet, RuleSetQuerySet
 from .mdt import (
+    Attendee,
     Case,
     CaseQuerySet,
+    DataWaiver,
     Evaluation,
     EvaluationQuerySet,
     Meeting,
@@ -23,6 +25,8 @@ from .tokens import ApiToken, ApiTokenQuerySet, token_digest
 
 __all__ = [
     "ApiToken",
+    "Attendee",
+    "DataWaiver",
     "ApiTokenQuerySet",
     "AuditEvent",
     "AuditEventQuerySet",

@@ -14,6 +14,8 @@ from .cases import (
     option_review,
     refuse_archived,
     review_allowed,
+    waiver_record,
+    waiver_remove,
 )
 from .errors import (
     CaseAlreadyOnMeeting,
@@ -37,6 +39,8 @@ from .knowledge import (
     ruleset_publish,
 )
 from .meetings import (
+    attendee_add,
+    attendee_remove,
     meeting_add_case,
     meeting_create,
     meeting_remove_case,
@@ -61,6 +65,8 @@ __all__ = [
     "ReferenceTaken",
     "VersionConflict",
     "WorkflowError",
+    "attendee_add",
+    "attendee_remove",
     "audit_record",
     "case_archive",
     "case_create",
@@ -83,4 +89,6 @@ __all__ = [
     "review_allowed",
     "ruleset_publish",
     "summary_exported",
+    "waiver_record",
+    "waiver_remove",
 ]

@@ -17,10 +17,11 @@ from ..forms import (
     encode_profile,
     profile_initial,
 )
-from ..models import Case, Evaluation, Meeting, Outcome, Review
+from ..models import Case, DataWaiver, Evaluation, Meeting, Outcome, Review
 from ..rules import explain
 from ..rules.engine import EvaluationResult, Verdict
 from ..rules.profile import PatientProfile
+from ..rules.vocabulary import NEXT_STEP_LABELS
 from .common import (
     field_for,
 )
@@ -85,6 +86,26 @@ def checklist(result: EvaluationResult, facts_form: PatientForm | None) -> list[
     ]
 
 
+class DataJobs(NamedTuple):
+    """The data to obtain of a case as jobs (by test or opinion), and the facts marked not needed."""
+
+    jobs: list[explain.TestToObtain]
+    waived: list[tuple[explain.FactToObtain, DataWaiver]]
+    anchors: dict[str, str]  # fact -> the id of its field on the case's edit page
+
+
+def data_jobs(
+    result: EvaluationResult, waivers: dict[str, DataWaiver], facts_form: PatientForm | None
+) -> DataJobs:
+    items = explain.data_to_obtain(result)
+    anchors = {item.fact: facts_form.anchor(field_for(item.fact)) for item in items} if facts_form else {}
+    return DataJobs(
+        explain.data_to_obtain_by_test([item for item in items if item.fact not in waivers]),
+        [(item, waivers[item.fact]) for item in items if item.fact in waivers],
+        anchors,
+    )
+
+
 def facts_context(profile: PatientProfile) -> dict[str, Any]:
     facts = explain.facts_by_group(profile)
     return {
@@ -133,6 +154,12 @@ class WorkRow(NamedTuple):
     conflict: str
     chosen: list[tuple[str, str, str]]  # the recorded outcome's options: key, name, status
 
+    @property
+    def next_steps(self) -> list[str]:
+        """The recorded outcome's coded next steps, in words."""
+        outcome = self.row.outcome
+        return [NEXT_STEP_LABELS.get(step, step) for step in outcome.next_steps] if outcome else []
+
 
 def outcome_options(evaluation: Evaluation | None) -> list[tuple[str, str, str]]:
     if evaluation is None:
@@ -140,14 +167,21 @@ def outcome_options(evaluation: Evaluation | None) -> list[tuple[str, str, str]]
     return evaluation.options()
 
 
-def blank_outcome_form(case: Case, evaluation: Evaluation | None, outcome: Outcome | None) -> OutcomeForm:
+def blank_outcome_form(
+    case: Case, evaluation: Evaluation | None, outcome: Outcome | None, accepted: tuple[str, ...] = ()
+) -> OutcomeForm:
+    """The outcome form as recorded, or, before any outcome, with the options accepted in the
+    reviews already ticked (the clinicians' reviews are the draft of the decision)."""
     initial: dict[str, Any] = {"evaluation": evaluation.pk if evaluation else None}
     if outcome is not None:
         initial |= {
             "chosen_modalities": outcome.chosen_modalities,
+            "next_steps": outcome.next_steps,
             "plan": outcome.plan,
             "version": outcome.version,
         }
+    elif accepted:
+        initial |= {"chosen_modalities": list(accepted), "next_steps": ["treatment"]}
     return OutcomeForm(prefix=f"case{case.pk}", initial=initial, options=outcome_options(evaluation))
 
 
@@ -247,7 +281,7 @@ def work_rows(
         if row.case.pk == case_pk and posted is not None:
             form = posted
         elif may_record and row.evaluation is not None and not row.case.is_archived:
-            form = blank_outcome_form(row.case, row.evaluation, row.outcome)
+            form = blank_outcome_form(row.case, row.evaluation, row.outcome, row.accepted)
         chosen = []
         if row.outcome is not None:
             chosen = [

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import cases, catalogue, check, meetings, summaries
+from . import cases, catalogue, check, exports, meetings, summaries
 
 urlpatterns = [
     path("", catalogue.home, name="home"),
@@ -24,6 +24,8 @@ urlpatterns = [
         cases.case_review,
         name="case_review",
     ),
+    path("cases/<int:pk>/not-needed/", cases.case_waive, name="case_waive"),
+    path("cases/<int:pk>/not-needed/<slug:fact>/remove/", cases.case_unwaive, name="case_unwaive"),
     path("cases/<int:pk>/summary/", summaries.case_summary, name="case_summary"),
     path("cases/<int:pk>/summary.pdf", summaries.case_summary_pdf, name="case_summary_pdf"),
     # meetings: the worklist, outcomes and the meeting pack
@@ -39,6 +41,11 @@ urlpatterns = [
     ),
     path("meetings/<int:pk>/cases/<int:case_pk>/outcome/", meetings.meeting_outcome, name="meeting_outcome"),
     path("meetings/<int:pk>/order/", meetings.meeting_reorder, name="meeting_reorder"),
+    path("meetings/<int:pk>/cases/<int:case_pk>/letter.pdf", exports.outcome_letter, name="outcome_letter"),
+    path("meetings/<int:pk>/chase/", exports.chase_list, name="meeting_chase"),
+    path("meetings/<int:pk>/chase.csv", exports.chase_csv, name="meeting_chase_csv"),
+    path("meetings/<int:pk>/outcomes.csv", exports.outcomes_csv, name="meeting_outcomes_csv"),
+    path("meetings/<int:pk>/outcomes.fhir.json", exports.outcomes_fhir, name="meeting_outcomes_fhir"),
     path("meetings/<int:pk>/pack.pdf", summaries.meeting_pack, name="meeting_pack"),
     path("meetings/<int:pk>/pack/", summaries.meeting_pack_state, name="meeting_pack_state"),
     path("meetings/<int:pk>/pack/prepare/", summaries.meeting_pack_prepare, name="meeting_pack_prepare"),
