@@ -81,6 +81,7 @@ def outcome_out(outcome: Outcome) -> dict[str, Any]:
         "case": outcome.entry.case_id,
         "evaluation": outcome.evaluation_id,
         "chosen_modalities": outcome.chosen_modalities,
+        "next_steps": outcome.next_steps,
         "plan": outcome.plan,
         "statuses": outcome.statuses,
         "concordant": outcome.concordant,

@@ -27,6 +27,7 @@ from treatments.rules.vocabulary import (
     MODALITY_KEYS,
     RULE_KINDS,
     VERIFICATIONS,
+    NextStep,
 )
 
 MAX_BATCH = 1000
@@ -310,9 +311,12 @@ class OutcomeOut(BaseModel):
     case: int
     evaluation: int
     chosen_modalities: list[str] = Field(description=MODALITY)
+    next_steps: list[NextStep] = Field(default_factory=list, description="Coded next steps (contract 1.2).")
     plan: str
     statuses: dict[str, Status] = Field(description="Each chosen option's status in the evaluation shown.")
-    concordant: bool | None = Field(description="Every chosen option was a candidate; null when none chosen.")
+    concordant: bool | None = Field(
+        description="Every chosen option was a candidate or trial only; null when none chosen."
+    )
     version: int
     recorded_by: str
     recorded_at: datetime
