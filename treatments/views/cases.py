@@ -309,7 +309,10 @@ def case_review(request: HttpRequest, pk: int, eid: int, modality: str) -> HttpR
         form.add_error(None, exc.sentence)
         return _render_case(request, case, key=modality, form=form, status=409)
     messages.success(request, "Review saved.")
-    return redirect(reverse("case_detail", args=[case.pk]) + f"#option-{modality}")
+    # Meeting mode posts `next` to come back to the case on the room's screen.
+    return HttpResponseRedirect(
+        next_url(request, reverse("case_detail", args=[case.pk]) + f"#option-{modality}")
+    )
 
 
 def _rebound(posted: QueryDict, prefix: str, version: int | None) -> ReviewForm:

@@ -290,3 +290,25 @@ def work_rows(
             ]
         work.append(WorkRow(row, up, down, form, conflict if row.case.pk == case_pk else "", chosen))
     return work
+
+
+def present_options(row: selectors.WorklistRow, *, may_review: bool) -> dict[str, Any]:
+    """Meeting mode: the options an MDT acts on (candidate, trial only, needs data), each with its
+    review and, for clinicians, the review form; the others are only counted."""
+    if row.evaluation is None:
+        return {"options": [], "others": 0, "result": None}
+    result = selectors.evaluation_result(row.evaluation)
+    reviews = selectors.reviews_by_modality(row.evaluation)
+    editable = may_review and not row.case.is_archived and not row.stale
+    shown = [v for v in result.verdicts if v.status in ("candidate", "trial_only", "needs_data")]
+    options = [
+        (
+            verdict,
+            ReviewPanel(
+                reviews.get(verdict.modality.key),
+                review_form(verdict.modality.key, reviews.get(verdict.modality.key)) if editable else None,
+            ),
+        )
+        for verdict in shown
+    ]
+    return {"options": options, "others": len(result.verdicts) - len(shown), "result": result}

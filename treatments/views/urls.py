@@ -43,6 +43,13 @@ urlpatterns = [
     path("meetings/<int:pk>/order/", meetings.meeting_reorder, name="meeting_reorder"),
     path("meetings/<int:pk>/cases/<int:case_pk>/letter.pdf", exports.outcome_letter, name="outcome_letter"),
     path("meetings/<int:pk>/chase/", exports.chase_list, name="meeting_chase"),
+    path("meetings/<int:pk>/present/<int:position>/", meetings.meeting_present, name="meeting_present"),
+    path("meetings/<int:pk>/attendance/", meetings.meeting_attendee_add, name="meeting_attendee_add"),
+    path(
+        "meetings/<int:pk>/attendance/<int:attendee_pk>/remove/",
+        meetings.meeting_attendee_remove,
+        name="meeting_attendee_remove",
+    ),
     path("meetings/<int:pk>/chase.csv", exports.chase_csv, name="meeting_chase_csv"),
     path("meetings/<int:pk>/outcomes.csv", exports.outcomes_csv, name="meeting_outcomes_csv"),
     path("meetings/<int:pk>/outcomes.fhir.json", exports.outcomes_fhir, name="meeting_outcomes_fhir"),
