@@ -122,3 +122,29 @@
     dragged = null;
   });
 })();
+
+/* A review's reasons: only those that fit the chosen decision can be picked (the server refuses the
+   others anyway, with a message by the field). Groups are labelled "Reasons to accept", ... */
+(function () {
+  "use strict";
+
+  function fit(radio) {
+    var form = radio.form;
+    var select = form && form.querySelector('select[name$="-reason_code"]');
+    if (!select) { return; }
+    select.querySelectorAll("optgroup").forEach(function (group) {
+      group.disabled = group.label.split(/\s+/).indexOf(radio.value) === -1;
+    });
+    var chosen = select.options[select.selectedIndex];
+    if (chosen && chosen.parentNode.disabled) { select.value = ""; }
+  }
+
+  document.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (radio.matches && radio.matches('input[type="radio"][name$="-decision"]')) { fit(radio); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll('input[type="radio"][name$="-decision"]:checked').forEach(fit);
+  });
+})();

@@ -23,7 +23,10 @@
     if (!details) { return; }
     details.open = true;
     var radio = details.querySelector('input[type="radio"][value="' + decision + '"]');
-    if (radio) { radio.checked = true; }
+    if (radio) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));  // the reasons that fit follow
+    }
     var reason = details.querySelector("select");
     (reason || radio).focus();
   }

@@ -69,6 +69,8 @@ def test_meeting_mode_is_driven_by_the_keyboard_alone(new_page: Any, meeting: Me
     first_option = page.locator(".present-options .option").first.get_attribute("data-modality")
     page.keyboard.press("a")
     assert focused(page).endswith("-reason_code")
+    reject_reasons = page.locator(f'#option-{first_option} optgroup[label="Reasons to reject"]')
+    assert reject_reasons.evaluate("group => group.disabled"), "only reasons that fit can be picked"
     page.keyboard.press("ArrowDown")  # the first reason that fits an acceptance
     page.keyboard.press("Tab")  # the note
     page.keyboard.press("Tab")  # Save review
