@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from tests.api.conftest import ApiClient, client_for
 from tests.pages.mdt import create_meeting, evaluated_case
 from treatments import selectors, services
+from treatments.inputs import WaiverInput
 from treatments.models import AuditEvent, Case, Meeting
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,22 @@ def test_a_rule_author_gets_403_and_v1_has_no_exports(
         == 403
     )
     assert api.get_json(f"/api/v1/meetings/{meeting.pk}/outcomes/").status_code == 404
+
+
+def test_the_v2_worklist_names_the_facts_marked_not_needed_and_v1_does_not(
+    api: ApiClient, clinician: User, listed: tuple[Meeting, Case]
+) -> None:
+    meeting, _ = listed
+    case = evaluated_case(clinician, "NET-6002", "34_missing_krenning_pnet")
+    services.meeting_add_case(actor=clinician, meeting=meeting, case=case)
+
+    worklist = api.get_json(f"/api/v2/meetings/{meeting.pk}/worklist/").json()
+    fact = worklist[1]["data_to_obtain"][0]["fact"]
+    services.waiver_record(actor=clinician, case=case, data=WaiverInput(fact=fact, reason="Decided already"))
+
+    after = api.get_json(f"/api/v2/meetings/{meeting.pk}/worklist/").json()[1]
+    v1 = api.get_json(f"/api/v1/meetings/{meeting.pk}/worklist/").json()[1]
+
+    assert fact not in [item["fact"] for item in after["data_to_obtain"]]
+    assert after["not_needed"][0]["fact"] == fact and after["not_needed"][0]["reason"] == "Decided already"
+    assert "not_needed" not in v1

@@ -351,13 +351,23 @@ class FactToObtainOut(BaseModel):
     modalities: list[str] = Field(description=MODALITY)
 
 
+class NotNeededOut(BaseModel):
+    fact: str
+    reason: str
+    waived_by: str
+    waived_at: datetime
+
+
 class WorklistRowOut(BaseModel):
     position: int
     case: CaseOut
     evaluation: int | None
-    ready: bool
+    ready: bool = Field(description="Prepared: evaluated, up to date, nothing left to obtain.")
     out_of_date: list[str]
-    data_to_obtain: list[FactToObtainOut]
+    data_to_obtain: list[FactToObtainOut] = Field(description="Less the facts marked not needed.")
+    not_needed: list[NotNeededOut] = Field(
+        default_factory=list, description="Facts marked not needed for the case, with why (v2)."
+    )
     outcome: OutcomeOut | None
 
 
