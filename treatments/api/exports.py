@@ -9,7 +9,6 @@ from typing import Any
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotAcceptable
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,15 +24,14 @@ class OutcomeLetterView(VersionedView):
     """The MDT outcome letter to the GP and the referrer, as a PDF (404 before an outcome exists)."""
 
     permission_classes = [capability("export_summary")]
-    renderer_classes = [PDFRenderer, JSONRenderer]
+    # PDF only: any other Accept is 406 from the negotiation (errors still go out as JSON, below).
+    renderer_classes = [PDFRenderer]
 
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The letter")},
         tags=["meetings"],
     )
     def get(self, request: Request, meeting_id: int, case_id: int) -> Response:
-        if request.accepted_renderer.format != "pdf":
-            raise NotAcceptable("Ask for the letter with Accept: application/pdf.")
         meeting = found(selectors.meeting_get(meeting_id))
         case = found(selectors.case_get(case_id))
         outcome = selectors.outcome_get(meeting, case)
