@@ -180,3 +180,23 @@ def test_the_list_is_reordered_without_javascript_too(new_page: Any, meeting: Me
         "NET-8002",
         "NET-8001",
     ]
+
+
+def test_the_main_pages_are_accessible_in_dark_mode(new_page: Any, meeting: Meeting) -> None:
+    page = new_page()
+    page.emulate_media(color_scheme="dark")
+    log_in(page, "/")
+    case = meeting.entries.get(position=1).case
+    for url in (
+        "/",
+        "/catalogue/",
+        "/catalogue/prrt_lu177/",
+        "/check/",
+        "/cases/",
+        "/meetings/",
+        f"/cases/{case.pk}/summary/",
+    ):
+        page.goto(url)
+        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background != "rgb(255, 255, 255)", f"{url} stays white in dark mode"
+        audit(page, f"{url} (dark)")
