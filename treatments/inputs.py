@@ -12,7 +12,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from .models import nhs_number_is_valid
 from .rules.errors import register_pattern_message
 from .rules.profile import ModalityKey, PatientProfile
-from .rules.vocabulary import CaseStatus, Decision, ReasonCode
+from .rules.vocabulary import (
+    FACT_DATA_SOURCE,
+    MAX_WAIVER_REASON_LENGTH,
+    NEXT_STEPS,
+    REASON_CODE_LABELS,
+    REASON_CODES_BY_DECISION,
+    CaseStatus,
+    Decision,
+    MdtRole,
+    NextStep,
+    ReasonCode,
+)
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -146,6 +157,15 @@ class ReviewInput(BaseModel):
     note: Text = Field(default="", max_length=2000, validate_default=True)
     version: int | None = Field(default=None, ge=1)
 
+    @field_validator("reason_code")
+    @classmethod
+    def _fits_the_decision(cls, code: str, info: ValidationInfo) -> str:
+        decision = info.data.get("decision")
+        if decision in REASON_CODES_BY_DECISION and code not in REASON_CODES_BY_DECISION[decision]:
+            fitting = ", ".join(f"'{REASON_CODE_LABELS[c]}'" for c in REASON_CODES_BY_DECISION[decision])
+            raise ValueError(f"'{REASON_CODE_LABELS[code]}' is not a reason to {decision}: choose {fitting}")  # type: ignore[index]
+        return code
+
     @field_validator("note")
     @classmethod
     def _other_needs_a_note(cls, note: str, info: ValidationInfo) -> str:
@@ -191,22 +211,28 @@ class MeetingOrder(BaseModel):
 
 
 class OutcomeInput(BaseModel):
-    """The MDT's decision: the options chosen (none is allowed, e.g. surveillance) and the plan."""
+    """The MDT's decision: the options chosen (none is allowed, e.g. surveillance), the coded next
+    steps, and the plan."""
 
     model_config = _STRICT
 
     chosen_modalities: list[ModalityKey] = Field(default_factory=list, max_length=15)
+    next_steps: list[NextStep] = Field(
+        default_factory=list,
+        max_length=len(NEXT_STEPS),
+        description="Coded next steps beyond the options chosen (surveillance, further imaging, ...).",
+    )
     plan: Text = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
     version: int | None = Field(default=None, ge=1)
     # The evaluation whose options the clinician saw; when it is not the case's latest, nothing is
     # recorded (security review F12). Absent only from /api/v1/, which published no such field.
     evaluation: int | None = Field(default=None, ge=1, description="The id of the evaluation shown.")
 
-    @field_validator("chosen_modalities")
+    @field_validator("chosen_modalities", "next_steps")
     @classmethod
     def _no_repeats(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise ValueError("lists an option more than once")
+            raise ValueError("lists an item more than once")
         return value
 
 
@@ -214,3 +240,28 @@ class OutcomeRecord(OutcomeInput):
     """An outcome as /api/v2/ and the page send it: naming the evaluation shown is required."""
 
     evaluation: int = Field(ge=1, description="The id of the evaluation shown.")
+
+
+class WaiverInput(BaseModel):
+    """An unknown fact marked "not needed" for a case, and why (readiness then ignores it)."""
+
+    model_config = _STRICT
+
+    fact: str = Field(description="A fact of contract section 1.")
+    reason: Line = Field(min_length=1, max_length=MAX_WAIVER_REASON_LENGTH, pattern=NOT_BLANK)
+
+    @field_validator("fact")
+    @classmethod
+    def _known_fact(cls, fact: str) -> str:
+        if fact not in FACT_DATA_SOURCE:
+            raise ValueError(f"is not a fact of the contract: {fact!r}")
+        return fact
+
+
+class AttendeeInput(BaseModel):
+    """Someone present at a meeting, and their role in the MDT."""
+
+    model_config = _STRICT
+
+    name: Line = Field(min_length=1, max_length=150, pattern=NOT_BLANK)
+    role: MdtRole

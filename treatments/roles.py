@@ -65,6 +65,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # How EHR users received the CDS Hooks cards (override rates per option): clinicians, and those
     # who keep the rules right (rule governance). Counts only, no patient.
     "view_override_analytics": GOVERNANCE_ROLES | {CLINICIAN},
+    # Marking an unknown fact "not needed" for a case is a clinical judgement: clinicians only.
+    # Coordinators see the waivers and chase what is left.
+    "waive_data": frozenset({CLINICIAN}),
+    # Attendance at a meeting: whoever runs the meeting (the coordinator, or a clinician).
+    "record_attendance": frozenset({CLINICIAN, COORDINATOR}),
 }
 
 

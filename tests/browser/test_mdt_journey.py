@@ -114,7 +114,7 @@ def test_coordinator_and_clinician_prepare_and_hold_the_mdt(new_page: Any, team:
     clinician.wait_for_selector(f"#case-{case.pk} .outcome-recorded")
     assert "Recorded by Clara Hughes" in clinician.locator(f"#case-{case.pk} .outcome-recorded").inner_text()
     assert (
-        "1 of 1 decision chose only candidate options (100 %)"
+        "1 of 1 decision chose only candidate or trial-only options (100 %)"
         in clinician.locator(".concordance").inner_text()
     )
     assert Outcome.objects.get().concordant is True

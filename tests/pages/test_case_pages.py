@@ -329,7 +329,7 @@ def test_evaluate_now_stores_an_evaluation_and_shows_every_option_in_its_status_
     for modality, status in vignette["expect"].items():
         assert (options[modality].group, options[modality].status) == (status, status), modality
     assert f"with rule set <strong>version {KB_VERSION}</strong>" in html
-    checklist = html[html.index('id="data-to-obtain"') :]
+    checklist = html[html.index('id="data-jobs"') :]
     assert 'data-fact="krenning_score"' in checklist
     assert f'href="/cases/{case.pk}/edit/#id_krenning_score"' in checklist
     assert "Out of date" not in text(html)

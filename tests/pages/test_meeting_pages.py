@@ -175,13 +175,13 @@ def test_the_worklist_shows_the_cases_in_order_with_what_each_still_needs(
 
     assert worklist_order(html) == ["NET-1001", "NET-1002", "NET-1003"]
     first = text(from_tag(html, f'id="case-{ready.pk}"', 2500))
-    assert "Ready" in first.split("Question:")[0]
+    assert "Prepared" in first.split("Question:")[0]
     second = text(from_tag(html, "Case NET-1002</a>", 1500))
     assert "Not evaluated" in second and "Evaluate now" in second
     third = text(from_tag(html, "Case NET-1003</a>", 3000))
     assert "Data to obtain (1)" in third
     assert "Krenning score would decide Peptide-receptor radionuclide therapy" in third
-    assert "1 ready for discussion" in text(html)
+    assert "1 prepared" in text(html)
 
 
 def test_the_worklist_says_out_of_date_when_the_facts_changed(
@@ -348,7 +348,7 @@ def test_a_clinician_records_the_outcome_and_sees_it_with_its_concordance(
     assert "Plan: PRRT, four cycles" in row
     assert "concordant: every option chosen was a candidate" in row
     assert "Recorded by Clara Hughes" in row
-    assert "1 of 1 decision chose only candidate options (100 %)." in text(html)
+    assert "1 of 1 decision chose only candidate or trial-only options (100 %)." in text(html)
 
 
 def test_concordance_counts_decisions_that_chose_only_candidates(
@@ -365,8 +365,11 @@ def test_concordance_counts_decisions_that_chose_only_candidates(
 
     html = text(clinician_client.get(f"/meetings/{pk}/").content.decode())
 
-    assert "1 of 2 decisions chose only candidate options (50 %)." in html
-    assert "not concordant: an option chosen was not a candidate in the evaluation shown" in html
+    assert "1 of 2 decisions chose only candidate or trial-only options (50 %)." in html
+    assert (
+        "not concordant: an option chosen was neither a candidate nor trial only in the evaluation shown"
+        in html
+    )
     assert Outcome.objects.get(entry__case=third).statuses == {"prrt_lu177": "needs_data"}
 
 

@@ -54,7 +54,7 @@ def test_the_worklist_selector_costs_the_same_for_ten_cases_as_for_one(
     one, ten = _counts(lambda meeting: lambda: selectors.meeting_worklist(meeting), clinician)
 
     assert ten == one
-    assert one <= 4
+    assert one <= 5  # entries, latest evaluations, facts marked not needed, accepted reviews, rule set
 
 
 def test_the_meeting_page_costs_the_same_for_ten_cases_as_for_one(

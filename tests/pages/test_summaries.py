@@ -251,7 +251,7 @@ def test_the_meeting_pack_has_a_cover_listing_the_cases_then_each_case_from_a_ne
     assert "NETCARE MEETING PACK" in cover and "NET MDT" in cover
     positions = [cover.index(reference) for reference in ("NET-3003", "NET-3001", "NET-3004")]
     assert positions == sorted(positions), "the cover lists the cases in the meeting's order"
-    assert "Not evaluated" in cover and "Data to obtain" in cover and "Ready" in cover
+    assert "Not evaluated" in cover and "Data to obtain" in cover and "Prepared" in cover
     starts = [number for number, page in enumerate(pages) if re.search(r"^Case NET-\d+$", page, re.M)]
     assert len(starts) == 3 and starts[0] == 1, "each case's sheet starts a page of its own"
     started = [re.search(r"^Case (NET-\d+)$", pages[number], re.M).group(1) for number in starts]  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ from treatments.models import Case, Meeting, MeetingPack, Outcome
 
 from . import v1
 from .exceptions import Conflict, InvalidInput, found, service_call, validated
-from .outputs import case_out, meeting_out, outcome_out, to_obtain_out
+from .outputs import case_out, meeting_out, not_needed_out, outcome_out, to_obtain_out
 from .pagination import PAGE_PARAMETER, PAGE_SIZE, page_of, requested_page
 from .permissions import acting_user, capability, capability_by_method
 from .renderers import PdfOrJson
@@ -156,6 +156,7 @@ class WorklistView(VersionedView):
                     "ready": row.ready,
                     "out_of_date": row.stale,
                     "data_to_obtain": to_obtain_out(row.to_obtain),
+                    **({} if self.is_v1 else {"not_needed": not_needed_out(row.waived.values())}),
                     "outcome": outcome_out(row.outcome) if row.outcome else None,
                 }
                 for row in rows

@@ -5,12 +5,13 @@ Schemathesis checks in the test suite that every answer conforms to the publishe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from treatments import selectors
-from treatments.models import Case, Evaluation, Meeting, Outcome, Review
+from treatments.models import Case, DataWaiver, Evaluation, Meeting, Outcome, Review
 from treatments.selectors import RuleSetRef
 
 
@@ -83,6 +84,7 @@ def outcome_out(outcome: Outcome) -> dict[str, Any]:
         "case": outcome.entry.case_id,
         "evaluation": outcome.evaluation_id,
         "chosen_modalities": outcome.chosen_modalities,
+        "next_steps": outcome.next_steps,
         "plan": outcome.plan,
         "statuses": outcome.statuses,
         "concordant": outcome.concordant,
@@ -112,3 +114,15 @@ def meeting_out(meeting: Meeting) -> dict[str, Any]:
 
 def to_obtain_out(items: list[Any]) -> list[dict[str, Any]]:
     return [{"fact": item.fact, "modalities": [m.key for m in item.modalities]} for item in items]
+
+
+def not_needed_out(waivers: Iterable[DataWaiver]) -> list[dict[str, Any]]:
+    return [
+        {
+            "fact": waiver.fact,
+            "reason": waiver.reason,
+            "waived_by": _name(waiver.waived_by),
+            "waived_at": waiver.waived_at,
+        }
+        for waiver in waivers
+    ]

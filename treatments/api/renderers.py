@@ -114,3 +114,23 @@ class PdfOrJson:
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)  # type: ignore[misc]
+
+
+class CSVRenderer(BaseRenderer):
+    """Text the view has already made as CSV (a meeting's outcomes)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return data.encode() if isinstance(data, str) else b""
+
+
+class FHIRRenderer(FhirJSONRenderer):
+    """A FHIR resource (a meeting's outcomes as a Bundle) as application/fhir+json, also by
+    `?format=fhir`; its errors are OperationOutcomes, as for every FHIR caller."""
+
+    format = "fhir"

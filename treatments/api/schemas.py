@@ -27,6 +27,7 @@ from treatments.rules.vocabulary import (
     MODALITY_KEYS,
     RULE_KINDS,
     VERIFICATIONS,
+    NextStep,
 )
 
 MAX_BATCH = 1000
@@ -315,9 +316,12 @@ class OutcomeOut(BaseModel):
     case: int
     evaluation: int
     chosen_modalities: list[str] = Field(description=MODALITY)
+    next_steps: list[NextStep] = Field(default_factory=list, description="Coded next steps (contract 1.2).")
     plan: str
     statuses: dict[str, Status] = Field(description="Each chosen option's status in the evaluation shown.")
-    concordant: bool | None = Field(description="Every chosen option was a candidate; null when none chosen.")
+    concordant: bool | None = Field(
+        description="Every chosen option was a candidate or trial only; null when none chosen."
+    )
     version: int
     recorded_by: str
     recorded_at: datetime
@@ -352,13 +356,23 @@ class FactToObtainOut(BaseModel):
     modalities: list[str] = Field(description=MODALITY)
 
 
+class NotNeededOut(BaseModel):
+    fact: str
+    reason: str
+    waived_by: str
+    waived_at: datetime
+
+
 class WorklistRowOut(BaseModel):
     position: int
     case: CaseOut
     evaluation: int | None
-    ready: bool
+    ready: bool = Field(description="Prepared: evaluated, up to date, nothing left to obtain.")
     out_of_date: list[str]
-    data_to_obtain: list[FactToObtainOut]
+    data_to_obtain: list[FactToObtainOut] = Field(description="Less the facts marked not needed.")
+    not_needed: list[NotNeededOut] = Field(
+        default_factory=list, description="Facts marked not needed for the case, with why (v2)."
+    )
     outcome: OutcomeOut | None
 
 

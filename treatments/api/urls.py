@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path, re_path, register_converter
 
-from . import cases, catalogue, cds, eligibility, fhir, governance, meetings, rule_editing, tokens
+from . import cases, catalogue, cds, eligibility, exports, fhir, governance, meetings, rule_editing, tokens
 from .exceptions import api_not_found
 from .versions import ApiVersion, deprecated
 
@@ -86,6 +86,22 @@ def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
             ]
             if version == "v2"
             else []
+        ),
+        *(
+            []
+            if version == "v1"  # v1's published document has no exports
+            else [
+                path(
+                    "meetings/<id:meeting_id>/cases/<id:case_id>/outcome/letter/",
+                    exports.OutcomeLetterView.as_view(**v),
+                    name="outcome-letter",
+                ),
+                path(
+                    "meetings/<id:meeting_id>/outcomes/",
+                    exports.OutcomeExportView.as_view(**v),
+                    name="meeting-outcomes",
+                ),
+            ]
         ),
         # Anything else under the version's prefix answers in the API's error shape, whatever DEBUG says.
         re_path(r"^.*$", deprecated(api_not_found) if version == "v1" else api_not_found),

@@ -186,7 +186,9 @@ def hidden_choices(outcome: Mapping[str, Any]) -> list[str]:
 
 
 def outcome(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An outcome in v1: the v1 options chosen, and any 1.2 option chosen named in the plan text."""
+    """An outcome in v1: the v1 options chosen, and any 1.2 option chosen named in the plan text
+    (v1 published no next steps: they are left out)."""
+    item = {key: value for key, value in item.items() if key != "next_steps"}
     hidden = hidden_choices(item)
     if not hidden:
         return dict(item)

@@ -17,6 +17,7 @@ from .fields import FACT_META, PRIOR_MODE_FIELD, UNKNOWN, FactMeta
 from .filters import CaseFilterForm, CatalogueFilterForm, search_field
 from .mdt import (
     CASE_FIELDS,
+    AttendeeForm,
     CaseDetailsForm,
     CaseForm,
     CaseFromCheckForm,
@@ -27,11 +28,13 @@ from .mdt import (
     OutcomeForm,
     PatientSheetForm,
     ReviewForm,
+    WaiverForm,
 )
 
 __all__ = [
     "CASE_FIELDS",
     "MAX_RESULT_QUERY",
+    "AttendeeForm",
     "FACT_META",
     "PRIOR_MODE_FIELD",
     "UNKNOWN",
@@ -52,6 +55,7 @@ __all__ = [
     "PatientForm",
     "PatientSheetForm",
     "ReviewForm",
+    "WaiverForm",
     "WhatIfForm",
     "encode_profile",
     "profile_initial",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from pydantic import BaseModel
 
 from ..inputs import (
+    AttendeeInput,
     CaseChange,
     CaseCreate,
     MeetingCaseAdd,
@@ -24,8 +25,10 @@ from ..inputs import (
     MeetingInput,
     OutcomeRecord,
     ReviewInput,
+    WaiverInput,
 )
 from ..models import Case, Evaluation, Meeting, Review
+from ..rules.vocabulary import MDT_ROLE_LABELS, NEXT_STEP_LABELS, REASON_CODE_LABELS, REASON_CODES_BY_DECISION
 from .base import InputForm
 from .facts import PatientForm, profile_initial
 
@@ -193,6 +196,16 @@ class CaseForm:
         self.details.add_error(field, message)
 
 
+def reason_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The reason codes grouped by the decision they fit (vocabulary REASON_CODES_BY_DECISION)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, label in REASON_CODE_LABELS.items():
+        fits = [decision for decision, codes in REASON_CODES_BY_DECISION.items() if code in codes]
+        title = f"Reasons to {fits[0]}" if len(fits) == 1 else "Reasons for " + " or ".join(fits)
+        groups.setdefault(title, []).append((code, label))
+    return list(groups.items())
+
+
 class ReviewForm(InputForm):
     """A clinician's review of one option; `prefix` is the modality key (one form per option)."""
 
@@ -208,8 +221,9 @@ class ReviewForm(InputForm):
     )
     reason_code = forms.ChoiceField(
         label="Reason",
-        choices=[("", "Choose a reason"), *Review.ReasonCode.choices],
+        choices=[("", "Choose a reason"), *reason_groups()],
         required=False,
+        help_text="Choose a reason that fits the decision.",
         error_messages={"invalid_choice": "Reason: choose one of the listed reasons"},
     )
     note = _text("Note", max_length=2000, rows=2)
@@ -278,6 +292,13 @@ class OutcomeForm(InputForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "Options chosen: %(value)s is not an option of this evaluation"},
+    )
+    next_steps = forms.MultipleChoiceField(
+        label="Next steps",
+        required=False,
+        choices=list(NEXT_STEP_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Next steps: %(value)s is not one of the listed steps"},
     )
     plan = _text("Plan", max_length=4000, rows=3, required=True)
     version = _version_field()
@@ -359,3 +380,28 @@ class PatientSheetForm(forms.Form):
     def __init__(self, *args: Any, modalities: Sequence[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["option"].choices = list(modalities)  # type: ignore[attr-defined]
+
+
+class WaiverForm(InputForm):
+    """Mark one unknown fact of a case "not needed", with the reason."""
+
+    input_model = WaiverInput
+    blank_is_missing = ("fact",)
+
+    fact = forms.CharField(required=False, widget=forms.HiddenInput)
+    reason = _text("Why it is not needed", max_length=300, required=True)
+
+
+class AttendeeForm(InputForm):
+    """Someone present at the meeting, with their role."""
+
+    input_model = AttendeeInput
+    blank_is_missing = ("role",)
+
+    name = _text("Name", max_length=150, required=True, autocomplete="off")
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[("", "Choose a role"), *MDT_ROLE_LABELS.items()],
+        required=False,
+        error_messages={"invalid_choice": "Role: choose one of the listed roles"},
+    )

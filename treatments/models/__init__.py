@@ -19,8 +19,10 @@ from .cds import (
 from .governance import GoldenRun, ImpactReport, RuleSetReview
 from .knowledge import Modality, ModalityQuerySet, Rule, RuleQuerySet, RuleSet, RuleSetQuerySet
 from .mdt import (
+    Attendee,
     Case,
     CaseQuerySet,
+    DataWaiver,
     Evaluation,
     EvaluationQuerySet,
     Meeting,
@@ -35,6 +37,8 @@ from .tokens import ApiToken, ApiTokenQuerySet, token_digest
 
 __all__ = [
     "ApiToken",
+    "Attendee",
+    "DataWaiver",
     "ApiTokenQuerySet",
     "AuditEvent",
     "AuditEventQuerySet",

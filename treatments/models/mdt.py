@@ -17,7 +17,18 @@ from django.db.models import Q
 from ..rules.engine import EvaluationResult
 from ..rules.profile import PatientProfile
 from ..rules.serialize import result_from_dict
-from ..rules.vocabulary import CASE_STATUSES, DECISIONS, MODALITY_KEYS
+from ..rules.vocabulary import (
+    CASE_STATUS_LABELS,
+    CASE_STATUSES,
+    DATA_SOURCE_FACTS,
+    DECISIONS,
+    MDT_ROLE_LABELS,
+    MDT_ROLES,
+    MODALITY_KEYS,
+    NEXT_STEP_LABELS,
+    REASON_CODE_LABELS,
+    REASON_CODES,
+)
 from .audit import ReadOnlyError
 from .knowledge import RuleSet
 
@@ -47,10 +58,10 @@ class Case(models.Model):
     """A patient referred to the MDT: the minimum identifiable data, the question and the facts."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        READY = "ready", "Ready for MDT"
-        DISCUSSED = "discussed", "Discussed"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", CASE_STATUS_LABELS["draft"]
+        READY = "ready", CASE_STATUS_LABELS["ready"]
+        DISCUSSED = "discussed", CASE_STATUS_LABELS["discussed"]
+        CLOSED = "closed", CASE_STATUS_LABELS["closed"]
 
     hospital_reference = models.CharField(
         max_length=30, unique=True, help_text="The hospital's reference for the patient (e.g. MRN)."
@@ -196,13 +207,10 @@ class Review(models.Model):
         REJECT = "reject", "Reject"
         DEFER = "defer", "Defer"
 
-    class ReasonCode(models.TextChoices):
-        CLINICALLY_APPROPRIATE = "clinically_appropriate", "Clinically appropriate"
-        PATIENT_PREFERENCE = "patient_preference", "Patient preference"
-        COMORBIDITY = "comorbidity", "Comorbidity"
-        NOT_AVAILABLE = "not_available", "Not available here"
-        AWAITING_DATA = "awaiting_data", "Awaiting results or data"
-        OTHER = "other", "Other (see note)"
+    # Every reason of the vocabulary; which fit which decision is ReviewInput's check.
+    ReasonCode = models.TextChoices(  # type: ignore[misc,call-overload]
+        "ReasonCode", [(code.upper(), (code, label)) for code, label in REASON_CODE_LABELS.items()]
+    )
 
     evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="reviews")
     modality = models.CharField(max_length=40, choices=[(key, key) for key in MODALITY_KEYS])
@@ -217,6 +225,9 @@ class Review(models.Model):
         ordering = ["evaluation", "modality"]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "modality"], name="review_one_per_option"),
+            models.CheckConstraint(
+                condition=Q(reason_code__in=REASON_CODES), name="review_reason_code_valid"
+            ),
             models.CheckConstraint(condition=Q(decision__in=DECISIONS), name="review_decision_valid"),
             models.CheckConstraint(condition=Q(modality__in=MODALITY_KEYS), name="review_modality_valid"),
         ]
@@ -265,12 +276,17 @@ class Outcome(models.Model):
     entry = models.OneToOneField(MeetingCase, on_delete=models.PROTECT, related_name="outcome")
     evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="outcomes")
     chosen_modalities = models.JSONField(default=list, help_text="Modality keys chosen (may be empty).")
+    next_steps = models.JSONField(
+        default=list,
+        help_text="Coded next steps: " + ", ".join(NEXT_STEP_LABELS) + " (see the vocabulary).",
+    )
     plan = models.TextField(max_length=4000)
     statuses = models.JSONField(
         default=dict, help_text="Each chosen option's status in the evaluation shown."
     )
     concordant = models.BooleanField(
-        null=True, help_text="Every chosen option was a candidate (null when no option was chosen)."
+        null=True,
+        help_text="Every chosen option was a candidate or trial only (null when no option was chosen).",
     )
     version = models.PositiveIntegerField(default=1)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -281,3 +297,49 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"Outcome for {self.entry}"
+
+
+_ALL_FACTS = [fact for facts in DATA_SOURCE_FACTS.values() for fact in facts]
+
+
+class DataWaiver(models.Model):
+    """An unknown fact the MDT does not need for this case ("not needed"), and why.
+
+    Readiness ignores a waived fact; the case page and the summary still show it as unknown (the
+    engine is never told anything it does not know)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="waivers")
+    fact = models.CharField(max_length=40, help_text="The fact (contract section 1) not needed.")
+    reason = models.CharField(max_length=300, help_text="Why the MDT does not need it.")
+    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    waived_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["case", "fact"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "fact"], name="waiver_once_per_fact"),
+            models.CheckConstraint(condition=Q(fact__in=_ALL_FACTS), name="waiver_fact_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fact} not needed for {self.case}"
+
+
+class Attendee(models.Model):
+    """Someone at a meeting, with their role in the MDT; quoracy is counted from the core roles."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
+    name = models.CharField(max_length=150)
+    role = models.CharField(max_length=30, choices=list(MDT_ROLE_LABELS.items()))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["meeting", "role", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "name", "role"], name="attendee_once"),
+            models.CheckConstraint(condition=Q(role__in=MDT_ROLES), name="attendee_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()}) at {self.meeting}"

@@ -13,6 +13,13 @@ from typing import Any, NamedTuple
 
 from .engine import STATUS_ORDER, EvaluationResult, ModalitySpec, Reason, Verdict
 from .profile import FACT_NAMES, GROUPS, PatientProfile
+from .vocabulary import (
+    CONCORDANT_STATUSES,
+    DATA_SOURCE_LABELS,
+    DATA_SOURCE_OWNERS,
+    DATA_SOURCES,
+    FACT_DATA_SOURCE,
+)
 
 # Words for the statuses, outcomes, rule kinds and intents of the contract (re-exported: the pages,
 # templates and tests import them from here).
@@ -73,6 +80,46 @@ def data_to_obtain(result: EvaluationResult) -> list[FactToObtain]:
             deciding.setdefault(fact, []).append(verdict.modality)
     ordered = sorted(deciding.items(), key=lambda item: (-len(item[1]), _FACT_RANK.get(item[0], 1_000)))
     return [FactToObtain(fact, tuple(modalities)) for fact, modalities in ordered]
+
+
+class TestToObtain(NamedTuple):
+    """One job for the coordinator: a test or opinion (vocabulary DATA_SOURCES) and the unknown facts
+    it answers, with every option those facts decide."""
+
+    source: str
+    label: str
+    owner: str
+    facts: tuple[FactToObtain, ...]
+    modalities: tuple[ModalitySpec, ...]
+
+
+def data_to_obtain_by_test(items: Iterable[FactToObtain]) -> list[TestToObtain]:
+    """The data to obtain as jobs: facts gathered by the test or opinion that answers them.
+
+    Ordered by how many distinct options each job decides, most first; ties in the vocabulary's
+    order. Within a job, the facts keep their order (most options first). Pass the checklist of
+    `data_to_obtain`, less any fact marked not needed.
+    """
+    facts: dict[str, list[FactToObtain]] = {}
+    for item in items:
+        facts.setdefault(FACT_DATA_SOURCE.get(item.fact, "history"), []).append(item)
+    jobs = []
+    for source, found in facts.items():
+        decided: dict[str, ModalitySpec] = {}
+        for item in found:
+            for modality in item.modalities:
+                decided.setdefault(modality.key, modality)
+        jobs.append(
+            TestToObtain(
+                source,
+                DATA_SOURCE_LABELS[source],  # type: ignore[index]
+                DATA_SOURCE_OWNERS[source],  # type: ignore[index]
+                tuple(found),
+                tuple(decided.values()),
+            )
+        )
+    rank: dict[str, int] = {source: index for index, source in enumerate(DATA_SOURCES)}
+    return sorted(jobs, key=lambda job: (-len(job.modalities), rank[job.source]))
 
 
 # --- what changed between two evaluations -------------------------------------------------------
@@ -223,5 +270,6 @@ def modality_names(modalities: Iterable[ModalitySpec]) -> dict[str, str]:
 
 
 def is_concordant(statuses: Iterable[str]) -> bool:
-    """An MDT decision is concordant with the rules when every option it chose was a candidate."""
-    return all(status == "candidate" for status in statuses)
+    """An MDT decision is concordant with the rules when every option it chose was a candidate or
+    trial only (choosing a trial-only option is a trial referral, which is what the rules allow)."""
+    return all(status in CONCORDANT_STATUSES for status in statuses)

@@ -226,12 +226,28 @@ FACT_NAMES_V1: Final[tuple[str, ...]] = (
 
 CaseStatus = Literal["draft", "ready", "discussed", "closed"]
 CASE_STATUSES: Final[tuple[CaseStatus, ...]] = get_args(CaseStatus)
+# "ready" is spelt as before (stored values, API), but reads "Referred to MDT": the case has been
+# put forward. Whether a case on a meeting's list is *prepared* is its readiness (PREPARED_LABEL),
+# a different question, so the two no longer share the word "ready".
 CASE_STATUS_LABELS: Final[dict[CaseStatus, str]] = {
     "draft": "Draft",
-    "ready": "Ready for MDT",
+    "ready": "Referred to MDT",
     "discussed": "Discussed",
     "closed": "Closed",
 }
+CASE_STATUS_MEANINGS: Final[dict[CaseStatus, str]] = {
+    "draft": "Being prepared; not yet put forward for discussion.",
+    "ready": "Put forward for discussion at an MDT meeting.",
+    "discussed": "An MDT outcome has been recorded (set when the outcome is saved).",
+    "closed": "No further MDT discussion is expected.",
+}
+# The readiness of a case on a meeting's list: evaluated, up to date, and no data left to obtain
+# (items marked "not needed" do not count).
+PREPARED_LABEL: Final = "Prepared"
+PREPARED_MEANING: Final = (
+    "Evaluated against the rules in force, with no outstanding data to obtain "
+    "(items marked not needed do not count)."
+)
 
 # A clinician's decision on one option of an evaluation (Review.Decision).
 Decision = Literal["accept", "reject", "defer"]
@@ -239,7 +255,20 @@ DECISIONS: Final[tuple[Decision, ...]] = get_args(Decision)
 DECISION_LABELS: Final[dict[Decision, str]] = {"accept": "Accept", "reject": "Reject", "defer": "Defer"}
 
 ReasonCode = Literal[
-    "clinically_appropriate", "patient_preference", "comorbidity", "not_available", "awaiting_data", "other"
+    "clinically_appropriate",
+    "patient_preference",
+    "comorbidity",
+    "not_available",
+    "awaiting_data",
+    "other",
+    # contract 1.2: reasons that fit a rejection or a deferral
+    "guideline_recommended",
+    "toxicity_risk",
+    "alternative_preferred",
+    "patient_fitness",
+    "not_appropriate_now",
+    "awaiting_specialist_opinion",
+    "patient_to_decide",
 ]
 REASON_CODES: Final[tuple[ReasonCode, ...]] = get_args(ReasonCode)
 REASON_CODE_LABELS: Final[dict[ReasonCode, str]] = {
@@ -249,6 +278,197 @@ REASON_CODE_LABELS: Final[dict[ReasonCode, str]] = {
     "not_available": "Not available here",
     "awaiting_data": "Awaiting results or data",
     "other": "Other (see note)",
+    "guideline_recommended": "Recommended by guidelines",
+    "toxicity_risk": "Risk of toxicity",
+    "alternative_preferred": "An alternative is preferred",
+    "patient_fitness": "Patient not fit enough",
+    "not_appropriate_now": "Not appropriate at this time",
+    "awaiting_specialist_opinion": "Awaiting a specialist opinion",
+    "patient_to_decide": "Patient to decide",
+}
+# The reasons that fit each decision (security of meaning: "Reject: clinically appropriate" is refused).
+REASON_CODES_BY_DECISION: Final[dict[Decision, tuple[ReasonCode, ...]]] = {
+    "accept": ("clinically_appropriate", "guideline_recommended", "patient_preference", "other"),
+    "reject": (
+        "toxicity_risk",
+        "alternative_preferred",
+        "patient_fitness",
+        "comorbidity",
+        "not_appropriate_now",
+        "patient_preference",
+        "not_available",
+        "other",
+    ),
+    "defer": ("awaiting_data", "awaiting_specialist_opinion", "patient_to_decide", "other"),
+}
+# The reason codes /api/v1/ published (its request enum).
+REASON_CODES_V1: Final[tuple[ReasonCode, ...]] = REASON_CODES[:6]
+
+# What the MDT decided beyond the options of the evaluation (Outcome.next_steps): coded, so that
+# "surveillance" or "re-discuss" is data, not a phrase in the plan. Each has a plain-language
+# sentence for the outcome letter to the GP and the referrer.
+NextStep = Literal[
+    "treatment",
+    "surveillance",
+    "further_imaging",
+    "biopsy",
+    "rediscuss",
+    "best_supportive_care",
+    "trial_referral",
+    "refer_elsewhere",
+]
+NEXT_STEPS: Final[tuple[NextStep, ...]] = get_args(NextStep)
+NEXT_STEP_LABELS: Final[dict[NextStep, str]] = {
+    "treatment": "Start or change treatment (the options chosen)",
+    "surveillance": "Surveillance",
+    "further_imaging": "Further imaging",
+    "biopsy": "Biopsy",
+    "rediscuss": "Re-discuss at a later MDT",
+    "best_supportive_care": "Best supportive care",
+    "trial_referral": "Refer for a clinical trial",
+    "refer_elsewhere": "Refer to another team or centre",
+}
+NEXT_STEP_LETTER: Final[dict[NextStep, str]] = {
+    "treatment": "Start or change treatment as listed below.",
+    "surveillance": "Keep a close watch with regular scans and blood tests, without new treatment for now.",
+    "further_imaging": "Arrange further scans before a final decision.",
+    "biopsy": "Arrange a biopsy (a tissue sample) before a final decision.",
+    "rediscuss": "Discuss the patient again at a later MDT meeting, once the results are back.",
+    "best_supportive_care": (
+        "Focus on comfort and quality of life, with support from the palliative care team."
+    ),
+    "trial_referral": "Refer the patient to the research team to see whether a clinical trial is suitable.",
+    "refer_elsewhere": "Refer the patient to another team or specialist centre.",
+}
+
+# Statuses whose choice follows the rules (concordance): a candidate, or a trial-only option
+# chosen as a trial referral (the option is available only in a trial, and that is what was chosen).
+CONCORDANT_STATUSES: Final[frozenset[Status]] = frozenset({"candidate", "trial_only"})
+
+# The members of an NET MDT (attendance), and those who must be present for the meeting to be
+# quorate (ENETS centre-of-excellence standards: the core specialties).
+MdtRole = Literal[
+    "oncologist",
+    "gastroenterologist",
+    "surgeon",
+    "radiologist",
+    "nuclear_medicine",
+    "pathologist",
+    "endocrinologist",
+    "specialist_nurse",
+    "coordinator",
+    "other",
+]
+MDT_ROLES: Final[tuple[MdtRole, ...]] = get_args(MdtRole)
+MDT_ROLE_LABELS: Final[dict[MdtRole, str]] = {
+    "oncologist": "Oncologist",
+    "gastroenterologist": "Gastroenterologist or hepatologist",
+    "surgeon": "Surgeon",
+    "radiologist": "Radiologist",
+    "nuclear_medicine": "Nuclear medicine physician",
+    "pathologist": "Pathologist",
+    "endocrinologist": "Endocrinologist",
+    "specialist_nurse": "Clinical nurse specialist",
+    "coordinator": "MDT coordinator",
+    "other": "Other",
+}
+CORE_MDT_ROLES: Final[tuple[MdtRole, ...]] = (
+    "oncologist",
+    "surgeon",
+    "radiologist",
+    "nuclear_medicine",
+    "pathologist",
+    "specialist_nurse",
+)
+
+# Who obtains each unknown fact: data to obtain is a list of jobs (a test, an opinion), each
+# gathering the facts it answers. Every fact belongs to exactly one (a test checks it).
+DataSource = Literal[
+    "sstr_imaging",
+    "bloods",
+    "radiology_review",
+    "surgical_opinion",
+    "pathology",
+    "clinical_assessment",
+    "history",
+]
+DATA_SOURCES: Final[tuple[DataSource, ...]] = get_args(DataSource)
+DATA_SOURCE_LABELS: Final[dict[DataSource, str]] = {
+    "sstr_imaging": "SSTR PET (68Ga-DOTATATE) and Krenning score",
+    "bloods": "Bloods: U&E, FBC, LFT",
+    "radiology_review": "Radiology review",
+    "surgical_opinion": "Surgical opinion",
+    "pathology": "Pathology",
+    "clinical_assessment": "Clinical assessment",
+    "history": "History and referral details",
+}
+DATA_SOURCE_OWNERS: Final[dict[DataSource, str]] = {
+    "sstr_imaging": "Nuclear medicine",
+    "bloods": "Referring team",
+    "radiology_review": "Radiologist",
+    "surgical_opinion": "Surgeon",
+    "pathology": "Pathologist",
+    "clinical_assessment": "Referring clinician",
+    "history": "Referring clinician",
+}
+DATA_SOURCE_FACTS: Final[dict[DataSource, tuple[str, ...]]] = {
+    "sstr_imaging": ("sstr_imaging", "krenning_score"),
+    "bloods": (
+        "egfr_ml_min",
+        "platelets_10e9_l",
+        "neutrophils_10e9_l",
+        "bilirubin_umol_l",
+        "haemoglobin_g_l",
+        "dpd_status",
+    ),
+    "radiology_review": (
+        "disease_extent",
+        "liver_metastases",
+        "liver_lesion_count",
+        "largest_liver_lesion_mm",
+        "liver_tumour_burden_percent",
+        "liver_dominant_disease",
+        "extrahepatic_disease",
+        "portal_vein_thrombosis",
+        "disease_status",
+        "primary_tumour_size_mm",
+    ),
+    "surgical_opinion": (
+        "resectable",
+        "debulking_feasible",
+        "primary_resected",
+        "biliary_enteric_anastomosis",
+    ),
+    "pathology": (
+        "primary_site",
+        "differentiation",
+        "who_grade",
+        "ki67_percent",
+        "lung_histology",
+        "gastric_net_type",
+    ),
+    "clinical_assessment": (
+        "ecog",
+        "functional_syndrome",
+        "carcinoid_heart_disease",
+        "syndrome_refractory",
+        "bowel_movements_per_day",
+        "pregnant",
+        "sex",
+        "childbearing_potential",
+        "breastfeeding",
+        "age_years",
+    ),
+    "history": (
+        "prior_therapies",
+        "prior_therapy_details",
+        "hereditary_syndrome",
+        "months_since_diagnosis",
+        "funding",
+    ),
+}
+FACT_DATA_SOURCE: Final[dict[str, DataSource]] = {
+    fact: source for source, facts in DATA_SOURCE_FACTS.items() for fact in facts
 }
 
 RuleSetStatus = Literal["draft", "published", "retired"]
@@ -262,7 +482,8 @@ RULE_SET_STATUS_LABELS: Final[dict[RuleSetStatus, str]] = {
 # --- contract limits --------------------------------------------------------------------------
 
 MAX_BATCH_PROFILES: Final = 1_000  # contract section 4: POST /api/v1/eligibility/batch/
-MAX_CHOSEN_MODALITIES: Final = len(MODALITY_KEYS)  # an MDT outcome names each option at most once
+MAX_CHOSEN_MODALITIES: Final = len(MODALITY_KEYS)
+MAX_WAIVER_REASON_LENGTH: Final = 300  # an MDT outcome names each option at most once
 RULE_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 RULE_TITLE_MAX_LENGTH: Final = 120
 KB_VERSION_MAX_LENGTH: Final = 40

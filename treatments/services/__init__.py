@@ -15,6 +15,8 @@ from .cases import (
     option_review,
     refuse_archived,
     review_allowed,
+    waiver_record,
+    waiver_remove,
 )
 from .cds import FeedbackNotRecordable, cds_feedback_review
 from .checks import case_create_from_check
@@ -64,6 +66,8 @@ from .knowledge import (
     ruleset_publish,
 )
 from .meetings import (
+    attendee_add,
+    attendee_remove,
     meeting_add_case,
     meeting_create,
     meeting_remove_case,
@@ -124,6 +128,8 @@ __all__ = [
     "RuleEditInvalid",
     "VersionConflict",
     "WorkflowError",
+    "attendee_add",
+    "attendee_remove",
     "audit_record",
     "case_archive",
     "case_create",
@@ -152,4 +158,6 @@ __all__ = [
     "ruleset_rule_add",
     "ruleset_rule_edit",
     "summary_exported",
+    "waiver_record",
+    "waiver_remove",
 ]

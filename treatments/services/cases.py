@@ -12,9 +12,10 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from .. import selectors
-from ..inputs import CaseChange, CaseCreate, ReviewInput
+from ..inputs import CaseChange, CaseCreate, ReviewInput, WaiverInput
 from ..models import (
     Case,
+    DataWaiver,
     Evaluation,
     Review,
     RuleSet,
@@ -27,6 +28,7 @@ from .errors import (
     EditConflict,
     EvaluationSuperseded,
     FactsContradict,
+    InvalidChange,
     OptionNotInEvaluation,
     ReferenceTaken,
 )
@@ -280,3 +282,35 @@ def _review_conflict(current: Review) -> str:
         f"{display_name(current.reviewed_by)} saved a review of this option first ({theirs}); "
         "your change was not saved. Review theirs and save again."
     )
+
+
+@transaction.atomic
+def waiver_record(*, actor: User, case: Case, data: WaiverInput) -> DataWaiver:
+    """Mark an unknown fact "not needed" for this case, with the reason (or change the reason).
+
+    Readiness ignores a waived fact; the evaluation is untouched (the fact stays unknown)."""
+    refuse_archived(case)
+    Case.objects.select_for_update().get(pk=case.pk)
+    waiver, created = DataWaiver.objects.update_or_create(
+        case=case, fact=data.fact, defaults={"reason": data.reason, "waived_by": actor}
+    )
+    audit_record(
+        actor=actor,
+        action="data.waive",
+        obj=case,
+        payload={"fact": data.fact, "reason": data.reason, "new": created},
+    )
+    return waiver
+
+
+@transaction.atomic
+def waiver_remove(*, actor: User, case: Case, fact: str) -> None:
+    """The fact is needed after all: readiness counts it again."""
+    refuse_archived(case)
+    Case.objects.select_for_update().get(pk=case.pk)
+    waiver = DataWaiver.objects.filter(case=case, fact=fact).first()
+    if waiver is None:
+        raise InvalidChange(f"{fact} is not marked as not needed for {case}", ["fact"])
+    reason = waiver.reason
+    waiver.delete()
+    audit_record(actor=actor, action="data.unwaive", obj=case, payload={"fact": fact, "reason": reason})

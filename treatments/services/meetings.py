@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from .. import selectors
-from ..inputs import MeetingChange, MeetingInput, OutcomeInput
+from ..inputs import AttendeeInput, MeetingChange, MeetingInput, OutcomeInput
 from ..models import (
+    Attendee,
     Case,
     Evaluation,
     Meeting,
@@ -159,6 +162,7 @@ def outcome_record(*, actor: User, meeting: Meeting, case: Case, data: OutcomeIn
     fields = {
         "evaluation": evaluation,
         "chosen_modalities": list(data.chosen_modalities),
+        "next_steps": list(data.next_steps),
         "plan": data.plan,
         "statuses": chosen,
         "concordant": concordant,
@@ -181,6 +185,7 @@ def outcome_record(*, actor: User, meeting: Meeting, case: Case, data: OutcomeIn
         existing.version += 1
         existing.save()
         outcome = existing
+    status_change = _mark_discussed(case, actor)
     audit_record(
         actor=actor,
         action="outcome.record",
@@ -190,8 +195,53 @@ def outcome_record(*, actor: User, meeting: Meeting, case: Case, data: OutcomeIn
             "meeting": meeting.pk,
             "evaluation": evaluation.pk,
             "chosen": chosen,
+            "next_steps": list(data.next_steps),
             "concordant": concordant,
             "plan": data.plan,
+            **status_change,
         },
     )
     return outcome
+
+
+def _mark_discussed(case: Case, actor: User) -> dict[str, Any]:
+    """Once its outcome is recorded, a draft or referred case is "discussed" (a closed one stays
+    closed). The case's version rises, so an edit made from the page as it was is a conflict."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status not in (Case.Status.DRAFT, Case.Status.READY):
+        return {}
+    before = locked.status
+    locked.status = Case.Status.DISCUSSED
+    locked.version += 1
+    locked.updated_by = actor
+    locked.save(update_fields=["status", "version", "updated_by", "updated_at"])
+    case.status, case.version = locked.status, locked.version
+    return {"case_status": {"before": before, "after": locked.status}}
+
+
+@transaction.atomic
+def attendee_add(*, actor: User, meeting: Meeting, data: AttendeeInput) -> Attendee:
+    """Record someone present at the meeting (once per name and role)."""
+    Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.attendees.filter(name=data.name, role=data.role).exists():
+        raise InvalidChange(f"{data.name} is already recorded as present in that role", ["name"])
+    attendee = Attendee.objects.create(meeting=meeting, name=data.name, role=data.role, recorded_by=actor)
+    audit_record(
+        actor=actor,
+        action="meeting.attendee_add",
+        obj=meeting,
+        payload={"name": data.name, "role": data.role},
+    )
+    return attendee
+
+
+@transaction.atomic
+def attendee_remove(*, actor: User, meeting: Meeting, attendee_id: int) -> None:
+    """Take someone off the meeting's attendance (recorded by mistake)."""
+    Meeting.objects.select_for_update().get(pk=meeting.pk)
+    attendee = meeting.attendees.filter(pk=attendee_id).first()
+    if attendee is None:
+        raise InvalidChange(f"the meeting has no attendee {attendee_id}", ["attendee"])
+    payload = {"name": attendee.name, "role": attendee.role}
+    attendee.delete()
+    audit_record(actor=actor, action="meeting.attendee_remove", obj=meeting, payload=payload)

@@ -21,6 +21,7 @@ from treatments.rules.conditions import describe, display_value
 from treatments.rules.document import CATEGORY_LABELS
 from treatments.rules.engine import CompiledRule, Reason, Verdict
 from treatments.rules.profile import fact_kind, fact_label, fact_unit, value_label
+from treatments.rules.vocabulary import MDT_ROLE_LABELS
 from treatments.services import display_name
 
 register = template.Library()
@@ -291,3 +292,9 @@ def lookup(mapping: Mapping[str, Any] | None, key: str) -> Any:
 def who(user: Any) -> str:
     """A user's full name, else the username; "system" for none."""
     return "system" if user is None else display_name(user)
+
+
+@register.filter
+def mdt_role(role: str) -> str:
+    """An MDT role in words (vocabulary MDT_ROLE_LABELS)."""
+    return MDT_ROLE_LABELS.get(role, role)  # type: ignore[call-overload, no-any-return]

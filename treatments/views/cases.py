@@ -30,11 +30,13 @@ from ..forms import (
     EvaluationCompareForm,
     PatientForm,
     ReviewForm,
+    WaiverForm,
 )
 from ..inputs import CaseChange, CaseCreate
 from ..models import CardFeedback, Case, Review
 from ..roles import can, capability_required
 from ..rules import explain
+from ..rules.profile import fact_label
 from ..selectors import governance
 from ..services.audit import case_read
 from .common import (
@@ -51,6 +53,7 @@ from .context import (
     ReviewPanel,
     SavedDifference,
     checklist,
+    data_jobs,
     facts_context,
     history,
     history_page,
@@ -176,9 +179,11 @@ def _render_case(
     form: ReviewForm | None = None,
     conflict: str = "",
     theirs: Review | None = None,
+    waiver_form: WaiverForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The case page; after a failed review of option `key`, its form as posted and the problem."""
+    """The case page; after a failed review of option `key`, its form as posted and the problem
+    (or, after a refused "not needed", that form with its message)."""
     user = request.user
     names = selectors.modality_names()
     evaluation = selectors.latest_evaluation(case)
@@ -215,6 +220,9 @@ def _render_case(
                 "result": result,
                 "groups": option_rows(result, panels),
                 "checklist": checklist(result, facts_form),
+                "data": data_jobs(result, selectors.case_waivers(case), facts_form),
+                "can_waive": editable and can(user, "waive_data"),
+                "waiver_form": waiver_form,
                 # Out of date: changed facts, a newer rule set, and what that publication changes
                 # for this patient (the impact report its publisher acknowledged).
                 "stale": selectors.evaluation_staleness(evaluation, case)
@@ -308,7 +316,10 @@ def case_review(request: HttpRequest, pk: int, eid: int, modality: str) -> HttpR
         form.add_error(None, exc.sentence)
         return _render_case(request, case, key=modality, form=form, status=409)
     messages.success(request, "Review saved.")
-    return redirect(reverse("case_detail", args=[case.pk]) + f"#option-{modality}")
+    # Meeting mode posts `next` to come back to the case on the room's screen.
+    return HttpResponseRedirect(
+        next_url(request, reverse("case_detail", args=[case.pk]) + f"#option-{modality}")
+    )
 
 
 @capability_required("review_options")
@@ -405,3 +416,34 @@ def evaluation_changes(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- summaries: HTML and PDF ----------------------------------------------------------------------
+
+
+@capability_required("waive_data")
+@require_POST
+@never_cache
+def case_waive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark an unknown fact "not needed" for the case, with a reason (readiness then ignores it)."""
+    case = case_or_404(pk)
+    form = WaiverForm(request.POST, prefix="waive")
+    if not form.is_valid():
+        return _render_case(request, case, waiver_form=form, status=400)
+    try:
+        services.waiver_record(actor=acting_user(request), case=case, data=form.input)
+    except services.WorkflowError as exc:
+        return refusal(request, exc, back=reverse("case_detail", args=[case.pk]))
+    messages.success(request, f"{fact_label(form.input.fact)} marked as not needed for {case}.")
+    return HttpResponseRedirect(next_url(request, reverse("case_detail", args=[case.pk]) + "#data-jobs"))
+
+
+@capability_required("waive_data")
+@require_POST
+@never_cache
+def case_unwaive(request: HttpRequest, pk: int, fact: str) -> HttpResponse:
+    """The fact is needed after all."""
+    case = case_or_404(pk)
+    try:
+        services.waiver_remove(actor=acting_user(request), case=case, fact=fact)
+    except services.WorkflowError as exc:
+        return refusal(request, exc, back=reverse("case_detail", args=[case.pk]))
+    messages.success(request, f"{fact_label(fact)} is needed again for {case}.")
+    return HttpResponseRedirect(next_url(request, reverse("case_detail", args=[case.pk]) + "#data-jobs"))

@@ -19,10 +19,11 @@ from ..forms import (
     profile_initial,
     profile_query,
 )
-from ..models import Case, Evaluation, Meeting, Outcome, Review
+from ..models import Case, DataWaiver, Evaluation, Meeting, Outcome, Review
 from ..rules import explain
 from ..rules.engine import EvaluationResult, Verdict
 from ..rules.profile import PatientProfile
+from ..rules.vocabulary import NEXT_STEP_LABELS
 from ..selectors import governance
 from .common import (
     field_for,
@@ -88,6 +89,26 @@ def checklist(result: EvaluationResult, facts_form: PatientForm | None) -> list[
     ]
 
 
+class DataJobs(NamedTuple):
+    """The data to obtain of a case as jobs (by test or opinion), and the facts marked not needed."""
+
+    jobs: list[explain.TestToObtain]
+    waived: list[tuple[explain.FactToObtain, DataWaiver]]
+    anchors: dict[str, str]  # fact -> the id of its field on the case's edit page
+
+
+def data_jobs(
+    result: EvaluationResult, waivers: dict[str, DataWaiver], facts_form: PatientForm | None
+) -> DataJobs:
+    items = explain.data_to_obtain(result)
+    anchors = {item.fact: facts_form.anchor(field_for(item.fact)) for item in items} if facts_form else {}
+    return DataJobs(
+        explain.data_to_obtain_by_test([item for item in items if item.fact not in waivers]),
+        [(item, waivers[item.fact]) for item in items if item.fact in waivers],
+        anchors,
+    )
+
+
 def facts_context(profile: PatientProfile, sources: dict[str, Any] | None = None) -> dict[str, Any]:
     """The facts by group, with where each came from (`fact_sources`: the case's, or the
     evaluation's as frozen with it) for the source and date shown next to each fact."""
@@ -146,6 +167,12 @@ class WorkRow(NamedTuple):
     conflict: str
     chosen: list[tuple[str, str, str]]  # the recorded outcome's options: key, name, status
 
+    @property
+    def next_steps(self) -> list[str]:
+        """The recorded outcome's coded next steps, in words."""
+        outcome = self.row.outcome
+        return [NEXT_STEP_LABELS.get(step, step) for step in outcome.next_steps] if outcome else []
+
 
 def outcome_options(evaluation: Evaluation | None) -> list[tuple[str, str, str]]:
     if evaluation is None:
@@ -153,14 +180,21 @@ def outcome_options(evaluation: Evaluation | None) -> list[tuple[str, str, str]]
     return evaluation.options()
 
 
-def blank_outcome_form(case: Case, evaluation: Evaluation | None, outcome: Outcome | None) -> OutcomeForm:
+def blank_outcome_form(
+    case: Case, evaluation: Evaluation | None, outcome: Outcome | None, accepted: tuple[str, ...] = ()
+) -> OutcomeForm:
+    """The outcome form as recorded, or, before any outcome, with the options accepted in the
+    reviews already ticked (the clinicians' reviews are the draft of the decision)."""
     initial: dict[str, Any] = {"evaluation": evaluation.pk if evaluation else None}
     if outcome is not None:
         initial |= {
             "chosen_modalities": outcome.chosen_modalities,
+            "next_steps": outcome.next_steps,
             "plan": outcome.plan,
             "version": outcome.version,
         }
+    elif accepted:
+        initial |= {"chosen_modalities": list(accepted), "next_steps": ["treatment"]}
     return OutcomeForm(prefix=f"case{case.pk}", initial=initial, options=outcome_options(evaluation))
 
 
@@ -273,7 +307,7 @@ def work_rows(
         if row.case.pk == case_pk and posted is not None:
             form = posted
         elif may_record and row.evaluation is not None and not row.case.is_archived:
-            form = blank_outcome_form(row.case, row.evaluation, row.outcome)
+            form = blank_outcome_form(row.case, row.evaluation, row.outcome, row.accepted)
         chosen = []
         if row.outcome is not None:
             chosen = [
@@ -316,3 +350,25 @@ def patient_sheet_context(case: Case, query: Any) -> tuple[dict[str, Any], bool]
         "ruleset_version": modalities[0].rule_set.version if modalities else "",
     }
     return context, valid
+
+
+def present_options(row: selectors.WorklistRow, *, may_review: bool) -> dict[str, Any]:
+    """Meeting mode: the options an MDT acts on (candidate, trial only, needs data), each with its
+    review and, for clinicians, the review form; the others are only counted."""
+    if row.evaluation is None:
+        return {"options": [], "others": 0, "result": None}
+    result = selectors.evaluation_result(row.evaluation)
+    reviews = selectors.reviews_by_modality(row.evaluation)
+    editable = may_review and not row.case.is_archived and not row.stale
+    shown = [v for v in result.verdicts if v.status in ("candidate", "trial_only", "needs_data")]
+    options = [
+        (
+            verdict,
+            ReviewPanel(
+                reviews.get(verdict.modality.key),
+                review_form(verdict.modality.key, reviews.get(verdict.modality.key)) if editable else None,
+            ),
+        )
+        for verdict in shown
+    ]
+    return {"options": options, "others": len(result.verdicts) - len(shown), "result": result}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors, services, tasks
 from ..forms import (
+    AttendeeForm,
     MeetingAddCaseForm,
     MeetingEditForm,
     MeetingForm,
@@ -21,15 +22,18 @@ from ..forms import (
 from ..inputs import MeetingOrder
 from ..models import Case, Meeting, Outcome
 from ..roles import can, capability_required
+from ..services.audit import case_read
 from .common import (
     acting_user,
     add_refusal,
     case_or_404,
     meeting_or_404,
+    next_url,
     refusal,
 )
 from .context import (
     outcome_options,
+    present_options,
     work_rows,
 )
 
@@ -71,11 +75,13 @@ def _render_meeting(
     edit_form: MeetingEditForm | None = None,
     case_pk: int | None = None,
     outcome_form: OutcomeForm | None = None,
+    attendee_form: AttendeeForm | None = None,
     conflict: str = "",
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
     rows = selectors.meeting_worklist(meeting)
+    attendees = selectors.meeting_attendees(meeting)
     concordance = selectors.meeting_concordance(meeting)
     work = work_rows(
         rows,
@@ -104,6 +110,10 @@ def _render_meeting(
         "pack": tasks.latest_pack(meeting) if can(user, "export_summary") else None,
         "pack_direct": len(rows) <= settings.NETCARE_PACK_DIRECT_MAX_CASES,
         "pack_cases": len(rows),
+        "attendees": attendees,
+        "quoracy": selectors.meeting_quoracy(attendees),
+        "attendee_form": attendee_form or AttendeeForm(prefix="attendee"),
+        "can_attend": can(user, "record_attendance"),
     }
     return render(request, "treatments/meeting.html", context, status=status)
 
@@ -233,4 +243,76 @@ def meeting_outcome(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse
         form.add_error(None, exc.sentence)
         return _render_meeting(request, meeting, case_pk=case.pk, outcome_form=form, status=409)
     messages.success(request, f"Outcome recorded for {case}.")
-    return redirect(reverse("meeting_detail", args=[meeting.pk]) + f"#case-{case.pk}")
+    return HttpResponseRedirect(
+        next_url(request, reverse("meeting_detail", args=[meeting.pk]) + f"#case-{case.pk}")
+    )
+
+
+# --- attendance and quoracy ------------------------------------------------------------------
+
+
+@capability_required("record_attendance")
+@require_POST
+@never_cache
+def meeting_attendee_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = meeting_or_404(pk)
+    form = AttendeeForm(request.POST, prefix="attendee")
+    if form.is_valid():
+        try:
+            services.attendee_add(actor=acting_user(request), meeting=meeting, data=form.input)
+        except services.WorkflowError as exc:
+            add_refusal(form, exc)
+    if form.errors:
+        return _render_meeting(request, meeting, attendee_form=form, status=400)
+    messages.success(request, f"{form.input.name} recorded as present.")
+    return HttpResponseRedirect(
+        next_url(request, reverse("meeting_detail", args=[meeting.pk]) + "#attendance")
+    )
+
+
+@capability_required("record_attendance")
+@require_POST
+@never_cache
+def meeting_attendee_remove(request: HttpRequest, pk: int, attendee_pk: int) -> HttpResponse:
+    meeting = meeting_or_404(pk)
+    try:
+        services.attendee_remove(actor=acting_user(request), meeting=meeting, attendee_id=attendee_pk)
+    except services.WorkflowError as exc:
+        messages.error(request, exc.sentence + ".")
+    return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#attendance")
+
+
+# --- meeting mode: one case per screen, for the room's projector ------------------------------
+
+
+@capability_required("view_cases")
+@require_GET
+@never_cache
+def meeting_present(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    """One case of the list, large, with next and previous, its options to review and its outcome.
+
+    `position` counts from 1 in the list's order; past the end is a 404."""
+    meeting = meeting_or_404(pk)
+    user = request.user
+    rows = selectors.meeting_worklist(meeting)
+    if not 1 <= position <= len(rows):
+        raise Http404("No case at this position on the list.")
+    work = work_rows(rows, names=selectors.modality_names(), may_record=can(user, "record_outcome"))
+    item = work[position - 1]
+    context = {
+        "meeting": meeting,
+        "item": item,
+        "row": item.row,
+        "case": item.row.case,
+        "position": position,
+        "total": len(rows),
+        "previous_position": position - 1 if position > 1 else None,
+        "next_position": position + 1 if position < len(rows) else None,
+        "return_to": reverse("meeting_present", args=[meeting.pk, position]),
+        "evaluation": item.row.evaluation,
+        "can_export": can(user, "export_summary"),
+        "quoracy": selectors.meeting_quoracy(selectors.meeting_attendees(meeting)),
+        **present_options(item.row, may_review=can(user, "review_options")),
+    }
+    case_read(actor=acting_user(request), case=item.row.case, view="meeting mode")
+    return render(request, "treatments/meeting_present.html", context)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import cases, catalogue, cds, check, fhir, governance, meetings, rule_editor, summaries
+from . import cases, catalogue, cds, check, exports, fhir, governance, meetings, rule_editor, summaries
 
 urlpatterns = [
     path("", catalogue.home, name="home"),
@@ -48,6 +48,8 @@ urlpatterns = [
     ),
     # The CDS cards' link into NETcare (docs/cds-hooks.md): the linked case, or the check it made.
     path("cds/evaluations/<uuid:pk>/", cds.hook_evaluation, name="cds_evaluation"),
+    path("cases/<int:pk>/not-needed/", cases.case_waive, name="case_waive"),
+    path("cases/<int:pk>/not-needed/<slug:fact>/remove/", cases.case_unwaive, name="case_unwaive"),
     path("cases/<int:pk>/summary/", summaries.case_summary, name="case_summary"),
     path("cases/<int:pk>/summary.pdf", summaries.case_summary_pdf, name="case_summary_pdf"),
     # rule governance: the rule sets, a draft's tabs and its workflow steps
@@ -72,6 +74,18 @@ urlpatterns = [
     ),
     path("meetings/<int:pk>/cases/<int:case_pk>/outcome/", meetings.meeting_outcome, name="meeting_outcome"),
     path("meetings/<int:pk>/order/", meetings.meeting_reorder, name="meeting_reorder"),
+    path("meetings/<int:pk>/cases/<int:case_pk>/letter.pdf", exports.outcome_letter, name="outcome_letter"),
+    path("meetings/<int:pk>/chase/", exports.chase_list, name="meeting_chase"),
+    path("meetings/<int:pk>/present/<int:position>/", meetings.meeting_present, name="meeting_present"),
+    path("meetings/<int:pk>/attendance/", meetings.meeting_attendee_add, name="meeting_attendee_add"),
+    path(
+        "meetings/<int:pk>/attendance/<int:attendee_pk>/remove/",
+        meetings.meeting_attendee_remove,
+        name="meeting_attendee_remove",
+    ),
+    path("meetings/<int:pk>/chase.csv", exports.chase_csv, name="meeting_chase_csv"),
+    path("meetings/<int:pk>/outcomes.csv", exports.outcomes_csv, name="meeting_outcomes_csv"),
+    path("meetings/<int:pk>/outcomes.fhir.json", exports.outcomes_fhir, name="meeting_outcomes_fhir"),
     path("meetings/<int:pk>/pack.pdf", summaries.meeting_pack, name="meeting_pack"),
     path("meetings/<int:pk>/pack/", summaries.meeting_pack_state, name="meeting_pack_state"),
     path("meetings/<int:pk>/pack/prepare/", summaries.meeting_pack_prepare, name="meeting_pack_prepare"),
