@@ -1,6 +1,6 @@
 """Benchmark: map FHIR R4 bundles to a profile and evaluate it (issue 11).
 
-    .venv/bin/python benchmarks/fhir.py [--resources 1000] [--bundles 1000] [--repeat 5]
+    .venv/bin/python benchmarks/fhir_mapping.py [--resources 1000] [--bundles 1000] [--repeat 5]
 
 Two figures, best of the repeats, with the FHIR R4B validation that the API runs (and without it):
   large    one bundle of about --resources resources (a patient with years of laboratory results):
@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# This file is fhir.py: its own directory on the path would shadow the fhir.resources package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
 from treatments.fhir.mapping import MappingOptions, map_bundle  # noqa: E402
