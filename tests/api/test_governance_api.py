@@ -76,10 +76,10 @@ def upload(client: ApiClient, published: RuleSet, version: str, change: Any = No
 def test_an_author_uploads_a_draft_as_json_or_yaml(published: RuleSet, author: User) -> None:
     client = client_for(author)
 
-    created = upload(client, published, "1.2.1", reword)
+    created = upload(client, published, "1.2.2", reword)
     as_yaml = client.post_raw(
         f"{V2}/drafts/?change_note=typo",
-        yaml.safe_dump(document(published, "1.2.2", reword)).encode(),
+        yaml.safe_dump(document(published, "1.2.3", reword)).encode(),
         content_type="application/yaml",
     )
 
@@ -87,8 +87,8 @@ def test_an_author_uploads_a_draft_as_json_or_yaml(published: RuleSet, author: U
     assert created.json()["problems"] == []
     assert as_yaml.status_code == 201, as_yaml.json()
     drafts = RuleSet.objects.filter(status="draft")
-    assert set(drafts.values_list("version", flat=True)) == {"1.2.1", "1.2.2"}
-    assert drafts.get(version="1.2.1").checksum == created.json()["checksum"]
+    assert set(drafts.values_list("version", flat=True)) == {"1.2.2", "1.2.3"}
+    assert drafts.get(version="1.2.2").checksum == created.json()["checksum"]
 
 
 def test_a_bad_document_is_a_400_naming_modality_rule_and_field(published: RuleSet, author: User) -> None:
@@ -98,27 +98,27 @@ def test_a_bad_document_is_a_400_naming_modality_rule_and_field(published: RuleS
             "ge": 3,
         }
 
-    response = upload(client_for(author), published, "1.2.1", break_rule)
+    response = upload(client_for(author), published, "1.2.2", break_rule)
 
     assert response.status_code == 400
     locs = [error["loc"] for error in response.json()["errors"]]
     assert any(loc[:3] == ["document", "prrt_lu177", "prrt.uptake"] for loc in locs), locs
-    assert not RuleSet.objects.filter(version="1.2.1").exists()
+    assert not RuleSet.objects.filter(version="1.2.2").exists()
 
 
 def test_the_roles_that_may_not_review_or_publish_get_a_403_with_the_reason(
     published: RuleSet, author: User, reviewer: User
 ) -> None:
-    upload(client_for(author), published, "1.2.1", reword)
-    draft = RuleSet.objects.get(version="1.2.1")
+    upload(client_for(author), published, "1.2.2", reword)
+    draft = RuleSet.objects.get(version="1.2.2")
     body = {"kind": "approve", "checksum": draft.checksum}
 
-    by_author = client_for(author).post_json(f"{V2}/1.2.1/reviews/", body)
-    by_reviewer = client_for(reviewer).post_json(f"{V2}/1.2.1/publish/", {"checksum": draft.checksum})
+    by_author = client_for(author).post_json(f"{V2}/1.2.2/reviews/", body)
+    by_reviewer = client_for(reviewer).post_json(f"{V2}/1.2.2/publish/", {"checksum": draft.checksum})
     both = make_user("both", roles.RULE_AUTHOR, roles.RULE_REVIEWER)
     services.ruleset_draft_set_content(draft=draft, content={**draft.content, "notes": "n"}, actor=both)
     draft.refresh_from_db()
-    own = client_for(both).post_json(f"{V2}/1.2.1/reviews/", {"kind": "approve", "checksum": draft.checksum})
+    own = client_for(both).post_json(f"{V2}/1.2.2/reviews/", {"kind": "approve", "checksum": draft.checksum})
 
     assert by_author.status_code == 403 and "review ruleset" in by_author.json()["detail"]
     assert by_reviewer.status_code == 403 and "publish ruleset" in by_reviewer.json()["detail"]
@@ -126,10 +126,10 @@ def test_the_roles_that_may_not_review_or_publish_get_a_403_with_the_reason(
 
 
 def test_a_review_of_an_old_checksum_is_a_409(published: RuleSet, author: User, reviewer: User) -> None:
-    upload(client_for(author), published, "1.2.1", reword)
+    upload(client_for(author), published, "1.2.2", reword)
 
     response = client_for(reviewer).post_json(
-        f"{V2}/1.2.1/reviews/", {"kind": "approve", "checksum": "0" * 64}
+        f"{V2}/1.2.2/reviews/", {"kind": "approve", "checksum": "0" * 64}
     )
 
     assert response.status_code == 409 and "revised since you read it" in response.json()["detail"]
@@ -138,10 +138,10 @@ def test_a_review_of_an_old_checksum_is_a_409(published: RuleSet, author: User, 
 def test_publishing_without_approval_is_a_409_listing_every_gate(
     published: RuleSet, author: User, cso: User
 ) -> None:
-    upload(client_for(author), published, "1.2.1", reword)
-    checksum = RuleSet.objects.get(version="1.2.1").checksum
+    upload(client_for(author), published, "1.2.2", reword)
+    checksum = RuleSet.objects.get(version="1.2.2").checksum
 
-    response = client_for(cso).post_json(f"{V2}/1.2.1/publish/", {"checksum": checksum})
+    response = client_for(cso).post_json(f"{V2}/1.2.2/publish/", {"checksum": checksum})
 
     assert response.status_code == 409
     gates = {gate["gate"]: gate for gate in response.json()["gates"]}
@@ -153,19 +153,19 @@ def test_publishing_without_approval_is_a_409_listing_every_gate(
 def test_the_whole_workflow_over_the_api_publishes_and_rolls_back(
     published: RuleSet, author: User, reviewer: User, cso: User
 ) -> None:
-    upload(client_for(author), published, "1.2.1", reword)
-    checksum = RuleSet.objects.get(version="1.2.1").checksum
+    upload(client_for(author), published, "1.2.2", reword)
+    checksum = RuleSet.objects.get(version="1.2.2").checksum
     assert (
         client_for(reviewer)
-        .post_json(f"{V2}/1.2.1/reviews/", {"kind": "approve", "checksum": checksum})
+        .post_json(f"{V2}/1.2.2/reviews/", {"kind": "approve", "checksum": checksum})
         .status_code
         == 201
     )
-    run = client_for(author).post_json(f"{V2}/1.2.1/golden-runs/", {})
-    impact = client_for(author).post_json(f"{V2}/1.2.1/impact/", {"scope": "active"})
-    ack = client_for(cso).post_json(f"{V2}/1.2.1/impact/{impact.json()['id']}/acknowledge/", {})
+    run = client_for(author).post_json(f"{V2}/1.2.2/golden-runs/", {})
+    impact = client_for(author).post_json(f"{V2}/1.2.2/impact/", {"scope": "active"})
+    ack = client_for(cso).post_json(f"{V2}/1.2.2/impact/{impact.json()['id']}/acknowledge/", {})
     done = client_for(cso).post_json(
-        f"{V2}/1.2.1/publish/", {"checksum": checksum, "impact_report": impact.json()["id"]}
+        f"{V2}/1.2.2/publish/", {"checksum": checksum, "impact_report": impact.json()["id"]}
     )
 
     assert run.status_code == 201 and run.json()["passed"] is True
@@ -177,9 +177,9 @@ def test_the_whole_workflow_over_the_api_publishes_and_rolls_back(
         f"{V2}/rollback/", {"to_version": KB_VERSION, "reason": "wording unclear"}
     )
     assert rollback.status_code == 201, rollback.json()
-    assert rollback.json()["version"] == "1.2.2" and rollback.json()["restores"] == KB_VERSION
+    assert rollback.json()["version"] == "1.2.3" and rollback.json()["restores"] == KB_VERSION
     listed = client_for(reviewer).get_json(f"{V2}/")
-    assert [item["version"] for item in listed.json()][:2] == ["1.2.2", "1.2.1"]
+    assert [item["version"] for item in listed.json()][:2] == ["1.2.3", "1.2.2"]
 
 
 def test_the_diff_is_the_same_from_the_api_and_the_command_line(published: RuleSet, author: User) -> None:
@@ -250,11 +250,11 @@ def test_a_scope_too_large_for_a_request_is_refused_naming_the_command(
             created_by=clinician,
             updated_by=clinician,
         )
-    upload(client_for(author), published, "1.2.1", reword)
+    upload(client_for(author), published, "1.2.2", reword)
 
-    response = client_for(author).post_json(f"{V2}/1.2.1/impact/", {"scope": "all"})
+    response = client_for(author).post_json(f"{V2}/1.2.2/impact/", {"scope": "all"})
 
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"loc": ["scope"], "msg": "more than 1 cases in scope all: run `manage.py ruleset_impact 1.2.1`"}
+        {"loc": ["scope"], "msg": "more than 1 cases in scope all: run `manage.py ruleset_impact 1.2.2`"}
     ]

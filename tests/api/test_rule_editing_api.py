@@ -20,7 +20,8 @@ MARROW = DRAFT + "prrt_lu177/rules/prrt.marrow/"
 
 def modality_fields(draft: RuleSet, key: str = "prrt_lu177") -> dict[str, Any]:
     modality = next(m for m in draft.content["modalities"] if m["key"] == key)
-    return {name: modality[name] for name in ModalityEditIn.model_fields}
+    # The patients' texts are in the content only when written (rules/content.py).
+    return {name: modality.get(name, "") for name in ModalityEditIn.model_fields}
 
 
 RULE: dict[str, Any] = {

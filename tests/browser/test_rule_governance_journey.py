@@ -1,4 +1,4 @@
-"""Rule governance end to end in a real browser (issue 10): an author clones 1.2.0, raises the PRRT
+"""Rule governance end to end in a real browser (issue 10): an author clones 1.2.1, raises the PRRT
 platelet threshold in the rule editor, adds a golden case from a check, runs the golden cases, sees
 the diff and the impact list; a second user (reviewer) approves; the clinical safety officer
 publishes; the case page of an affected case shows it is out of date; a rollback restores the old
@@ -27,7 +27,7 @@ from treatments.services.tokens import token_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# A fictional, demo-style case whose platelets (88) pass 1.2.0's threshold (75) but not 100.
+# A fictional, demo-style case whose platelets (88) pass 1.2.1's threshold (75) but not 100.
 LOW_PLATELETS = {**SI_NET, "platelets_10e9_l": 88}
 NEW = "2.0.0"  # candidate -> not suitable for a stored case: a major step (version gate)
 
@@ -166,14 +166,14 @@ def test_draft_review_publish_and_rollback(new_page: Any, team: dict[str, Any]) 
     clinician.wait_for_load_state()
     assert prrt_status(case) == "not_suitable"
 
-    # --- rollback: a new version with 1.2.0's content, approved and published --------------------
+    # --- rollback: a new version with 1.2.1's content, approved and published --------------------
     restored = api_post(
         officer,
         team["officer"],
         "/api/v2/rulesets/rollback/",
         {"to_version": KB_VERSION, "reason": "Too strict"},
     )["version"]
-    approve(reviewer, restored, "Rollback to the content of 1.2.0.")
+    approve(reviewer, restored, "Rollback to the content of 1.2.1.")
     publish(officer, restored)
     clinician.goto(f"/cases/{case.pk}/")
     clinician.wait_for_selector("#stale")

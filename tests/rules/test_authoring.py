@@ -67,8 +67,8 @@ def test_the_export_does_not_depend_on_the_order_the_database_kept_keys_in(kb: K
 def test_the_export_writes_conditions_on_one_line_and_long_text_as_blocks(kb: KnowledgeBase) -> None:
     exported = content_to_yaml(kb.content)
     assert "when: {fact: platelets_10e9_l, ge: 75}" in exported
-    assert exported.startswith("# NETcare knowledge base 1.2.0, exported from the app")
-    assert yaml.safe_load(exported)["version"] == "1.2.0"
+    assert exported.startswith("# NETcare knowledge base 1.2.1, exported from the app")
+    assert yaml.safe_load(exported)["version"] == "1.2.1"
 
 
 def test_the_document_of_a_content_passes_other_top_level_keys_through(kb: KnowledgeBase) -> None:

@@ -141,7 +141,7 @@ def test_loading_a_file_whose_golden_case_fails_does_not_publish_even_with_debug
 def test_a_published_set_never_becomes_a_draft_and_a_retired_one_never_published_again(
     published: RuleSet, author: User, reviewer: User, cso: User
 ) -> None:
-    draft = draft_with(author, "1.2.1", reword)
+    draft = draft_with(author, "1.2.2", reword)
     ready(draft, reviewer, cso)
     services.ruleset_publish_draft(draft=draft, actor=cso)
     retired = RuleSet.objects.get(pk=published.pk)
@@ -159,7 +159,7 @@ def test_an_author_may_not_approve_or_publish_their_own_draft(
     published: RuleSet, author: User, reviewer: User
 ) -> None:
     both = make_user("author_and_cso", roles.RULE_AUTHOR, roles.RULE_REVIEWER, roles.CLINICAL_SAFETY_OFFICER)
-    draft = draft_with(both, "1.2.1", reword)
+    draft = draft_with(both, "1.2.2", reword)
 
     with pytest.raises(services.NotAllowed, match="you are an author"):
         services.ruleset_review(draft=draft, actor=both, kind="approve", checksum=draft.checksum)
@@ -171,7 +171,7 @@ def test_an_author_may_not_approve_or_publish_their_own_draft(
 
 
 def test_a_later_uploader_becomes_an_author_too(published: RuleSet, author: User, reviewer: User) -> None:
-    draft = draft_with(author, "1.2.1")
+    draft = draft_with(author, "1.2.2")
     draft = services.ruleset_draft_set_content(
         draft=draft, content={**draft.content, "notes": "edited"}, actor=reviewer
     )
@@ -184,7 +184,7 @@ def test_a_later_uploader_becomes_an_author_too(published: RuleSet, author: User
 def test_revising_a_draft_voids_its_approvals_golden_runs_and_impact_reports(
     published: RuleSet, author: User, reviewer: User, cso: User
 ) -> None:
-    draft = draft_with(author, "1.2.1", reword)
+    draft = draft_with(author, "1.2.2", reword)
     ready(draft, reviewer, cso)
     assert gov.review_state(draft) == "approved"
     assert all(gate.ok for gate in services.ruleset_gates(draft, cso))
@@ -192,10 +192,10 @@ def test_revising_a_draft_voids_its_approvals_golden_runs_and_impact_reports(
     def reword_again(content: dict[str, Any]) -> None:
         rule(content, "prrt.uptake")["reason"] = "Reworded twice."
 
-    draft = draft_with(author, "1.2.2", reword_again)  # noqa: F841 - another draft does not matter
+    draft = draft_with(author, "1.2.3", reword_again)  # noqa: F841 - another draft does not matter
     revised = services.ruleset_draft_set_content(
-        draft=RuleSet.objects.get(version="1.2.1"),
-        content={**RuleSet.objects.get(version="1.2.1").content, "notes": "changed"},
+        draft=RuleSet.objects.get(version="1.2.2"),
+        content={**RuleSet.objects.get(version="1.2.2").content, "notes": "changed"},
         actor=author,
     )
 
@@ -216,7 +216,7 @@ def failing_gates(draft: RuleSet, actor: User) -> dict[str, str]:
 def test_publishing_without_an_approval_names_the_approval_gate(
     published: RuleSet, author: User, cso: User
 ) -> None:
-    draft = draft_with(author, "1.2.1", reword)
+    draft = draft_with(author, "1.2.2", reword)
     services.ruleset_golden_run(rule_set=draft, actor=cso)
     services.ruleset_impact_acknowledge(report=services.ruleset_impact(draft=draft, actor=cso), actor=cso)
 
@@ -262,7 +262,7 @@ def test_dropping_a_baseline_golden_case_needs_removed_golden_in_the_change_note
     def drop(content: dict[str, Any]) -> None:
         content["tests"] = [c for c in content["tests"] if c["id"] != GOLDEN_41]
 
-    draft = draft_with(author, "1.2.1", drop)
+    draft = draft_with(author, "1.2.2", drop)
     ready(draft, reviewer, cso)
     assert GOLDEN_41 in failing_gates(draft, cso)["golden"]
 
@@ -293,8 +293,8 @@ def _kb_of(draft: RuleSet) -> Any:
 def test_an_impact_report_against_an_older_baseline_is_stale(
     published: RuleSet, author: User, reviewer: User, cso: User
 ) -> None:
-    first = draft_with(author, "1.2.1", reword)
-    second = draft_with(author, "1.2.2", reword)
+    first = draft_with(author, "1.2.2", reword)
+    second = draft_with(author, "1.2.3", reword)
     ready(second, reviewer, cso)
     ready(first, reviewer, cso)
     services.ruleset_publish_draft(draft=first, actor=cso)
@@ -321,7 +321,7 @@ def test_a_change_from_candidate_to_not_suitable_needs_a_major_version(
 def test_a_text_only_change_is_published_as_a_patch(
     published: RuleSet, author: User, reviewer: User, cso: User
 ) -> None:
-    draft = draft_with(author, "1.2.1", reword)
+    draft = draft_with(author, "1.2.2", reword)
     assert draft.required_bump == "patch"
     ready(draft, reviewer, cso)
 
@@ -331,7 +331,7 @@ def test_a_text_only_change_is_published_as_a_patch(
 def test_all_gates_green_publishes_retires_the_old_version_and_audits_the_evidence(
     published: RuleSet, author: User, reviewer: User, cso: User
 ) -> None:
-    draft = draft_with(author, "1.2.1", reword)
+    draft = draft_with(author, "1.2.2", reword)
     ready(draft, reviewer, cso)
     old_cached = selectors.published_ruleset().info.version
 
@@ -339,7 +339,7 @@ def test_all_gates_green_publishes_retires_the_old_version_and_audits_the_eviden
 
     assert dict(RuleSet.objects.filter(pk__in=[published.pk, draft.pk]).values_list("version", "status")) == {
         KB_VERSION: "retired",
-        "1.2.1": "published",
+        "1.2.2": "published",
     }
     event = AuditEvent.objects.get(action="ruleset.publish", object_id=str(draft.pk))
     run = GoldenRun.objects.get(rule_set=draft)
@@ -349,19 +349,19 @@ def test_all_gates_green_publishes_retires_the_old_version_and_audits_the_eviden
     assert event.payload["approval"] == draft.reviews.get(kind="approve").pk
     assert event.actor == cso
     selectors.forget_published_ruleset()  # the on_commit hook; the test's transaction never commits
-    assert (old_cached, selectors.published_ruleset().info.version) == (KB_VERSION, "1.2.1")
+    assert (old_cached, selectors.published_ruleset().info.version) == (KB_VERSION, "1.2.2")
 
 
 def test_a_draft_clone_takes_the_next_patch_and_a_withdrawn_one_frees_it(
     published: RuleSet, author: User, reviewer: User
 ) -> None:
     draft = services.ruleset_draft_clone(actor=author)
-    assert draft.version == "1.2.1" and draft.based_on == published
+    assert draft.version == "1.2.2" and draft.based_on == published
     with pytest.raises(services.NotAllowed):
         services.ruleset_withdraw(draft=draft, actor=reviewer)
     services.ruleset_withdraw(draft=draft, actor=author)
     assert AuditEvent.objects.filter(action="ruleset.withdraw").count() == 1
-    assert services.ruleset_draft_clone(actor=author).version == "1.2.1"
+    assert services.ruleset_draft_clone(actor=author).version == "1.2.2"
 
 
 # --- rollback -------------------------------------------------------------------------------------
@@ -369,12 +369,12 @@ def test_a_draft_clone_takes_the_next_patch_and_a_withdrawn_one_frees_it(
 KB_1_1_1 = Path(__file__).parents[1] / "data" / "knowledge_base_1.1.1.yaml"
 
 
-def test_rolling_back_1_2_0_to_1_1_1_publishes_1_2_1_with_the_old_content(
+def test_rolling_back_1_2_1_to_1_1_1_publishes_1_2_2_with_the_old_content(
     no_knowledge_base: None, author: User, reviewer: User, cso: User, clinician: User
 ) -> None:
     old = services.ruleset_publish(knowledge_base=load_file(KB_1_1_1))
     faulty = services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE))
-    assert old is not None and faulty is not None and faulty.version == "1.2.0"
+    assert old is not None and faulty is not None and faulty.version == "1.2.1"
     selectors.forget_published_ruleset()
     evaluation = services.case_evaluate(
         actor=clinician, case=make_case(clinician, "T-9", **LOW_PLATELET_PRRT_CANDIDATE)
@@ -391,7 +391,7 @@ def test_rolling_back_1_2_0_to_1_1_1_publishes_1_2_1_with_the_old_content(
     services.ruleset_review(draft=draft, actor=reviewer, kind="approve", checksum=draft.checksum)
     published = services.ruleset_publish_draft(draft=draft, actor=cso)
 
-    assert published.version == "1.2.1" and published.restores == old
+    assert published.version == "1.2.2" and published.restores == old
     same = {key: value for key, value in published.content.items() if key not in ("version", "notes")}
     assert same == {key: value for key, value in old.content.items() if key not in ("version", "notes")}
     assert RuleSet.objects.get(pk=old.pk).status == RuleSet.Status.RETIRED

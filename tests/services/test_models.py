@@ -223,7 +223,7 @@ def test_the_modalities_and_rules_of_a_published_rule_set_cannot_be_edited_or_de
 
 
 def test_a_retired_rule_set_stays_read_only(published: RuleSet) -> None:
-    ruleset_publish(knowledge_base=revised_knowledge_base("1.2.1"))
+    ruleset_publish(knowledge_base=revised_knowledge_base("1.2.2"))
     retired = RuleSet.objects.get(pk=published.pk)
     assert retired.status == RuleSet.Status.RETIRED
     retired.status = RuleSet.Status.PUBLISHED
@@ -322,7 +322,7 @@ def test_the_audit_trail_is_append_only(published: RuleSet) -> None:
 
 
 def test_publishing_records_who_did_it_in_one_audit_event(no_knowledge_base: None, rule_author: User) -> None:
-    knowledge_base = revised_knowledge_base("1.2.1")
+    knowledge_base = revised_knowledge_base("1.2.2")
     rule_set = ruleset_publish(knowledge_base=knowledge_base, actor=rule_author)
     assert rule_set is not None
     assert rule_set.published_by == rule_author
@@ -331,7 +331,7 @@ def test_publishing_records_who_did_it_in_one_audit_event(no_knowledge_base: Non
     assert (event.actor, event.actor_name, event.action) == (rule_author, "author_patel", "ruleset.publish")
     assert (event.object_type, event.object_id) == ("ruleset", str(rule_set.pk))
     assert event.payload == {
-        "version": "1.2.1",
+        "version": "1.2.2",
         "checksum": knowledge_base.checksum,
         "rules": len(knowledge_base.rules),
         "retired": None,
@@ -340,7 +340,7 @@ def test_publishing_records_who_did_it_in_one_audit_event(no_knowledge_base: Non
 
 
 def test_publishing_a_new_version_retires_the_previous_one(published: RuleSet, rule_author: User) -> None:
-    new = ruleset_publish(knowledge_base=revised_knowledge_base("1.2.1"), actor=rule_author)
+    new = ruleset_publish(knowledge_base=revised_knowledge_base("1.2.2"), actor=rule_author)
     assert new is not None
     assert RuleSet.objects.get(pk=published.pk).status == RuleSet.Status.RETIRED
     assert list(RuleSet.objects.published()) == [new]
@@ -381,10 +381,10 @@ def test_the_published_rule_set_costs_no_query_once_compiled(
 
 def test_a_newly_published_version_is_picked_up_once_the_cache_is_forgotten(published: RuleSet) -> None:
     first = selectors.published_ruleset()
-    ruleset_publish(knowledge_base=revised_knowledge_base("1.2.1"))
+    ruleset_publish(knowledge_base=revised_knowledge_base("1.2.2"))
     assert selectors.published_ruleset() is first  # still cached: the recheck interval has not passed
     selectors.forget_published_ruleset()
-    assert selectors.published_ruleset().info.version == "1.2.1"
+    assert selectors.published_ruleset().info.version == "1.2.2"
 
 
 def test_a_newly_published_version_is_picked_up_at_the_next_recheck(
@@ -394,9 +394,9 @@ def test_a_newly_published_version_is_picked_up_at_the_next_recheck(
     first = selectors.published_ruleset()
     with django_assert_num_queries(1):  # the version is checked, the rule set is not compiled again
         assert selectors.published_ruleset() is first
-    ruleset_publish(knowledge_base=revised_knowledge_base("1.2.1", reason="Second revision."))
+    ruleset_publish(knowledge_base=revised_knowledge_base("1.2.2", reason="Second revision."))
     current = selectors.published_ruleset()
-    assert current.info.version == "1.2.1"
+    assert current.info.version == "1.2.2"
     reasons = current.evaluate(PatientProfile()).verdict("surgery_curative").reasons
     assert reasons[0].rule.spec.reason == "Second revision."
 

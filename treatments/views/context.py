@@ -240,10 +240,17 @@ def summary_context(
                 if verdict.modality.key in reviews
             ],
             "outcome_rows": outcome_rows,
-            **facts_context(result.profile, evaluation.fact_sources),
+            # The sheet names a source only for facts from the record (FHIR): a line under every
+            # typed fact would double the facts' height and push the sheet past two pages.
+            **facts_context(result.profile, imported_sources(evaluation.fact_sources)),
         }
     )
     return context
+
+
+def imported_sources(sources: dict[str, Any] | None) -> dict[str, Any]:
+    """The fact sources that came from the record, not typed in NETcare."""
+    return {fact: source for fact, source in (sources or {}).items() if source.get("level") != "manual"}
 
 
 def result_context(
