@@ -54,7 +54,7 @@ def test_coordinator_and_clinician_prepare_and_hold_the_mdt(new_page: Any, team:
 
     # --- ... creates a case through the form (Krenning score unknown) ---------------------------
     coordinator.get_by_role("link", name="Cases", exact=True).click()
-    coordinator.get_by_role("link", name="New case").click()
+    coordinator.get_by_role("link", name="New case", exact=True).click()
     coordinator.get_by_label("Hospital reference").fill("NET-4001")
     coordinator.get_by_label("Referring clinician").fill("Dr A Khan, oncology")
     coordinator.get_by_label("Question for the MDT").fill(

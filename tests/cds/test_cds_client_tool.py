@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ISS = "https://ehr.example.org/dev"
 TOOL = str(ROOT / "tools" / "cds_client.py")
+EXAMPLES = ("ex-si-net-g2.json", "ex-panc-nec-g3.json", "ex-sparse.json")
 
 
 def _environment(base_url: str) -> dict[str, str]:
@@ -78,11 +79,13 @@ def test_the_test_client_talks_to_a_running_server_from_keys_to_feedback(
     assert CdsClient.objects.get(iss=ISS).allowed_algs == ["ES384"]
 
     key = str(tmp_path / "cds" / "client.pem")
-    run = _run(sys.executable, TOOL, "run", "--base", base, "--iss", ISS, "--key", key, env=env)
+    # The spec's three example bundles (fixtures/fhir holds one more per coded 1.2 fact).
+    examples = [str(ROOT / "fixtures" / "fhir" / name) for name in EXAMPLES]
+    run = _run(sys.executable, TOOL, "run", "--base", base, "--iss", ISS, "--key", key, *examples, env=env)
 
     assert run.returncode == 0, run.stdout + run.stderr + server.log.read_text()
     assert "discovery: 200 ['netcare-net-options']" in run.stdout
-    for name in ("ex-si-net-g2.json", "ex-panc-nec-g3.json", "ex-sparse.json"):
+    for name in EXAMPLES:
         assert f"{name}: 200" in run.stdout
     assert "too little structured data" in run.stdout
     assert run.stdout.count("feedback on") == 2
