@@ -155,7 +155,8 @@ def test_the_list_is_reordered_by_keyboard_and_by_drag_without_a_page_reload(
     assert page.evaluate("() => window.notReloaded === true"), "the list was swapped, not the page reloaded"
     # The live region is emptied, then filled 50 ms later, so that a screen reader announces it again.
     page.wait_for_function(
-        "() => document.getElementById('reorder-status').textContent.includes('NET-8001 is now number 2 of 3')"
+        "() => document.getElementById('reorder-status').textContent"
+        ".includes('NET-8001 is now number 2 of 3')"
     )
     assert "case NET-8001" in (page.evaluate("() => document.activeElement.textContent") or "")
 
