@@ -66,7 +66,7 @@ def setup(cases: int) -> Any:
     from treatments.rules.profile import PatientProfile
 
     call_command("migrate", verbosity=0)
-    call_command("load_knowledge_base", stdout=io.StringIO())
+    call_command("load_knowledge_base", no_approval=True, stdout=io.StringIO())
     user = User.objects.create_user("bench", first_name="Bea", last_name="Bench")
     user.groups.add(Group.objects.get(name="clinician"))
     meeting = services.meeting_create(
