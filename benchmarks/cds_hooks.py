@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 
+from api_load import _wait  # noqa: E402  (as soak.py: wait until a URL answers 200)
+
 from tools.cds_client import hook_request, new_key, prefetch_from_bundle, public_jwks, sign  # noqa: E402
 
 ISS = "https://ehr.example.org/benchmark"
@@ -146,18 +148,6 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
     command = [gunicorn, "netcare.wsgi:application", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=ROOT)
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"the server did not answer {url}")
 
 
 def _call(url: str, body: bytes, token: str) -> tuple[int, float]:
