@@ -12,10 +12,13 @@ import pytest
 import yaml
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import Client
 
 from tests.conftest import KB_VERSION, make_user
+from tests.rules.test_diff import with_set_member_renamed
 from treatments import roles, services
 from treatments.models import Case, RuleSet
+from treatments.rules.document import parse_text
 
 from .conftest import ApiClient, client_for
 
@@ -258,3 +261,27 @@ def test_a_scope_too_large_for_a_request_is_refused_naming_the_command(
     assert response.json()["errors"] == [
         {"loc": ["scope"], "msg": "more than 1 cases in scope all: run `manage.py ruleset_impact 1.2.2`"}
     ]
+
+
+def test_a_changed_set_member_is_named_with_its_rules_by_the_api_page_and_command_line(
+    published: RuleSet, author: User
+) -> None:
+    services.ruleset_draft_create(
+        knowledge_base=parse_text(with_set_member_renamed("1.3.0")), actor=author, change_note="Thymus."
+    )
+
+    answer = client_for(author).get_json(f"{V2}/{KB_VERSION}/diff/1.3.0/").json()
+    out = io.StringIO()
+    call_command("ruleset_diff", KB_VERSION, "1.3.0", stdout=out)
+    page = Client()
+    page.force_login(author)
+    html = page.get("/rulesets/1.3.0/changes/").content.decode()
+
+    (item,) = answer["sets"]["changed"]
+    users = published.content["set_usage"]["NON_GEP_PATHWAY"]
+    assert item["set"] == "NON_GEP_PATHWAY" and [[r["modality"], r["rule_id"]] for r in item["rules"]] == users
+    assert "[set changed] NON_GEP_PATHWAY: +thymus -medullary_thyroid" in out.getvalue()
+    assert "<strong>NON_GEP_PATHWAY</strong> changed" in html and "Used by 2 rules" in html
+    for modality, rule_id in users:
+        assert f"used by {modality} {rule_id}" in out.getvalue()
+        assert f"<strong>{modality}</strong> <code>{rule_id}</code>" in html

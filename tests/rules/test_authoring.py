@@ -4,6 +4,7 @@ No database."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,21 @@ def test_a_condition_is_typed_as_yaml_or_json_and_read_in_plain_english() -> Non
 
 def test_the_stored_content_is_what_parse_data_of_its_document_gives(kb: KnowledgeBase) -> None:
     assert parse_data(document_from_content(kb.content)).content == kb.content
+
+
+def test_an_edit_keeps_the_record_of_which_rules_use_which_set(kb: KnowledgeBase) -> None:
+    """The editor shows a condition with its sets written out; saved back unchanged (or with a
+    list that is still the set's members) the rule still counts as a user of the set."""
+    modality, rule_id = kb.content["set_usage"]["NON_GEP_PATHWAY"][0]
+    stored = rule_of(kb, modality, rule_id)
+
+    result = edit_rule(
+        kb.content,
+        modality=modality,
+        rule_id=rule_id,
+        fields={"condition": condition_from_text(json.dumps(stored["condition"])), "reason": "Reworded."},
+    )
+
+    assert result.knowledge_base is not None
+    assert result.knowledge_base.content["set_usage"] == kb.content["set_usage"]
+    assert "in: NON_GEP_PATHWAY" in content_to_yaml(result.knowledge_base.content)

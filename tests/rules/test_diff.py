@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
+from treatments.rules.content import SET_KEYS, checksum_of
 from treatments.rules.diff import diff_lines, ruleset_diff
-from treatments.rules.document import KnowledgeBase
+from treatments.rules.document import KnowledgeBase, parse_text
 
 
 def changed(knowledge_base: KnowledgeBase, change: Any, version: str = "1.2.1") -> dict[str, Any]:
@@ -93,3 +98,42 @@ def test_an_added_or_removed_option_is_major(knowledge_base: KnowledgeBase) -> N
 
     assert diff.modalities["removed"] == ["interferon"] and diff.required_bump == "major"
     assert all(r["modality"] == "interferon" for r in diff.rules["removed"])
+
+
+def with_set_member_renamed(version: str = "1.3.0") -> str:
+    """The knowledge-base file with one member of NON_GEP_PATHWAY replaced (a renamed member)."""
+    text = Path(settings.NETCARE_KNOWLEDGE_BASE).read_text(encoding="utf-8")
+    old = "NON_GEP_PATHWAY: [medullary_thyroid, paraganglioma, phaeochromocytoma]"
+    assert old in text
+    text = text.replace(old, "NON_GEP_PATHWAY: [thymus, paraganglioma, phaeochromocytoma]")
+    return re.sub(r'^version: "[^"]+"', f'version: "{version}"', text, count=1, flags=re.M)
+
+
+def test_a_changed_set_member_names_the_set_and_every_rule_that_uses_it(knowledge_base: KnowledgeBase) -> None:
+    after = parse_text(with_set_member_renamed()).content
+
+    diff = ruleset_diff(knowledge_base.content, after)
+
+    (item,) = diff.sets["changed"]
+    users = [(r["modality"], r["rule_id"]) for r in item["rules"]]
+    assert item["set"] == "NON_GEP_PATHWAY"
+    assert (item["members_added"], item["members_removed"]) == (["thymus"], ["medullary_thyroid"])
+    assert users == [tuple(user) for user in knowledge_base.content["set_usage"]["NON_GEP_PATHWAY"]]
+    assert len(users) == 2 and all(r["title"] for r in item["rules"])
+    # the conditions of exactly those rules changed, and each names the set as the reason
+    changed = {(c["modality"], c["rule_id"]): c["sets"] for c in diff.rules["changed"]}
+    assert changed == {user: ["NON_GEP_PATHWAY"] for user in users}
+    assert diff.required_bump == "minor"
+    lines = diff_lines(diff.as_data())
+    assert lines[1] == "[set changed] NON_GEP_PATHWAY: +thymus -medullary_thyroid"
+    assert sum("used by" in line for line in lines) == 2
+
+
+def test_the_set_record_is_outside_the_checksum(knowledge_base: KnowledgeBase) -> None:
+    """Rule sets stored before the sets were kept (and the same file loaded before) keep their sum."""
+    legacy = {key: value for key, value in knowledge_base.content.items() if key not in SET_KEYS}
+
+    assert knowledge_base.content["sets"] and knowledge_base.content["set_usage"]
+    assert checksum_of(legacy) == knowledge_base.checksum
+    diff = ruleset_diff(legacy, knowledge_base.content)
+    assert diff.is_empty and diff.sets["recorded"] is False

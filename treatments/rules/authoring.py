@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from .conditions import condition_errors, condition_to_data, describe, parse_condition
 from .content import MODALITY_FIELDS as MODALITY_FIELDS
 from .content import RULE_FIELDS as RULE_FIELDS
-from .content import checksum_of
+from .content import SET_KEYS, checksum_of
 from .document import KnowledgeBase, KnowledgeBaseError, Problem, parse_data
 from .profile import FACT_NAMES
 from .vocabulary import MODALITY_KEYS
@@ -59,13 +59,19 @@ def document_from_content(content: Mapping[str, Any]) -> dict[str, Any]:
     Keys come in the order of the hand-written file, whatever order the database kept them in
     (PostgreSQL's jsonb does not keep it).
     """
+    sets = content.get("sets") or {}
+    users = _set_users(content)
     rules_by_modality: dict[str, list[dict[str, Any]]] = {}
     for rule in content.get("rules", ()):
-        rules_by_modality.setdefault(rule["modality"], []).append(_rule_document(rule))
-    document = _ordered(
-        {key: copy.deepcopy(value) for key, value in content.items() if key not in ("modalities", "rules")},
-        _TOP_ORDER,
-    )
+        written = _rule_document(rule)
+        names = users.get((rule["modality"], rule["rule_id"]))
+        if names:
+            written["when"] = _named_sets(written["when"], {name: sets[name] for name in names if name in sets})
+        rules_by_modality.setdefault(rule["modality"], []).append(written)
+    passed = {key: value for key, value in content.items() if key not in ("modalities", "rules", *SET_KEYS)}
+    if sets:  # by name: PostgreSQL's jsonb does not keep the written order
+        passed["sets"] = {name: list(sets[name]) for name in sorted(sets)}
+    document = _ordered(copy.deepcopy(passed), _TOP_ORDER)
     document["modalities"] = [
         {**_modality_document(modality), "rules": rules_by_modality.get(modality["key"], [])}
         for modality in content.get("modalities", ())
@@ -73,6 +79,32 @@ def document_from_content(content: Mapping[str, Any]) -> dict[str, Any]:
     if "tests" in document:  # the golden cases read best after the rules they test
         document["tests"] = [_golden_document(case) for case in document.pop("tests")]
     return document
+
+
+def _set_users(content: Mapping[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """(modality, rule_id) -> the names of the sets that rule was written with."""
+    users: dict[tuple[str, str], list[str]] = {}
+    for name, rules in (content.get("set_usage") or {}).items():
+        for modality, rule_id in rules:
+            users.setdefault((modality, rule_id), []).append(name)
+    return users
+
+
+def _named_sets(node: Any, sets: Mapping[str, list[str]]) -> Any:
+    """The condition with each `in`/`not_in` list that is exactly one of these sets' members
+    written as the set's name again, as the rule was written: loading it gives the same rule and
+    the same record of which rules use which set."""
+    if isinstance(node, list):
+        return [_named_sets(item, sets) for item in node]
+    if not isinstance(node, dict):
+        return node
+    named: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("in", "not_in") and isinstance(value, list):
+            named[key] = next((name for name, members in sets.items() if list(members) == value), value)
+        else:
+            named[key] = _named_sets(value, sets)
+    return named
 
 
 def _modality_document(modality: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,7 +115,7 @@ def _modality_document(modality: Mapping[str, Any]) -> dict[str, Any]:
     return written
 
 
-_TOP_ORDER = ("version", "title", "notes")
+_TOP_ORDER = ("version", "title", "notes", "sets")
 _AID_ORDER = {"guideline_lines": ("when", "label", "source"), "order_overrides": ("when", "before", "why")}
 _GOLDEN_ORDER = ("id", "title", "story", "profile", "expect", "missing_facts", "why")
 
@@ -125,8 +157,8 @@ def content_to_yaml(content: Mapping[str, Any]) -> str:
     version = content.get("version", "")
     header = (
         f"# NETcare knowledge base {version}, exported from the app. Common rules appear under each\n"
-        "# modality they apply to and named sets are written out, as the rule set stores them;\n"
-        "# loading this file gives the rule set's checksum.\n\n"
+        "# modality they apply to, as the rule set stores them, and a rule uses a named set where it\n"
+        "# was written with one; loading this file gives the rule set's checksum.\n\n"
     )
     return header + yaml.dump(
         _flow_conditions(document_from_content(content)),
@@ -234,7 +266,14 @@ def edit_rule(
     rule = next((rule for rule in target["rules"] if rule["id"] == rule_id), None) if target else None
     if rule is None:
         return EditResult(None, {GENERAL: [f"modality {modality} has no rule {rule_id}"]})
-    rule.update(_loader_rule_fields(fields))
+    changes = _loader_rule_fields(fields)
+    if "when" in changes:
+        # The editor shows the condition with its sets written out: a list that is still exactly one
+        # of the sets the rule was written with keeps that set's name (and its place in the diff).
+        sets = content.get("sets") or {}
+        names = _set_users(content).get((modality, rule_id), [])
+        changes["when"] = _named_sets(changes["when"], {name: sets[name] for name in names if name in sets})
+    rule.update(changes)
     return _validated(document, modality=modality, rule_id=rule_id)
 
 

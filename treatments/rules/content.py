@@ -20,6 +20,13 @@ from .engine import (
 )
 from .schema import KnowledgeBaseDoc, ModalityDoc
 
+# The named sets of the file and which rules were written with each: an authoring record kept in
+# the content beside the rules (whose conditions hold the sets written out), so that a diff can name
+# a set whose members changed and every rule that uses it. The checksum leaves them out: the
+# behaviour is all in the conditions, and rule sets stored before the sets were kept (and every file
+# loaded before) keep the checksum they were published with.
+SET_KEYS = ("sets", "set_usage")
+
 # The fields of a rule and of a modality in the content, besides their keys (rule_id and modality;
 # key) and a modality's display aids: what the in-app editor edits.
 RULE_FIELDS = (
@@ -83,9 +90,34 @@ def content_of(
             for rule in rules
         ],
     }
+    if doc.sets:
+        content["sets"] = {name: list(members) for name, members in doc.sets.items()}
+        content["set_usage"] = set_usage(doc)
     if doc.tests:
         content["tests"] = [case.model_dump(exclude_defaults=True) for case in doc.tests]
     return content
+
+
+def set_usage(doc: KnowledgeBaseDoc) -> dict[str, list[list[str]]]:
+    """Each set's users as [modality, rule_id], in the rules' stored order (common rules under each
+    modality they apply to, after its own rules, as content_of stores them); only sets in use."""
+    usage: dict[str, list[list[str]]] = {}
+    for modality in doc.modalities:
+        common = [rule for rule in doc.common_rules if modality.key in rule.applies_to]
+        for rule in [*modality.rules, *common]:
+            for name in sorted(set_names(rule.when)):
+                usage.setdefault(name, []).append([modality.key, rule.id])
+    return usage
+
+
+def set_names(node: Any) -> set[str]:
+    """The set names an unresolved condition uses (`in`/`not_in` given a name, not a list)."""
+    if isinstance(node, list):
+        return set().union(*(set_names(item) for item in node))
+    if not isinstance(node, Mapping):
+        return set()
+    names = {value for key, value in node.items() if key in ("in", "not_in") and isinstance(value, str)}
+    return names.union(*(set_names(value) for value in node.values()))
 
 
 def _modality_content(
@@ -130,8 +162,12 @@ def display_aids_from_content(
 
 
 def checksum_of(content: Mapping[str, Any]) -> str:
-    """SHA-256 of the content in canonical JSON: the same knowledge base always has the same sum."""
-    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """SHA-256 of the content in canonical JSON: the same knowledge base always has the same sum.
+
+    The set names (SET_KEYS) are left out: the conditions hold their members, so the sum covers
+    everything the engine reads."""
+    covered = {key: value for key, value in content.items() if key not in SET_KEYS}
+    return hashlib.sha256(json.dumps(covered, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def without_tests(content: Mapping[str, Any]) -> dict[str, Any]:

@@ -47,13 +47,15 @@ class RuleSetDiff:
     rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     modalities: dict[str, list[Any]] = field(default_factory=dict)
     golden: dict[str, list[Any]] = field(default_factory=dict)
+    sets: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     required_bump: str = ""
 
     @property
     def is_empty(self) -> bool:
         parts = (*self.rules.values(), *self.modalities.values(), *self.golden.values())
-        return not any(parts) and not self.metadata
+        set_parts = (self.sets.get(name) for name in ("added", "removed", "changed"))
+        return not any(parts) and not any(set_parts) and not self.metadata
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,7 @@ class RuleSetDiff:
             "rules": self.rules,
             "modalities": self.modalities,
             "golden": self.golden,
+            "sets": self.sets,
             "metadata": self.metadata,
         }
 
@@ -75,6 +78,8 @@ def ruleset_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> RuleSetDiff:
     diff.rules = _rules(a, b, names)
     diff.modalities = _modalities(a, b)
     diff.golden = _golden(a, b)
+    diff.sets = _sets(a, b)
+    _mark_rules_of_changed_sets(diff)
     # The version label differs between any two versions: it is not a change of content.
     diff.metadata = {
         name: {"from": a.get(name, ""), "to": b.get(name, "")}
@@ -195,6 +200,56 @@ def _golden(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, list[Any]]:
     }
 
 
+def _sets(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """The named sets whose members changed, were added or removed, each with every rule that
+    uses it (on either side). The stored conditions hold the sets written out, so without this a
+    changed set shows only as condition changes of its rules. A rule set stored before the sets
+    were kept has none recorded: `recorded` is then false and nothing is listed."""
+    recorded = "sets" in a and "sets" in b
+    result: dict[str, Any] = {"recorded": recorded, "added": [], "removed": [], "changed": []}
+    if not recorded:
+        return result
+    before, after = a["sets"], b["sets"]
+    titles = {(r["modality"], r["rule_id"]): r["title"] for r in (*a.get("rules", ()), *b.get("rules", ()))}
+
+    def users(name: str) -> list[dict[str, str]]:
+        keys: list[tuple[str, str]] = []
+        for content in (b, a):  # the newer use first; a rule that stopped using it is still listed
+            for modality, rule_id in (content.get("set_usage") or {}).get(name, ()):
+                if (modality, rule_id) not in keys:
+                    keys.append((modality, rule_id))
+        return [{"modality": m, "rule_id": r, "title": titles.get((m, r), "")} for m, r in keys]
+
+    for name in sorted(after.keys() - before.keys()):
+        result["added"].append({"set": name, "members": after[name], "rules": users(name)})
+    for name in sorted(before.keys() - after.keys()):
+        result["removed"].append({"set": name, "members": before[name], "rules": users(name)})
+    for name in sorted(before.keys() & after.keys()):
+        old, new = list(before[name]), list(after[name])
+        if old != new:
+            result["changed"].append(
+                {
+                    "set": name,
+                    "from": old,
+                    "to": new,
+                    "members_added": [member for member in new if member not in old],
+                    "members_removed": [member for member in old if member not in new],
+                    "rules": users(name),
+                }
+            )
+    return result
+
+
+def _mark_rules_of_changed_sets(diff: RuleSetDiff) -> None:
+    """Each changed rule names the changed sets it uses: the reason its condition changed."""
+    via: dict[tuple[str, str], list[str]] = {}
+    for item in diff.sets["changed"]:
+        for rule in item["rules"]:
+            via.setdefault((rule["modality"], rule["rule_id"]), []).append(item["set"])
+    for change in diff.rules["changed"]:
+        change["sets"] = via.get((change["modality"], change["rule_id"]), [])
+
+
 def _bump(diff: RuleSetDiff) -> str:
     """The least version step the content changes need (the impact report adds what stored cases
     show): major when an option is added or removed or a golden expectation turns actionable <->
@@ -210,6 +265,9 @@ def _bump(diff: RuleSetDiff) -> str:
         bumps.append("patch")
     if diff.golden["changed"]:
         bumps.append("patch")
+    # A set change moves behaviour only through the conditions of its rules (counted above).
+    if diff.sets["added"] or diff.sets["removed"] or diff.sets["changed"]:
+        bumps.append("patch")
     return larger_bump(*bumps)
 
 
@@ -218,9 +276,21 @@ def diff_lines(data: Mapping[str, Any]) -> list[str]:
     lines = [f"Rule set {data['from']} -> {data['to']}: required bump {data['required_bump'] or 'none'}"]
     if data["empty"]:
         return [*lines, "No changes."]
+    sets = data.get("sets") or {}
+    for item in sets.get("changed", ()):
+        members = [f"+{m}" for m in item["members_added"]] + [f"-{m}" for m in item["members_removed"]]
+        lines.append(f"[set changed] {item['set']}: {' '.join(members) or 'order of members'}")
+        lines.append(f"    from: {', '.join(item['from'])}")
+        lines.append(f"      to: {', '.join(item['to'])}")
+        lines += [f"    used by {r['modality']} {r['rule_id']} ({r['title']})" for r in item["rules"]]
+    for what in ("added", "removed"):
+        for item in sets.get(what, ()):
+            lines.append(f"[set {what}] {item['set']}: {', '.join(item['members'])}")
+            lines += [f"    used by {r['modality']} {r['rule_id']} ({r['title']})" for r in item["rules"]]
     rules = data["rules"]
     for item in rules["changed"]:
-        lines.append(f"[{item['class']}] {item['modality']} {item['rule_id']} ({item['title']})")
+        via = f" [set {', '.join(item['sets'])}]" if item.get("sets") else ""
+        lines.append(f"[{item['class']}] {item['modality']} {item['rule_id']} ({item['title']}){via}")
         for name, change in item["fields"].items():
             if name == "condition":
                 lines.append(f"    condition: {change['from_text']}")
