@@ -1,12 +1,9 @@
 """Rule governance end to end in a real browser (issue 10): an author clones 1.2.1, raises the PRRT
 platelet threshold in the rule editor, adds a golden case from a check, runs the golden cases, sees
 the diff and the impact list; a second user (reviewer) approves; the clinical safety officer
-publishes; the case page of an affected case shows it is out of date; a rollback restores the old
-behaviour. axe-core checks each page; no page may log a console error.
-
-The rollback itself has no page yet: the safety officer asks for it over the real HTTP API of the
-live server (POST /api/v2/rulesets/rollback/, with a token); its approval and publication go through
-the pages.
+publishes; the case page of an affected case shows it is out of date; the safety officer rolls back
+from the page of the retired version, and that restores the old behaviour. axe-core checks each
+page; no page may log a console error.
 """
 
 from __future__ import annotations
@@ -23,7 +20,6 @@ from tests.pages.mdt import create_case
 from tests.personas import SI_NET
 from treatments import roles, selectors, services
 from treatments.models import Case, RuleSet
-from treatments.services.tokens import token_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,13 +49,6 @@ def team(published: RuleSet, rule_author: User, clinician: User) -> dict[str, An
         "clinician": clinician,
         "case": case,
     }
-
-
-def api_post(page: Any, user: User, path: str, body: dict[str, Any]) -> Any:
-    token = token_issue(user=user, client="browser-test")[1]
-    response = page.request.post(path, data=body, headers={"Authorization": f"Token {token}"})
-    assert response.status in (200, 201), response.text()
-    return response.json()
 
 
 def approve(page: Any, version: str, summary: str) -> None:
@@ -167,12 +156,17 @@ def test_draft_review_publish_and_rollback(new_page: Any, team: dict[str, Any]) 
     assert prrt_status(case) == "not_suitable"
 
     # --- rollback: a new version with 1.2.1's content, approved and published --------------------
-    restored = api_post(
-        officer,
-        team["officer"],
-        "/api/v2/rulesets/rollback/",
-        {"to_version": KB_VERSION, "reason": "Too strict"},
-    )["version"]
+    officer.goto(f"/rulesets/{KB_VERSION}/")
+    officer.get_by_role("link", name="Roll back to this version").click()
+    officer.wait_for_url(f"**/rulesets/{KB_VERSION}/publish/#rollback")
+    audit(officer, "rollback form")
+    officer.get_by_label("Why roll back").fill("Too strict")
+    officer.get_by_label(f"I confirm: make a rollback draft with the content of {KB_VERSION}").check()
+    officer.get_by_role("button", name=f"Roll back to {KB_VERSION}").click()
+    officer.wait_for_url(lambda url: url.endswith("/publish/") and f"/{KB_VERSION}/" not in url)
+    restored = RuleSet.objects.get(restores__version=KB_VERSION, status=RuleSet.Status.DRAFT).version
+    assert officer.url.endswith(f"/rulesets/{restored}/publish/")
+    assert "its golden run and impact report are made" in officer.content()
     approve(reviewer, restored, "Rollback to the content of 1.2.1.")
     publish(officer, restored)
     clinician.goto(f"/cases/{case.pk}/")

@@ -6,15 +6,17 @@ import copy
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import KB_VERSION, make_user
+from tests.conftest import KB_VERSION, KNOWLEDGE_BASE, make_user
 from treatments import roles, services
-from treatments.models import Case, RuleSet
+from treatments.models import AuditEvent, Case, RuleSet
+from treatments.rules.document import load_file
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +177,43 @@ def test_a_patient_check_becomes_a_golden_case_of_a_draft_in_two_clicks(draft: R
         },
     )
     assert duplicate.status_code == 400 and "already has a golden case" in duplicate.content.decode()
+
+
+KB_1_1_1 = Path(__file__).parents[1] / "data" / "knowledge_base_1.1.1.yaml"
+
+
+def test_the_cso_rolls_back_from_the_page_of_an_earlier_version(
+    no_knowledge_base: None, author: User, reviewer: User
+) -> None:
+    old = services.ruleset_publish(knowledge_base=load_file(KB_1_1_1))
+    faulty = services.ruleset_publish(knowledge_base=load_file(KNOWLEDGE_BASE))
+    assert old is not None and faulty is not None
+    cso = make_user("cso_chen", roles.CLINICAL_SAFETY_OFFICER)
+    page = signed_in(cso).get("/rulesets/1.1.1/publish/").content.decode()
+    action = "/rulesets/1.1.1/do/rollback/"
+
+    assert f'action="{action}"' in page and "Roll back to 1.1.1" in page
+    # the other roles see no rollback form, and a post by them is refused
+    for other in (author, reviewer):
+        assert action not in signed_in(other).get("/rulesets/1.1.1/publish/").content.decode()
+        refused = signed_in(other).post(action, {"reason": "x", "confirm": "1"})
+        assert refused.status_code == 403
+    assert action not in signed_in(cso).get(f"/rulesets/{faulty.version}/publish/").content.decode()
+
+    # no confirmation and no reason: said by each field, nothing made
+    unconfirmed = signed_in(cso).post(action, {"reason": ""})
+    body = unconfirmed.content.decode()
+    assert unconfirmed.status_code == 400 and RuleSet.objects.count() == 2
+    assert "Tick the box to confirm the rollback." in body and "Say why" in body
+
+    done = signed_in(cso).post(action, {"reason": "a faulty threshold", "confirm": "1"})
+
+    draft = RuleSet.objects.get(version="1.2.2")
+    assert done.status_code == 302 and done["Location"] == "/rulesets/1.2.2/publish/"
+    assert draft.status == RuleSet.Status.DRAFT and draft.restores == old
+    assert "Rollback of 1.2.1 to the content of 1.1.1: a faulty threshold" in draft.change_note
+    assert draft.golden_runs.count() == 1 and draft.impact_reports.get().acknowledged_by == cso
+    event = AuditEvent.objects.get(action="ruleset.draft", object_id=str(draft.pk))
+    assert event.actor == cso
+    gates = signed_in(cso).get("/rulesets/1.2.2/publish/").content.decode()
+    assert "<strong>Approval</strong>: fails" in gates and "<strong>Golden</strong>: passes" in gates

@@ -111,6 +111,7 @@ def _render(
         "tabs": TABS,
         "baseline": baseline,
         "is_draft": rule_set.status == RuleSet.Status.DRAFT,
+        "may_restore": rule_set.status == RuleSet.Status.RETIRED,
         **extra,
     }
     if tab == "changes":
@@ -150,6 +151,7 @@ ACTIONS = {
     "review": ("review_ruleset",),
     "publish": ("publish_ruleset",),
     "withdraw": ("draft_ruleset", "publish_ruleset"),
+    "rollback": ("publish_ruleset",),
 }
 
 
@@ -167,6 +169,8 @@ def ruleset_action(request: HttpRequest, version: str, action: str) -> HttpRespo
     rule_set = _rule_set(version)
     actor = acting_user(request)
     back = reverse("ruleset_tab", args=[rule_set.version, _tab_of(action)])
+    if action == "rollback":
+        return _rollback(request, rule_set)
     try:
         if action == "golden-run":
             run = services.ruleset_golden_run(rule_set=rule_set, actor=actor)
@@ -211,6 +215,29 @@ def ruleset_action(request: HttpRequest, version: str, action: str) -> HttpRespo
     except services.WorkflowError as exc:
         return refusal(request, exc, back=back)
     return redirect(back)
+
+
+def _rollback(request: HttpRequest, rule_set: RuleSet) -> HttpResponse:
+    """Roll back to this (earlier) version: the same service as the API, which makes the new draft
+    with its golden run and impact report; a missing reason or confirmation is said by its field."""
+    reason = request.POST.get("reason", "").strip()[:4000]
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why the version in force is rolled back (it goes in the change note)."
+    if request.POST.get("confirm") != "1":
+        errors["confirm"] = "Tick the box to confirm the rollback."
+    if errors:
+        return _render(request, rule_set, "publish", status=400, rollback_errors=errors, rollback_reason=reason)
+    try:
+        draft = services.ruleset_rollback(to_version=rule_set.version, actor=acting_user(request), reason=reason)
+    except services.WorkflowError as exc:
+        return refusal(request, exc, back=reverse("ruleset_tab", args=[rule_set.version, "publish"]))
+    messages.success(
+        request,
+        f"Draft {draft.version} made with the content of {rule_set.version}; its golden run and impact "
+        "report are made. It needs one approval by a rule reviewer before you publish it.",
+    )
+    return redirect("ruleset_tab", version=draft.version, tab="publish")
 
 
 def _tab_of(action: str) -> str:
