@@ -20,6 +20,7 @@ from treatments import roles, selectors, services
 from treatments.models import Case, Evaluation, MeetingCase, RuleSet
 from treatments.rules.content import compile_content
 from treatments.rules.profile import PatientProfile
+from treatments.selectors.governance import compare_results
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,20 @@ def test_publishing_writes_nothing_to_cases_and_their_evaluations_show_out_of_da
     assert "Rule set 2.0.0 has been published since" in page
     assert "Rule set 2.0.0 changes Peptide-receptor radionuclide therapy" in page
     assert "for this patient: candidate → not suitable" in page
+
+
+def test_the_comparison_lists_only_what_differs_and_each_option_dropped(published: RuleSet) -> None:
+    """compare_results' quick path (same status, missing facts as a set, cautions by rule id) and
+    its full answer for an option the draft no longer has."""
+    content = copy.deepcopy(published.content)
+    profile = PatientProfile.model_validate(PLATELETS_90)
+    same = compile_content(content).evaluate(profile)
+    content["modalities"] = [m for m in content["modalities"] if m["key"] != "interferon"]
+    content["rules"] = [r for r in content["rules"] if r["modality"] != "interferon"]
+    content["version"] = "9.9.9"
+    without = compile_content(content).evaluate(profile)
+
+    assert compare_results(same, compile_content(published.content).evaluate(profile)) == []
+    (dropped,) = compare_results(same, without)
+    was = next(v.status for v in same.verdicts if v.modality.key == "interferon")
+    assert dropped == {"modality": "interferon", "from": was, "to": None, "deciding_rules": [], "facts": {}}

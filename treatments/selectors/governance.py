@@ -17,11 +17,12 @@ from django.conf import settings
 from django.db.models import Min
 
 from ..models import Case, GoldenRun, ImpactReport, MeetingCase, Outcome, Review, RuleSet, RuleSetReview
-from ..rules.content import compile_content
+from ..rules.content import checksum_of, compile_content
 from ..rules.diff import RuleSetDiff, ruleset_diff
 from ..rules.engine import CompiledRuleSet, EvaluationResult
 from ..rules.golden import evaluate_case
 from ..rules.profile import PatientProfile
+from ..rules.results import Verdict
 
 REVIEW_STATES = ("editing", "in_review", "changes_requested", "approved")
 
@@ -128,43 +129,74 @@ def compare_results(before: EvaluationResult, after: EvaluationResult) -> list[d
     """Per modality whose status, missing facts or cautions differ: what changed and why."""
     changes = []
     old = {v.modality.key: v for v in before.verdicts}
+    matched = 0
     for verdict in after.verdicts:
         was = old.get(verdict.modality.key)
-        status_from = was.status if was else None
-        missing_from = set(was.missing_facts) if was else set()
-        cautions_from = {c.rule.rule_id for c in was.cautions} if was else set()
-        cautions_to = {c.rule.rule_id for c in verdict.cautions}
-        if (
-            status_from == verdict.status
-            and missing_from == set(verdict.missing_facts)
-            and cautions_from == cautions_to
-        ):
-            continue
-        deciding = [reason.rule.rule_id for reason in verdict.deciding_reasons]
-        facts = {
-            name: verdict.facts.get(name) for reason in verdict.deciding_reasons for name in reason.rule.facts
-        }
-        change: dict[str, Any] = {
-            "modality": verdict.modality.key,
-            "from": status_from,
-            "to": verdict.status,
-            "deciding_rules": deciding,
-            "facts": {name: value for name, value in sorted(facts.items()) if value is not None},
-        }
-        if missing_from != set(verdict.missing_facts):
-            change["missing_facts"] = {"from": sorted(missing_from), "to": sorted(verdict.missing_facts)}
-        if cautions_from != cautions_to:
-            change["cautions"] = {
-                "added": sorted(cautions_to - cautions_from),
-                "removed": sorted(cautions_from - cautions_to),
-            }
-        changes.append(change)
-    removed = [key for key in old if key not in {v.modality.key for v in after.verdicts}]
-    changes += [
-        {"modality": key, "from": old[key].status, "to": None, "deciding_rules": [], "facts": {}}
-        for key in removed
-    ]
+        if was is not None:
+            matched += 1
+            if _unchanged(was, verdict):  # nearly every option of nearly every case: no dicts built
+                continue
+        changes.append(_change(was, verdict))
+    if matched < len(old):
+        kept = {v.modality.key for v in after.verdicts}
+        changes += [
+            {"modality": key, "from": old[key].status, "to": None, "deciding_rules": [], "facts": {}}
+            for key in old
+            if key not in kept
+        ]
     return changes
+
+
+def _unchanged(was: Verdict, now: Verdict) -> bool:
+    """The same status, missing facts (as a set) and cautions (by rule id) under both rule sets."""
+    if was.status != now.status:
+        return False
+    if was.missing_facts != now.missing_facts and set(was.missing_facts) != set(now.missing_facts):
+        return False
+    if not was.cautions and not now.cautions:
+        return True
+    return {c.rule.rule_id for c in was.cautions} == {c.rule.rule_id for c in now.cautions}
+
+
+def _change(was: Verdict | None, verdict: Verdict) -> dict[str, Any]:
+    status_from = was.status if was else None
+    missing_from = set(was.missing_facts) if was else set()
+    cautions_from = {c.rule.rule_id for c in was.cautions} if was else set()
+    cautions_to = {c.rule.rule_id for c in verdict.cautions}
+    deciding = [reason.rule.rule_id for reason in verdict.deciding_reasons]
+    facts = {name: verdict.facts.get(name) for reason in verdict.deciding_reasons for name in reason.rule.facts}
+    change: dict[str, Any] = {
+        "modality": verdict.modality.key,
+        "from": status_from,
+        "to": verdict.status,
+        "deciding_rules": deciding,
+        "facts": {name: value for name, value in sorted(facts.items()) if value is not None},
+    }
+    if missing_from != set(verdict.missing_facts):
+        change["missing_facts"] = {"from": sorted(missing_from), "to": sorted(verdict.missing_facts)}
+    if cautions_from != cautions_to:
+        change["cautions"] = {
+            "added": sorted(cautions_to - cautions_from),
+            "removed": sorted(cautions_from - cautions_to),
+        }
+    return change
+
+
+_COMPILED: dict[str, CompiledRuleSet] = {}
+
+
+def compiled_content(content: dict[str, Any]) -> CompiledRuleSet:
+    """The content compiled, kept by its checksum for the next report on the same versions (an
+    author remakes the report of a draft against the same version in force). Stored content never
+    changes under a checksum, so a kept one is never stale; a few are kept, the newest."""
+    checksum = checksum_of(content)
+    compiled = _COMPILED.get(checksum)
+    if compiled is None:
+        compiled = compile_content(content)
+        if len(_COMPILED) >= 4:
+            del _COMPILED[next(iter(_COMPILED))]
+        _COMPILED[checksum] = compiled
+    return compiled
 
 
 def impact_of(draft_content: dict[str, Any], baseline_content: dict[str, Any], scope: str) -> dict[str, Any]:
@@ -173,7 +205,7 @@ def impact_of(draft_content: dict[str, Any], baseline_content: dict[str, Any], s
     Deterministic (cases by id, sorted keys): the same draft, baseline and case data give the same
     report and so the same hash.
     """
-    draft, baseline = compile_content(draft_content), compile_content(baseline_content)
+    draft, baseline = compiled_content(draft_content), compiled_content(baseline_content)
     evaluated, invalid, compared = 0, [], []
     for case_id, profile_data in scope_cases(scope):
         evaluated += 1
