@@ -203,3 +203,31 @@ def test_a_save_over_someone_elses_newer_change_of_the_rule_is_refused_then_allo
     assert (
         Rule.objects.get(rule_set=draft, modality__key="prrt_lu177", rule_id="prrt.marrow").reason == "Mine."
     )
+
+
+def test_a_named_set_of_the_rule_set_is_read_and_saved_by_its_name(
+    author_client: Client, draft: RuleSet
+) -> None:
+    """A rule set keeps the file's named sets: the preview reads a set name as its members, and a
+    rule saved with it counts as one of the set's users (the diff names it when the set changes)."""
+    condition = "{all: [{fact: primary_site, in: PPGL}, {fact: ecog, le: 2}]}"
+    preview = author_client.post("/rulesets/1.3.0-draft/condition-preview/", {"condition": condition})
+    assert "In plain English:" in preview.content.decode() and "Not readable yet" not in preview.content.decode()
+
+    url = "/rulesets/1.3.0-draft/modalities/prrt_lu177/rules/new/"
+    fields = {
+        "rule_id": "prrt.ppgl_fit",
+        "kind": "caution",
+        "title": "PPGL",
+        "condition": condition,
+        "reason": "Example.",
+        "source": "Example.",
+        "evidence": "expert_opinion",
+        "verification": "judgement",
+        "if_unknown": "hold",
+    }
+    response = author_client.post(url, fields)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    usage = RuleSet.objects.get(pk=draft.pk).content["set_usage"]["PPGL"]
+    assert ["prrt_lu177", "prrt.ppgl_fit"] in usage

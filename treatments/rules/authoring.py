@@ -238,14 +238,33 @@ def condition_to_text(condition: Any) -> str:
     return json.dumps(_canonical_condition(condition), ensure_ascii=False)
 
 
-def condition_in_words(condition: Any, names: Mapping[str, str] | None = None) -> str:
-    """The plain-English reading of a condition (conditions.describe); ValueError naming the problems."""
+def condition_in_words(
+    condition: Any, names: Mapping[str, str] | None = None, sets: Mapping[str, list[str]] | None = None
+) -> str:
+    """The plain-English reading of a condition (conditions.describe); ValueError naming the problems.
+
+    With the rule set's named `sets`, a set name typed in `in`/`not_in` reads as its members."""
+    if sets:
+        condition = _sets_written_out(condition, sets)
     try:
         return describe(parse_condition(condition), names)
     except ValidationError as exc:
         raise ValueError("; ".join(f"{path}: {message}" for path, message in condition_errors(exc))) from None
     except RecursionError:
         raise ValueError("the condition is nested too deeply") from None
+
+
+def _sets_written_out(node: Any, sets: Mapping[str, list[str]]) -> Any:
+    if isinstance(node, list):
+        return [_sets_written_out(item, sets) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: list(sets[value])
+        if key in ("in", "not_in") and isinstance(value, str) and value in sets
+        else _sets_written_out(value, sets)
+        for key, value in node.items()
+    }
 
 
 def rule_fingerprint(content: Mapping[str, Any], *, modality: str, rule_id: str) -> str:

@@ -185,7 +185,9 @@ def _preview(rule_set: RuleSet, text: Any) -> dict[str, str]:
     if not str(text or "").strip():
         return {"error": "", "text": ""}
     try:
-        return {"text": condition_in_words(condition_from_text(str(text)), _names(rule_set)), "error": ""}
+        condition = condition_from_text(str(text))
+        sets = rule_set.content.get("sets")
+        return {"text": condition_in_words(condition, _names(rule_set), sets), "error": ""}
     except ValueError as exc:
         return {"text": "", "error": str(exc)}
 
