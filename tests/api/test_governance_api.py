@@ -279,7 +279,9 @@ def test_a_changed_set_member_is_named_with_its_rules_by_the_api_page_and_comman
 
     (item,) = answer["sets"]["changed"]
     users = published.content["set_usage"]["NON_GEP_PATHWAY"]
-    assert item["set"] == "NON_GEP_PATHWAY" and [[r["modality"], r["rule_id"]] for r in item["rules"]] == users
+    assert (
+        item["set"] == "NON_GEP_PATHWAY" and [[r["modality"], r["rule_id"]] for r in item["rules"]] == users
+    )
     assert "[set changed] NON_GEP_PATHWAY: +thymus -medullary_thyroid" in out.getvalue()
     assert "<strong>NON_GEP_PATHWAY</strong> changed" in html and "Used by 2 rules" in html
     for modality, rule_id in users:

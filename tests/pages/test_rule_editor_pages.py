@@ -212,7 +212,9 @@ def test_a_named_set_of_the_rule_set_is_read_and_saved_by_its_name(
     rule saved with it counts as one of the set's users (the diff names it when the set changes)."""
     condition = "{all: [{fact: primary_site, in: PPGL}, {fact: ecog, le: 2}]}"
     preview = author_client.post("/rulesets/1.3.0-draft/condition-preview/", {"condition": condition})
-    assert "In plain English:" in preview.content.decode() and "Not readable yet" not in preview.content.decode()
+    assert (
+        "In plain English:" in preview.content.decode() and "Not readable yet" not in preview.content.decode()
+    )
 
     url = "/rulesets/1.3.0-draft/modalities/prrt_lu177/rules/new/"
     fields = {

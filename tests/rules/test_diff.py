@@ -109,7 +109,9 @@ def with_set_member_renamed(version: str = "1.3.0") -> str:
     return re.sub(r'^version: "[^"]+"', f'version: "{version}"', text, count=1, flags=re.M)
 
 
-def test_a_changed_set_member_names_the_set_and_every_rule_that_uses_it(knowledge_base: KnowledgeBase) -> None:
+def test_a_changed_set_member_names_the_set_and_every_rule_that_uses_it(
+    knowledge_base: KnowledgeBase,
+) -> None:
     after = parse_text(with_set_member_renamed()).content
 
     diff = ruleset_diff(knowledge_base.content, after)

@@ -66,7 +66,9 @@ def document_from_content(content: Mapping[str, Any]) -> dict[str, Any]:
         written = _rule_document(rule)
         names = users.get((rule["modality"], rule["rule_id"]))
         if names:
-            written["when"] = _named_sets(written["when"], {name: sets[name] for name in names if name in sets})
+            written["when"] = _named_sets(
+                written["when"], {name: sets[name] for name in names if name in sets}
+            )
         rules_by_modality.setdefault(rule["modality"], []).append(written)
     passed = {key: value for key, value in content.items() if key not in ("modalities", "rules", *SET_KEYS)}
     if sets:  # by name: PostgreSQL's jsonb does not keep the written order

@@ -164,7 +164,9 @@ def _change(was: Verdict | None, verdict: Verdict) -> dict[str, Any]:
     cautions_from = {c.rule.rule_id for c in was.cautions} if was else set()
     cautions_to = {c.rule.rule_id for c in verdict.cautions}
     deciding = [reason.rule.rule_id for reason in verdict.deciding_reasons]
-    facts = {name: verdict.facts.get(name) for reason in verdict.deciding_reasons for name in reason.rule.facts}
+    facts = {
+        name: verdict.facts.get(name) for reason in verdict.deciding_reasons for name in reason.rule.facts
+    }
     change: dict[str, Any] = {
         "modality": verdict.modality.key,
         "from": status_from,

@@ -227,9 +227,13 @@ def _rollback(request: HttpRequest, rule_set: RuleSet) -> HttpResponse:
     if request.POST.get("confirm") != "1":
         errors["confirm"] = "Tick the box to confirm the rollback."
     if errors:
-        return _render(request, rule_set, "publish", status=400, rollback_errors=errors, rollback_reason=reason)
+        return _render(
+            request, rule_set, "publish", status=400, rollback_errors=errors, rollback_reason=reason
+        )
     try:
-        draft = services.ruleset_rollback(to_version=rule_set.version, actor=acting_user(request), reason=reason)
+        draft = services.ruleset_rollback(
+            to_version=rule_set.version, actor=acting_user(request), reason=reason
+        )
     except services.WorkflowError as exc:
         return refusal(request, exc, back=reverse("ruleset_tab", args=[rule_set.version, "publish"]))
     messages.success(
