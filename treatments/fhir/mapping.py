@@ -1338,6 +1338,12 @@ def _procedure(ctx: _Context, resource: dict[str, Any], url: str | None) -> None
     when = _date(resource.get("performedDateTime")) or _date(
         (resource.get("performedPeriod") or {}).get("end")
     )
+    modality = _first(C.MODALITY_BY_PROCEDURE, _codings(resource.get("code")))
+    if modality is not None:
+        ctx.cancer_treatment_seen = True
+        source = _source(resource, url, when, modality[0], {"procedure": modality[1]})
+        rule = f"fhir.procedure.{modality[1]}"
+        ctx.add(Candidate("prior_therapies", [modality[1]], "direct", rule, source))
     reasons = [
         str(item.get("reference")) for item in resource.get("reasonReference") or [] if isinstance(item, dict)
     ]
@@ -1493,15 +1499,20 @@ def _fresh(ctx: _Context, candidate: Candidate) -> bool:
 
 
 def _derive_extent(ctx: _Context, fresh: list[Candidate]) -> None:
-    """M0 + N0 -> localised (derived). M0 without a known N stays unknown; N1+ codes are not yet in
-    the table (docs/fhir.md), so locoregional is never derived."""
+    """M0 + N0 -> localised, M0 + N1 or above -> locoregional (derived). M0 without a known N stays
+    unknown; an N0 and an N1+ both fresh give both values, which the must-agree rule leaves unknown
+    with a conflict."""
     m0 = [c for c in fresh if c.fact == "_m0"]
-    n0 = [c for c in fresh if c.fact == "_n" and c.value == "N0"]
-    if m0 and n0:
-        source = max((*m0, *n0), key=lambda c: c.when or date.min).source
-        fresh.append(
-            Candidate("disease_extent", "localised", "derived", "fhir.tnm.m0_n0", source, M0_NEGATIVE)
-        )
+    if not m0:
+        return
+    for n_value, extent, rule in (
+        ("N0", "localised", "fhir.tnm.m0_n0"),
+        ("N1+", "locoregional", "fhir.tnm.m0_n1"),
+    ):
+        nodes = [c for c in fresh if c.fact == "_n" and c.value == n_value]
+        if nodes:
+            source = max((*m0, *nodes), key=lambda c: c.when or date.min).source
+            fresh.append(Candidate("disease_extent", extent, "derived", rule, source, M0_NEGATIVE))
 
 
 def _decide(
