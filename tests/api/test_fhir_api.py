@@ -50,7 +50,7 @@ def test_a_bundle_maps_to_facts_with_sources_and_stores_nothing(api: ApiClient, 
         "original": {"value": 75, "unit": "mL/min/1.73m2", "code": "mL/min/{1.73_m2}"},
     }
     assert body["proposals"]["primary_resected"]["value"] is True
-    assert (body["mapping_version"], body["as_of"]) == ("fhir-map-1.0.0", "2026-11-20")
+    assert (body["mapping_version"], body["as_of"]) == ("fhir-map-1.1.0", "2026-11-20")
     assert counts() == before
 
 
@@ -294,7 +294,7 @@ def test_an_evaluation_freezes_the_sources_and_the_mapping_version(api: ApiClien
     answer = api.post_json(f"/api/v2/cases/{case.pk}/evaluations/", {})
     assert answer.status_code == 201
     evaluation = Evaluation.objects.get(pk=answer.json()["id"])
-    assert evaluation.mapping_version == "fhir-map-1.0.0"
+    assert evaluation.mapping_version == "fhir-map-1.1.0"
     assert (evaluation.fact_sources or {})["egfr_ml_min"]["sources"][0]["ref"] == "Observation/egfr"
     assert answer.json()["fact_sources"]["ecog"]["sources"][0]["effective"] == "2026-11-10"
     v1 = api.get_json(f"/api/v1/cases/{case.pk}/evaluations/{evaluation.pk}/").json()

@@ -36,7 +36,7 @@ from treatments.rules.profile import fact_kind as profile_fact_kind
 from . import codes as C
 from .units import convert, ucum_from_text
 
-MAPPING_VERSION: Final = "fhir-map-1.0.0"
+MAPPING_VERSION: Final = "fhir-map-1.1.0"  # 1.1: N1+ -> locoregional, liver transplant procedure
 
 # The shape of each fact and its allowed values, read once from the profile (they are asked per value).
 FACT_KINDS: Final = {fact: profile_fact_kind(fact) for fact in FACT_NAMES}
