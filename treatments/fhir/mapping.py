@@ -293,7 +293,11 @@ def map_resources(
             issues.append(Issue("warning", "prefetch_error", "a prefetch answered with an OperationOutcome"))
             continue
         if options.validate:
-            _validate_resource(resource, loc)
+            # A searchset Bundle envelope and each of its resources by its own model (and the quick
+            # check), rather than the whole Bundle polymorphically.
+            errors = _bundle_errors(resource, loc) if kind == "Bundle" else _resource_errors(resource, loc)
+            if errors:
+                raise FhirInputError("invalid", "a resource is not valid FHIR R4", errors)
         if kind == "Bundle":
             for entry_index, entry in enumerate(resource.get("entry") or []):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
@@ -323,6 +327,13 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
     its own type: the same checks, in half the time of the polymorphic `Bundle.entry.resource`.
     Each part first goes through the quick structural check built from the same models
     (fastcheck.py); only what it cannot vouch for is validated by the models, which give the errors."""
+    errors = _bundle_errors(bundle, ("bundle",))
+    if errors:
+        raise FhirInputError("invalid", "the bundle is not valid FHIR R4", errors)
+
+
+def _bundle_errors(bundle: dict[str, Any], prefix: Loc) -> list[dict[str, Any]]:
+    """The validation errors of a Bundle (envelope, then each resource; loc from `prefix`)."""
     from fhir.resources.R4B.bundle import Bundle
 
     from .fastcheck import certainly_valid
@@ -336,16 +347,15 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
         try:
             Bundle.model_validate(shallow)
         except ValidationError as error:
-            errors = _fhir_errors(error, ("bundle",))
+            errors = _fhir_errors(error, prefix)
     if not errors and isinstance(entries, list):
         for index, entry in enumerate(entries):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if resource is not None:
-                errors = _resource_errors(resource, ("bundle", "entry", index, "resource"))
+                errors = _resource_errors(resource, (*prefix, "entry", index, "resource"))
             if errors:
                 break
-    if errors:
-        raise FhirInputError("invalid", "the bundle is not valid FHIR R4", errors)
+    return errors
 
 
 def _without_resource(entry: Any) -> Any:
@@ -383,12 +393,6 @@ def _resource_errors(resource: Any, loc: Loc) -> list[dict[str, Any]]:
     except ValidationError as error:
         return _fhir_errors(error, loc)
     return []
-
-
-def _validate_resource(resource: dict[str, Any], loc: Loc) -> None:
-    errors = _resource_errors(resource, loc)
-    if errors:
-        raise FhirInputError("invalid", "a resource is not valid FHIR R4", errors)
 
 
 def _fhir_errors(error: ValidationError, prefix: Loc) -> list[dict[str, Any]]:
