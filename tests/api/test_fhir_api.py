@@ -50,7 +50,7 @@ def test_a_bundle_maps_to_facts_with_sources_and_stores_nothing(api: ApiClient, 
         "original": {"value": 75, "unit": "mL/min/1.73m2", "code": "mL/min/{1.73_m2}"},
     }
     assert body["proposals"]["primary_resected"]["value"] is True
-    assert (body["mapping_version"], body["as_of"]) == ("fhir-map-1.0.0", "2026-11-20")
+    assert (body["mapping_version"], body["as_of"]) == ("fhir-map-1.1.0", "2026-11-20")
     assert counts() == before
 
 
@@ -294,7 +294,7 @@ def test_an_evaluation_freezes_the_sources_and_the_mapping_version(api: ApiClien
     answer = api.post_json(f"/api/v2/cases/{case.pk}/evaluations/", {})
     assert answer.status_code == 201
     evaluation = Evaluation.objects.get(pk=answer.json()["id"])
-    assert evaluation.mapping_version == "fhir-map-1.0.0"
+    assert evaluation.mapping_version == "fhir-map-1.1.0"
     assert (evaluation.fact_sources or {})["egfr_ml_min"]["sources"][0]["ref"] == "Observation/egfr"
     assert answer.json()["fact_sources"]["ecog"]["sources"][0]["effective"] == "2026-11-10"
     v1 = api.get_json(f"/api/v1/cases/{case.pk}/evaluations/{evaluation.pk}/").json()
@@ -315,3 +315,75 @@ def test_a_bundle_larger_than_other_api_bodies_is_accepted_up_to_the_fhir_limit(
     answer = api.post_raw(PROFILE, orjson.dumps(data), content_type="application/fhir+json")
     assert answer.status_code == 200, answer.content[:300]
     assert answer.json()["profile"]["ecog"] == 1
+
+
+# --- patient matching by NHS number (hazard H-11) -----------------------------------------------
+
+NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+
+
+def bundle_with_nhs_number(number: str) -> dict[str, Any]:
+    data = bundle()
+    data["entry"][0]["resource"]["identifier"] = [{"system": NHS_SYSTEM, "value": number}]
+    return data
+
+
+def with_case_nhs_number(case: Case, number: str) -> Case:
+    Case.objects.filter(pk=case.pk).update(nhs_number=number)
+    case.refresh_from_db()
+    return case
+
+
+def test_the_preview_says_whether_the_patient_matches_the_case(api: ApiClient, case: Case) -> None:
+    unmatched = api.post_json(import_url(case), bundle_with_nhs_number("943 476 5919")).json()
+    assert unmatched["patient"] == {
+        "match": "not_matched",
+        "bundle_nhs_number": "9434765919",
+        "case_nhs_number": None,
+    }
+    with_case_nhs_number(case, "9434765919")
+    matched = api.post_json(import_url(case), bundle_with_nhs_number("943 476 5919")).json()
+    assert matched["patient"]["match"] == "matched"
+    assert api.post_json(import_url(case), bundle()).json()["patient"]["match"] == "not_matched"
+
+
+def test_another_nhs_number_is_a_409_naming_both_and_nothing_changes(api: ApiClient, case: Case) -> None:
+    with_case_nhs_number(case, "4010232137")
+    before = counts()
+    preview = api.post_json(import_url(case), bundle_with_nhs_number("9434765919"))
+    assert preview.status_code == 200 and preview.json()["patient"]["match"] == "mismatch"
+    apply = {"bundle": bundle_with_nhs_number("9434765919"), "version": case.version, "accept": ["ecog"]}
+    answer = api.post_json(import_url(case), apply)
+    assert answer.status_code == 409
+    assert "9434765919" in answer.json()["detail"] and "4010232137" in answer.json()["detail"]
+    case.refresh_from_db()
+    assert "ecog" not in case.profile
+    assert counts() == before
+
+
+def test_a_confirmed_import_despite_another_nhs_number_is_audited_with_both(
+    api: ApiClient, case: Case
+) -> None:
+    with_case_nhs_number(case, "4010232137")
+    apply = {
+        "bundle": bundle_with_nhs_number("9434765919"),
+        "version": case.version,
+        "accept": ["ecog"],
+        "confirm_patient": True,
+    }
+    answer = api.post_json(import_url(case), apply)
+    assert answer.status_code == 200, answer.content
+    event = AuditEvent.objects.filter(action="case.fhir_import").get()
+    assert event.payload["patient_match"] == "mismatch"
+    assert event.payload["patient_override"] == {
+        "bundle_nhs_number": "9434765919",
+        "case_nhs_number": "4010232137",
+    }
+
+
+def test_a_matching_import_is_audited_as_matched(api: ApiClient, case: Case) -> None:
+    with_case_nhs_number(case, "9434765919")
+    apply = {"bundle": bundle_with_nhs_number("9434765919"), "version": case.version, "accept": ["ecog"]}
+    assert api.post_json(import_url(case), apply).status_code == 200
+    event = AuditEvent.objects.filter(action="case.fhir_import").get()
+    assert event.payload["patient_match"] == "matched" and "patient_override" not in event.payload

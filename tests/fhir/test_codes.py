@@ -13,7 +13,7 @@ import pytest
 from treatments.fhir import codes as C
 from treatments.fhir.units import UCUM_FACTORS, UNIT_TEXT_SYNONYMS
 
-from .builders import concept, condition, mapped, medication, observation, quantity
+from .builders import SUBJECT, concept, condition, mapped, medication, observation, quantity
 
 NET_ONLY = f"{C.ICD10CM}|C7A.00"  # a NET, site unspecified
 
@@ -144,12 +144,31 @@ def test_an_m_category_gives_the_extent_or_an_explicit_negative(
 
 
 @pytest.mark.parametrize("code", sorted(C.N_CATEGORY_CODES))
-@pytest.mark.parametrize("value_code", C.N_VALUE)
-def test_m0_with_n0_is_localised(code: str, value_code: str) -> None:
+@pytest.mark.parametrize(("value_code", "category"), C.N_VALUE.items())
+def test_m0_with_n0_is_localised_and_with_n1_or_above_locoregional(
+    code: str, value_code: str, category: str
+) -> None:
     m0 = observation(f"{C.SCT}|399387003", id="m", valueCodeableConcept=concept(f"{C.SCT}|1229901006"))
-    n0 = observation(code, id="n", valueCodeableConcept=concept(value_code))
-    assert mapped(m0, n0).profile["disease_extent"] == "localised"
-    assert "disease_extent" not in mapped(n0).profile
+    nodes = observation(code, id="n", valueCodeableConcept=concept(value_code))
+    result = mapped(m0, nodes)
+    assert result.profile["disease_extent"] == ("localised" if category == "N0" else "locoregional")
+    assert result.provenance["disease_extent"]["level"] == "derived"
+    assert "disease_extent" not in mapped(nodes).profile  # N alone says nothing of distant disease
+
+
+def test_n0_and_n1_together_leave_the_extent_unknown() -> None:
+    m0 = observation(f"{C.SCT}|399387003", id="m", valueCodeableConcept=concept(f"{C.SCT}|1229901006"))
+    n0 = observation(f"{C.SCT}|399534004", id="n0", valueCodeableConcept=concept(f"{C.SCT}|1229967007"))
+    n1 = observation(f"{C.SCT}|371494008", id="n1", valueCodeableConcept=concept(f"{C.SCT}|1229951001"))
+    result = mapped(m0, n0, n1)
+    assert "disease_extent" not in result.profile
+    assert ("conflict", "disease_extent") in result.issue_codes()
+
+
+def test_m1_with_n1_stays_metastatic_not_locoregional() -> None:
+    m1 = observation(f"{C.SCT}|399387003", id="m", valueCodeableConcept=concept(f"{C.SCT}|1229903009"))
+    n1 = observation(f"{C.SCT}|399534004", id="n", valueCodeableConcept=concept(f"{C.SCT}|1229973008"))
+    assert mapped(m1, n1).profile["disease_extent"] == "metastatic"
 
 
 @pytest.mark.parametrize("code", sorted(C.KI67_CODES | C.KI67_BREAST_CODES))
@@ -491,3 +510,30 @@ def test_a_unit_text_synonym_is_read_with_an_issue(text: str, ucum: str) -> None
     result = mapped(observation(f"{C.LNC}|{code}", valueQuantity=quantity(value, unit=text)))
     assert result.profile[fact] == pytest.approx(target, abs=0.01)
     assert ("unit_text_only", fact) in result.issue_codes()
+
+
+# --- procedures -> modality keys ----------------------------------------------------------------
+
+
+def procedure(code: str, *, status: str = "completed", id: str = "proc") -> dict[str, Any]:
+    return {
+        "resourceType": "Procedure",
+        "id": id,
+        "status": status,
+        "code": concept(code),
+        "subject": SUBJECT,
+        "performedDateTime": "2025-06-01",
+    }
+
+
+@pytest.mark.parametrize(("code", "modality"), C.MODALITY_BY_PROCEDURE.items())
+def test_a_completed_procedure_gives_its_prior_therapy(code: str, modality: str) -> None:
+    result = mapped(procedure(code))
+    assert result.profile["prior_therapies"] == [modality]
+    assert result.provenance["prior_therapies"]["sources"][0]["code"] == code
+
+
+@pytest.mark.parametrize("status", ["preparation", "in-progress", "not-done", "entered-in-error"])
+def test_a_procedure_not_completed_gives_no_prior_therapy(status: str) -> None:
+    code = next(iter(C.MODALITY_BY_PROCEDURE))
+    assert "prior_therapies" not in mapped(procedure(code, status=status)).profile

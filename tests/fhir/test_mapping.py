@@ -565,3 +565,20 @@ def test_a_prefetch_resource_of_an_unknown_type_is_refused() -> None:
     with pytest.raises(FhirInputError) as raised:
         map_resources([{"resourceType": "Nope"}], patient_id="pt-1", now=NOW)
     assert raised.value.errors[0]["loc"] == ["resources", 0, "resourceType"]
+
+
+def test_an_invalid_resource_in_a_prefetch_searchset_is_refused_naming_the_element() -> None:
+    searchset = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/pt-1"}}},
+            {"resource": {"resourceType": "Observation", "id": "o1", "status": "final", "unknownElement": 1}},
+        ],
+    }
+    with pytest.raises(FhirInputError) as raised:
+        map_resources([{"resourceType": "Patient", "id": "pt-1"}, searchset], patient_id="pt-1", now=NOW)
+    assert raised.value.code == "invalid"
+    assert ["resources", 1, "entry", 1, "resource", "unknownElement"] in [
+        e["loc"] for e in raised.value.errors
+    ]

@@ -245,3 +245,70 @@ def test_the_pdf_summary_shows_source_and_date(clinician_client: Client, case: C
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     squeezed = "".join(text.split())  # the PDF wraps the narrow fact column
     assert "fromFHIRObservation/ecog(LOINC89247-1),2026-11-10" in squeezed
+
+
+# --- patient matching by NHS number (hazard H-11) -----------------------------------------------
+
+
+def bundle_with_nhs_number(number: str) -> dict[str, Any]:
+    data = json.loads((BUNDLES / "ex-si-net-g2.json").read_text(encoding="utf-8"))
+    data["entry"][0]["resource"]["identifier"] = [{"system": NHS["system"], "value": number}]
+    return data
+
+
+def apply_import(client: Client, case: Case, data: dict[str, Any], **extra: Any) -> Any:
+    return client.post(
+        f"/cases/{case.pk}/fhir-import/",
+        {
+            "step": "apply",
+            "bundle": json.dumps(data),
+            "version": case.version,
+            "as_of": "2026-11-20",
+            "accept": ["ecog"],
+            **extra,
+        },
+    )
+
+
+def test_the_preview_shows_a_patient_without_nhs_number_as_not_matched(
+    clinician_client: Client, case: Case
+) -> None:
+    page = preview(clinician_client, case).content.decode()
+    assert 'data-match="not_matched"' in page and "Not matched" in page
+
+
+def test_another_nhs_number_is_refused_by_name_unless_confirmed(clinician_client: Client, case: Case) -> None:
+    Case.objects.filter(pk=case.pk).update(nhs_number="4010232137")
+    case.refresh_from_db()
+    data = bundle_with_nhs_number("943 476 5919")
+    shown = clinician_client.post(
+        f"/cases/{case.pk}/fhir-import/",
+        {"step": "preview", "bundle": upload(data=data), "as_of": "2026-11-20"},
+    ).content.decode()
+    assert 'data-match="mismatch"' in shown and 'name="confirm_patient"' in shown
+    refused = apply_import(clinician_client, case, data)
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert "9434765919" in page and "4010232137" in page
+    case.refresh_from_db()
+    assert "ecog" not in case.profile
+
+    confirmed = apply_import(clinician_client, case, data, confirm_patient="yes")
+    assert confirmed.status_code == 302
+    case.refresh_from_db()
+    assert case.profile["ecog"] == 1
+    event = AuditEvent.objects.filter(action="case.fhir_import").get()
+    assert event.payload["patient_override"] == {
+        "bundle_nhs_number": "9434765919",
+        "case_nhs_number": "4010232137",
+    }
+
+
+def test_a_matching_nhs_number_is_shown_as_matched(clinician_client: Client, case: Case) -> None:
+    Case.objects.filter(pk=case.pk).update(nhs_number="9434765919")
+    data = bundle_with_nhs_number("9434765919")
+    page = clinician_client.post(
+        f"/cases/{case.pk}/fhir-import/",
+        {"step": "preview", "bundle": upload(data=data), "as_of": "2026-11-20"},
+    ).content.decode()
+    assert 'data-match="matched"' in page

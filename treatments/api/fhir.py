@@ -143,9 +143,10 @@ class FhirEligibilityView(FhirView):
 
 class CaseFhirImportView(FhirView):
     """Import facts from a FHIR R4 Bundle into a case. Send the Bundle: a preview of every fact
-    (the case's value, the imported one, its level and source), nothing stored. Then send
-    `{"bundle", "version", "accept": [facts]}`: the accepted facts are set, with their sources,
-    unless someone saved the case since `version` (409 with their version)."""
+    (the case's value, the imported one, its level and source) and how the Patient's NHS number
+    matches the case's, nothing stored. Then send `{"bundle", "version", "accept": [facts]}`: the
+    accepted facts are set, with their sources, unless someone saved the case since `version` (409
+    with their version) or the NHS numbers differ and `confirm_patient` is not true (409)."""
 
     permission_classes = [capability("manage_cases")]
 
@@ -175,6 +176,7 @@ class CaseFhirImportView(FhirView):
                 version=body.version,
                 accept=body.accept,
                 bundle_sha256=selectors.bundle_sha256(body.bundle),
+                confirm_patient=body.confirm_patient,
             ),
             serialize_current=case_out,
         )
@@ -192,6 +194,7 @@ class CaseFhirImportView(FhirView):
         out = {
             "case": case.pk,
             "version": case.version,
+            "patient": selectors.fhir_patient_match(case, result).as_json(),
             "changes": [row.as_json() for row in rows],
             "issues": [issue.as_json() for issue in result.issues],
             "proposals": result.proposals,

@@ -746,11 +746,21 @@ class FhirImportRow(BaseModel):
     provenance: FhirProvenance
 
 
+class FhirPatientMatch(BaseModel):
+    """The bundle's Patient against the case, by NHS number. `mismatch`: applying is refused (409)
+    unless `confirm_patient` is true; `not_matched`: one side has no NHS number."""
+
+    match: Literal["matched", "mismatch", "not_matched"]
+    bundle_nhs_number: str | None
+    case_nhs_number: str | None
+
+
 class FhirImportPreview(BaseModel):
     """What an import would change; nothing is stored. Send back `version` with the facts to accept."""
 
     case: int
     version: int
+    patient: FhirPatientMatch
     changes: list[FhirImportRow]
     issues: list[FhirIssue]
     proposals: dict[str, FhirProvenance]
@@ -767,6 +777,10 @@ class FhirImportApply(BaseModel):
     accept: list[str] = Field(min_length=1, max_length=60, description="Fact names to set. " + FACT)
     as_of: dt.date | None = Field(
         default=None, description="The day the data are read as of (default today)."
+    )
+    confirm_patient: bool = Field(
+        default=False,
+        description="Import although the Patient's NHS number differs from the case's (audited).",
     )
 
 

@@ -48,6 +48,12 @@ MEDICATION_GIVEN: Final[dict[str, frozenset[str]]] = {
     "MedicationRequest": frozenset({"active", "completed", "stopped"}),
 }
 PROCEDURE_DONE: Final = frozenset({"completed"})
+# Procedures that are a prior therapy by their code alone (docs/fhir.md 3.3). Embolisation (TACE,
+# TAE, SIRT) and ablation of the liver are not listed: no SNOMED code for them could be confirmed
+# from two public sources when this was written (a terminologist adds them, H-15).
+MODALITY_BY_PROCEDURE: Final[dict[str, str]] = {
+    f"{SCT}|18027006": "liver_transplant",  # Transplantation of liver (procedure)
+}
 QUESTIONNAIRE_DONE: Final = frozenset({"completed", "amended"})
 
 # --- A.6.1 primary site -----------------------------------------------------------------------
@@ -173,9 +179,17 @@ M_VALUE: Final[dict[str, str]] = {
     f"{SCT}|1229916009": "M1",  # AJCC pM1
     f"{SCT}|1229901006": "M0",  # AJCC cM0
 }
+# N1 and above (regional nodes involved) are one value here: with M0 they make the extent
+# locoregional. Sub-categories (cN1a, ...) are not listed: only codes seen in two public sources.
 N_VALUE: Final[dict[str, str]] = {
     f"{SCT}|1229967007": "N0",  # AJCC cN0
     f"{SCT}|1229947003": "N0",  # AJCC pN0
+    f"{SCT}|1229973008": "N1+",  # AJCC cN1
+    f"{SCT}|1229978004": "N1+",  # AJCC cN2
+    f"{SCT}|1229984001": "N1+",  # AJCC cN3
+    f"{SCT}|1229951001": "N1+",  # AJCC pN1
+    f"{SCT}|1229957002": "N1+",  # AJCC pN2
+    f"{SCT}|1229962001": "N1+",  # AJCC pN3
 }
 KI67_CODES: Final = frozenset({f"{LNC}|29593-1"})
 KI67_BREAST_CODES: Final = frozenset({f"{LNC}|85330-9"})

@@ -36,7 +36,7 @@ from treatments.rules.profile import fact_kind as profile_fact_kind
 from . import codes as C
 from .units import convert, ucum_from_text
 
-MAPPING_VERSION: Final = "fhir-map-1.0.0"
+MAPPING_VERSION: Final = "fhir-map-1.1.0"  # 1.1: N1+ -> locoregional, liver transplant procedure
 
 # The shape of each fact and its allowed values, read once from the profile (they are asked per value).
 FACT_KINDS: Final = {fact: profile_fact_kind(fact) for fact in FACT_NAMES}
@@ -293,7 +293,11 @@ def map_resources(
             issues.append(Issue("warning", "prefetch_error", "a prefetch answered with an OperationOutcome"))
             continue
         if options.validate:
-            _validate_resource(resource, loc)
+            # A searchset Bundle envelope and each of its resources by its own model (and the quick
+            # check), rather than the whole Bundle polymorphically.
+            errors = _bundle_errors(resource, loc) if kind == "Bundle" else _resource_errors(resource, loc)
+            if errors:
+                raise FhirInputError("invalid", "a resource is not valid FHIR R4", errors)
         if kind == "Bundle":
             for entry_index, entry in enumerate(resource.get("entry") or []):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
@@ -320,27 +324,38 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
     """Parse the Bundle with the FHIR R4B models; errors name the element (loc from "bundle").
 
     The envelope is validated without its entries' resources, then each resource by the model of
-    its own type: the same checks, in half the time of the polymorphic `Bundle.entry.resource`."""
+    its own type: the same checks, in half the time of the polymorphic `Bundle.entry.resource`.
+    Each part first goes through the quick structural check built from the same models
+    (fastcheck.py); only what it cannot vouch for is validated by the models, which give the errors."""
+    errors = _bundle_errors(bundle, ("bundle",))
+    if errors:
+        raise FhirInputError("invalid", "the bundle is not valid FHIR R4", errors)
+
+
+def _bundle_errors(bundle: dict[str, Any], prefix: Loc) -> list[dict[str, Any]]:
+    """The validation errors of a Bundle (envelope, then each resource; loc from `prefix`)."""
     from fhir.resources.R4B.bundle import Bundle
+
+    from .fastcheck import certainly_valid
 
     entries = bundle.get("entry")
     shallow = bundle
     if isinstance(entries, list):
         shallow = {**bundle, "entry": [_without_resource(entry) for entry in entries]}
     errors: list[dict[str, Any]] = []
-    try:
-        Bundle.model_validate(shallow)
-    except ValidationError as error:
-        errors = _fhir_errors(error, ("bundle",))
+    if not certainly_valid(shallow, Bundle):
+        try:
+            Bundle.model_validate(shallow)
+        except ValidationError as error:
+            errors = _fhir_errors(error, prefix)
     if not errors and isinstance(entries, list):
         for index, entry in enumerate(entries):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if resource is not None:
-                errors = _resource_errors(resource, ("bundle", "entry", index, "resource"))
+                errors = _resource_errors(resource, (*prefix, "entry", index, "resource"))
             if errors:
                 break
-    if errors:
-        raise FhirInputError("invalid", "the bundle is not valid FHIR R4", errors)
+    return errors
 
 
 def _without_resource(entry: Any) -> Any:
@@ -354,6 +369,8 @@ def _without_resource(entry: Any) -> Any:
 def _resource_errors(resource: Any, loc: Loc) -> list[dict[str, Any]]:
     """The validation errors of one resource by the model of its resourceType (loc prefixed)."""
     from fhir.resources.R4B import get_fhir_model_class
+
+    from .fastcheck import certainly_valid
 
     if not isinstance(resource, dict):
         return [{"loc": list(loc), "msg": "must be a FHIR resource (a JSON object)"}]
@@ -369,17 +386,13 @@ def _resource_errors(resource: Any, loc: Loc) -> list[dict[str, Any]]:
                 "msg": f"not a FHIR R4 resource type: {resource.get('resourceType')!r}",
             }
         ]
+    if certainly_valid(resource, model):
+        return []
     try:
         model.model_validate(resource)
     except ValidationError as error:
         return _fhir_errors(error, loc)
     return []
-
-
-def _validate_resource(resource: dict[str, Any], loc: Loc) -> None:
-    errors = _resource_errors(resource, loc)
-    if errors:
-        raise FhirInputError("invalid", "a resource is not valid FHIR R4", errors)
 
 
 def _fhir_errors(error: ValidationError, prefix: Loc) -> list[dict[str, Any]]:
@@ -1329,6 +1342,12 @@ def _procedure(ctx: _Context, resource: dict[str, Any], url: str | None) -> None
     when = _date(resource.get("performedDateTime")) or _date(
         (resource.get("performedPeriod") or {}).get("end")
     )
+    modality = _first(C.MODALITY_BY_PROCEDURE, _codings(resource.get("code")))
+    if modality is not None:
+        ctx.cancer_treatment_seen = True
+        source = _source(resource, url, when, modality[0], {"procedure": modality[1]})
+        rule = f"fhir.procedure.{modality[1]}"
+        ctx.add(Candidate("prior_therapies", [modality[1]], "direct", rule, source))
     reasons = [
         str(item.get("reference")) for item in resource.get("reasonReference") or [] if isinstance(item, dict)
     ]
@@ -1484,15 +1503,20 @@ def _fresh(ctx: _Context, candidate: Candidate) -> bool:
 
 
 def _derive_extent(ctx: _Context, fresh: list[Candidate]) -> None:
-    """M0 + N0 -> localised (derived). M0 without a known N stays unknown; N1+ codes are not yet in
-    the table (docs/fhir.md), so locoregional is never derived."""
+    """M0 + N0 -> localised, M0 + N1 or above -> locoregional (derived). M0 without a known N stays
+    unknown; an N0 and an N1+ both fresh give both values, which the must-agree rule leaves unknown
+    with a conflict."""
     m0 = [c for c in fresh if c.fact == "_m0"]
-    n0 = [c for c in fresh if c.fact == "_n" and c.value == "N0"]
-    if m0 and n0:
-        source = max((*m0, *n0), key=lambda c: c.when or date.min).source
-        fresh.append(
-            Candidate("disease_extent", "localised", "derived", "fhir.tnm.m0_n0", source, M0_NEGATIVE)
-        )
+    if not m0:
+        return
+    for n_value, extent, rule in (
+        ("N0", "localised", "fhir.tnm.m0_n0"),
+        ("N1+", "locoregional", "fhir.tnm.m0_n1"),
+    ):
+        nodes = [c for c in fresh if c.fact == "_n" and c.value == n_value]
+        if nodes:
+            source = max((*m0, *nodes), key=lambda c: c.when or date.min).source
+            fresh.append(Candidate("disease_extent", extent, "derived", rule, source, M0_NEGATIVE))
 
 
 def _decide(

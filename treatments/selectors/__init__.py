@@ -22,7 +22,15 @@ from .cases import (
 )
 from .catalogue import catalogue, modality_detail, patient_texts
 from .cds import case_for_nhs_number, feedback_summary, hook_evaluation_get, pending_feedback
-from .fhir import ImportRow, bundle_sha256, fhir_import_preview, fhir_load, fhir_map, fhir_options
+from .fhir import (
+    ImportRow,
+    bundle_sha256,
+    fhir_import_preview,
+    fhir_load,
+    fhir_map,
+    fhir_options,
+    fhir_patient_match,
+)
 from .meetings import (
     Concordance,
     Quoracy,
@@ -56,6 +64,7 @@ __all__ = [
     "ImportRow",
     "bundle_sha256",
     "fhir_import_preview",
+    "fhir_patient_match",
     "fhir_load",
     "fhir_map",
     "fhir_options",

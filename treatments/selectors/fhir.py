@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from ..fhir.identity import PatientMatch, patient_match
 from ..fhir.mapping import DEFAULT_MAX_AGE_DAYS, FhirInputError, MappingOptions, MappingResult, map_bundle
 from ..models import Case
 from ..rules.profile import FACT_NAMES, fact_label
@@ -103,3 +104,8 @@ def fhir_import_preview(case: Case, result: MappingResult) -> list[ImportRow]:
             ImportRow(fact, fact_label(fact), case.profile.get(fact), imported, str(found["level"]), found)
         )
     return rows
+
+
+def fhir_patient_match(case: Case, result: MappingResult) -> PatientMatch:
+    """The bundle's Patient against the case, by NHS number (matched, mismatch, not_matched)."""
+    return patient_match(result.patient, case.nhs_number)

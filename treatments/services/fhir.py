@@ -15,13 +15,29 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
+from ..fhir.identity import PatientMatch, patient_match
 from ..fhir.mapping import MappingResult
 from ..inputs import CaseCreate
 from ..models import Case
 from ..rules.profile import PatientProfile, error_list
 from .audit import audit_record, display_name
 from .cases import case_create, case_locked_for_edit
-from .errors import InvalidChange
+from .errors import InvalidChange, WorkflowError
+
+
+class PatientMismatch(WorkflowError):
+    """The bundle's Patient and the case carry different NHS numbers (hazard H-11): refused unless
+    the clinician confirms that the bundle is about this case's patient all the same."""
+
+    code = "patient_mismatch"
+    title = "Another patient's NHS number"
+
+    def __init__(self, match: PatientMatch):
+        super().__init__(
+            f"{match.message}; import only if you are sure it is this patient (confirm_patient)",
+            ["confirm_patient"],
+        )
+        self.match = match
 
 
 def importable(result: MappingResult) -> dict[str, Any]:
@@ -33,14 +49,26 @@ def importable(result: MappingResult) -> dict[str, Any]:
 
 @transaction.atomic
 def case_fhir_import(
-    *, actor: User, case: Case, result: MappingResult, version: int, accept: Sequence[str], bundle_sha256: str
+    *,
+    actor: User,
+    case: Case,
+    result: MappingResult,
+    version: int,
+    accept: Sequence[str],
+    bundle_sha256: str,
+    confirm_patient: bool = False,
 ) -> Case:
-    """Set the accepted facts on the case (if nobody saved it since `version`), with their sources."""
+    """Set the accepted facts on the case (if nobody saved it since `version`), with their sources.
+    A bundle whose Patient has another NHS number than the case is refused (PatientMismatch) unless
+    `confirm_patient`; the override is audited with both numbers."""
     offered = importable(result)
     for index, fact in enumerate(accept):
         if fact not in offered:
             raise InvalidChange(f"{fact!r} is not among the facts this bundle gives", ["accept", index])
     current = case_locked_for_edit(case, version)
+    match = patient_match(result.patient, current.nhs_number)
+    if match.state == "mismatch" and not confirm_patient:
+        raise PatientMismatch(match)
     chosen = {fact: offered[fact] for fact in accept}
     profile = _checked({**current.profile, **chosen}, list(accept))
     changed = {
@@ -53,7 +81,7 @@ def case_fhir_import(
     current.version += 1
     current.updated_by = actor
     current.save()
-    _audit_import(actor, current, result, bundle_sha256, list(accept), changed)
+    _audit_import(actor, current, result, bundle_sha256, list(accept), changed, match)
     return current
 
 
@@ -78,14 +106,24 @@ def _audit_import(
     bundle_sha256: str,
     accepted: list[str],
     changed: dict[str, Any],
+    match: PatientMatch | None = None,
 ) -> None:
-    """One `case.fhir_import` event: the bundle by its SHA-256 (never its data), the facts changed."""
-    payload = {
+    """One `case.fhir_import` event: the bundle by its SHA-256 (never its data), the facts changed,
+    how the Patient matched the case and, when a clinician imported despite different NHS numbers,
+    `patient_override` with both numbers."""
+    payload: dict[str, Any] = {
         "bundle_sha256": bundle_sha256,
         "mapping_version": result.mapping_version,
         "accepted": accepted,
         "changed": changed,
     }
+    if match is not None:
+        payload["patient_match"] = match.state
+        if match.state == "mismatch":
+            payload["patient_override"] = {
+                "bundle_nhs_number": match.bundle_nhs_number,
+                "case_nhs_number": match.case_nhs_number,
+            }
     audit_record(actor=actor, action="case.fhir_import", obj=case, payload=payload)
 
 

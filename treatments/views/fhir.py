@@ -74,6 +74,8 @@ def _preview(
     context = {
         "case": case,
         "rows": rows,
+        "patient_match": selectors.fhir_patient_match(case, result),
+        "confirm_patient": request.POST.get("confirm_patient") == "yes",
         "result": result,
         "accepted": accepted,
         "bundle_json": orjson.dumps(bundle).decode(),
@@ -122,6 +124,7 @@ def _apply(request: HttpRequest, case: Case) -> HttpResponse:
             version=version,
             accept=accept,
             bundle_sha256=selectors.bundle_sha256(bundle),
+            confirm_patient=request.POST.get("confirm_patient") == "yes",
         )
     except services.EditConflict as exc:
         fresh = case_or_404(case.pk)
