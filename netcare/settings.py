@@ -10,6 +10,7 @@ win. NETCARE_ENV_FILE names another file, or none when empty (the tests and `mak
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -226,6 +227,13 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["defaul
 NETCARE_PACK_DIRECT_MAX_CASES = env_int("NETCARE_PACK_DIRECT_MAX_CASES", 5, minimum=0)
 # Prepared packs hold patient data: they are deleted this many hours after they were made.
 NETCARE_PACK_KEEP_HOURS = env_int("NETCARE_PACK_KEEP_HOURS", 24, minimum=1)
+# The task worker lays out a pack's uncached case sheets on this many processes (forked for the pack,
+# then gone). Layout is CPU-bound: more processes than free cores only adds contention.
+NETCARE_PACK_PROCESSES = env_int("NETCARE_PACK_PROCESSES", min(2, os.cpu_count() or 1), minimum=1)
+# Lay out a case's sheet for its coming meetings in the background when it is evaluated or added to
+# a meeting, so that the pack finds it cached. Off by default with the immediate backend: there it
+# would lay out the PDF inside the request that evaluated the case.
+NETCARE_SHEETS_AHEAD = env_bool("NETCARE_SHEETS_AHEAD", TASK_BACKEND != "immediate")
 
 # --- REST API ------------------------------------------------------------------------------------
 

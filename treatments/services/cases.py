@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from .. import selectors
+from .. import selectors, tasks
 from ..inputs import CaseChange, CaseCreate, ReviewInput, WaiverInput
 from ..models import (
     Case,
@@ -216,6 +216,7 @@ def case_evaluate_once(*, actor: User, case: Case) -> tuple[Evaluation, bool]:
         obj=evaluation,
         payload={"case": case.hospital_reference, "ruleset": rule_set.version, "statuses": statuses},
     )
+    tasks.sheets_ahead(case)
     return evaluation, True
 
 
