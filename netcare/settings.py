@@ -350,6 +350,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "treatments.rules.vocabulary.CASE_STATUSES",
         "RuleSetStatusEnum": "treatments.rules.vocabulary.RULE_SET_STATUSES",
         "OutcomeEnum": "treatments.rules.engine.OUTCOMES",
+        "MdtRoleEnum": "treatments.rules.vocabulary.MDT_ROLES",
     },
     # The generated document is v2's; v1's is the saved file (treatments/api/openapi/v1.yaml).
     "PREPROCESSING_HOOKS": ["treatments.api.schema_hooks.only_v2"],
