@@ -235,6 +235,29 @@ NETCARE_PACK_PROCESSES = env_int("NETCARE_PACK_PROCESSES", min(2, os.cpu_count()
 # would lay out the PDF inside the request that evaluated the case.
 NETCARE_SHEETS_AHEAD = env_bool("NETCARE_SHEETS_AHEAD", TASK_BACKEND != "immediate")
 
+
+def patient_info_url(raw: str) -> str:
+    """NETCARE_PATIENT_INFO_URL checked: empty, or an https:// address whose only placeholder is
+    {modality} (the option's key), e.g. https://trust.example/net/{modality}."""
+    import string
+
+    if not raw:
+        return ""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(raw) if name is not None}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"NETCARE_PATIENT_INFO_URL={raw!r}: {exc}") from exc
+    if not re.fullmatch(r"https://\S+", raw) or names - {"modality"}:
+        raise ImproperlyConfigured(
+            f"NETCARE_PATIENT_INFO_URL={raw!r} is not an https:// address with at most {{modality}} in it"
+        )
+    return raw
+
+
+# The unit's patient-information page for each option, linked from the patient options sheet when a
+# modality of the knowledge base has no page of its own (`patient_page_url`). Empty: no link.
+NETCARE_PATIENT_INFO_URL = patient_info_url(env_str("NETCARE_PATIENT_INFO_URL", "").strip())
+
 # --- REST API ------------------------------------------------------------------------------------
 
 # How long a checked API token is trusted without a database lookup (see treatments/api/authentication.py).
