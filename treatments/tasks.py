@@ -6,6 +6,9 @@ each case sheet not yet cached): the page asks for it (`pack_prepare`), a worker
 that progress, until it is ready. With TASK_BACKEND=immediate (development, tests) the task runs
 inside the request.
 
+`prepare_case_sheets` lays out a case's sheets for its coming meetings when it is evaluated or added
+to one (NETCARE_SHEETS_AHEAD), so that the pack, when asked for, finds them cached.
+
 The task is given ids only, never patient data: its arguments are stored in the task table and may
 be logged by the worker.
 """
