@@ -20,6 +20,7 @@ import hashlib
 import io
 import multiprocessing
 import re
+import signal
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, NamedTuple
@@ -190,9 +191,26 @@ def _laid_out(htmls: list[str], processes: int) -> Iterator[tuple[int, tuple[byt
             yield index, pdf.html_to_pdf(html, SHEET_TEMPLATE)
         return
     pdf.warm_up()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(min(processes, len(htmls))) as pool:
+    pool = multiprocessing.get_context("fork").Pool(min(processes, len(htmls)), initializer=_in_child)
+    finished = False
+    try:
         yield from pool.imap_unordered(_lay_out, enumerate(htmls))
+        finished = True
+    finally:
+        # Done: let the processes leave on their own. Failed or abandoned: stop them now.
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
+
+
+def _in_child() -> None:
+    """A layout process takes the default signal handlers: the task worker's own (inherited by the
+    fork) only note a shutdown request, so a SIGTERM from Pool.terminate() would not end it."""
+    for name in ("SIGTERM", "SIGINT", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 def _lay_out(item: tuple[int, str]) -> tuple[int, tuple[bytes, int]]:

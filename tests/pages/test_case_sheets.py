@@ -229,6 +229,24 @@ def test_a_pack_laid_out_on_several_processes_is_the_pack_laid_out_in_one(demo: 
     assert outline == ["Cover: the cases in order", *cases]
 
 
+def test_a_sheet_that_fails_in_a_layout_process_fails_the_pack_and_leaves_no_process(
+    demo: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    from treatments import pdf
+
+    def broken(html: str, name: str) -> tuple[bytes, int]:
+        raise pdf.MissingStaticFile("PDF not made: could not read /static/css/pdf.css")
+
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)  # inherited by the forked layout processes
+
+    with pytest.raises(pdf.MissingStaticFile):
+        sheets.meeting_pack(demo, User.objects.get(username="coordinator"), processes=2)
+    assert multiprocessing.active_children() == []
+    assert not CaseSheet.objects.exists()
+
+
 def test_a_case_added_to_a_meeting_has_its_sheet_made_ahead_for_the_pack(
     settings: Any, case: Case, clinician: User, django_capture_on_commit_callbacks: Any
 ) -> None:
