@@ -91,7 +91,10 @@ def _build(pack_id: int) -> str:
 
 def sheets_ahead(case: Case) -> None:
     """After this transaction commits, have a worker lay out the case's sheets for its coming
-    meetings (when NETCARE_SHEETS_AHEAD), so that the meeting's pack finds them in the cache."""
+    meetings (when NETCARE_SHEETS_AHEAD), so that the meeting's pack finds them in the cache.
+
+    Called by every service that changes what a sheet shows before the meeting: an evaluation, an
+    edit of the case, a review, a fact marked (or no longer) not needed, the case added to a list."""
     if settings.NETCARE_SHEETS_AHEAD:
         case_id = case.pk
         transaction.on_commit(lambda: prepare_case_sheets.enqueue(case_id))

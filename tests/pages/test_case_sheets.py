@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from tests.pages.conftest import logged_in
 from tests.pages.mdt import create_meeting, decided_at_a_meeting, evaluated_case
 from treatments import selectors, services, sheets
-from treatments.inputs import CaseChange, ReviewInput
+from treatments.inputs import CaseChange, ReviewInput, WaiverInput
 from treatments.models import Case, CaseSheet, Meeting, MeetingPack
 from treatments.views.context import summary_context
 
@@ -278,6 +278,22 @@ def test_a_new_evaluation_of_a_case_on_a_coming_meeting_has_its_sheet_made_ahead
         evaluation = services.case_evaluate(actor=clinician, case=Case.objects.get(pk=case.pk))
 
     assert CaseSheet.objects.get().evaluation == evaluation
+
+
+def test_a_fact_marked_not_needed_has_the_new_sheet_made_ahead(
+    settings: Any, case: Case, clinician: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    meeting = create_meeting(clinician)
+    services.meeting_add_case(actor=clinician, meeting=meeting, case=case)
+    settings.NETCARE_SHEETS_AHEAD = True
+    fact = selectors.meeting_worklist(meeting)[0].to_obtain[0].fact
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.waiver_record(actor=clinician, case=case, data=WaiverInput(fact=fact, reason="Not relevant"))
+
+    seen: list[int] = []
+    sheets.meeting_pack(meeting, clinician, progress=seen.append)
+    assert seen == [1] and CaseSheet.objects.count() == 1
 
 
 # --- progress on the meeting page ---------------------------------------------------------------

@@ -80,6 +80,7 @@ def case_update(*, actor: User, case: Case, data: CaseChange) -> Case:
         name: {"from": before[name], "to": after[name]} for name in after if before[name] != after[name]
     }
     audit_record(actor=actor, action="case.update", obj=current, payload={"changed": changed})
+    tasks.sheets_ahead(current)
     return current
 
 
@@ -274,6 +275,7 @@ def option_review(*, actor: User, evaluation: Evaluation, modality: str, data: R
         obj=review,
         payload={"modality": modality, "evaluation": evaluation.pk, "before": before, "after": fields},
     )
+    tasks.sheets_ahead(evaluation.case)
     return review
 
 
@@ -301,6 +303,7 @@ def waiver_record(*, actor: User, case: Case, data: WaiverInput) -> DataWaiver:
         obj=case,
         payload={"fact": data.fact, "reason": data.reason, "new": created},
     )
+    tasks.sheets_ahead(case)
     return waiver
 
 
@@ -315,3 +318,4 @@ def waiver_remove(*, actor: User, case: Case, fact: str) -> None:
     reason = waiver.reason
     waiver.delete()
     audit_record(actor=actor, action="data.unwaive", obj=case, payload={"fact": fact, "reason": reason})
+    tasks.sheets_ahead(case)
