@@ -10,6 +10,7 @@ win. NETCARE_ENV_FILE names another file, or none when empty (the tests and `mak
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -226,6 +227,36 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["defaul
 NETCARE_PACK_DIRECT_MAX_CASES = env_int("NETCARE_PACK_DIRECT_MAX_CASES", 5, minimum=0)
 # Prepared packs hold patient data: they are deleted this many hours after they were made.
 NETCARE_PACK_KEEP_HOURS = env_int("NETCARE_PACK_KEEP_HOURS", 24, minimum=1)
+# The task worker lays out a pack's uncached case sheets on this many processes (forked for the pack,
+# then gone). Layout is CPU-bound: more processes than free cores only adds contention.
+NETCARE_PACK_PROCESSES = env_int("NETCARE_PACK_PROCESSES", min(2, os.cpu_count() or 1), minimum=1)
+# Lay out a case's sheet for its coming meetings in the background when it is evaluated or added to
+# a meeting, so that the pack finds it cached. Off by default with the immediate backend: there it
+# would lay out the PDF inside the request that evaluated the case.
+NETCARE_SHEETS_AHEAD = env_bool("NETCARE_SHEETS_AHEAD", TASK_BACKEND != "immediate")
+
+
+def patient_info_url(raw: str) -> str:
+    """NETCARE_PATIENT_INFO_URL checked: empty, or an https:// address whose only placeholder is
+    {modality} (the option's key), e.g. https://trust.example/net/{modality}."""
+    import string
+
+    if not raw:
+        return ""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(raw) if name is not None}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"NETCARE_PATIENT_INFO_URL={raw!r}: {exc}") from exc
+    if not re.fullmatch(r"https://\S+", raw) or names - {"modality"}:
+        raise ImproperlyConfigured(
+            f"NETCARE_PATIENT_INFO_URL={raw!r} is not an https:// address with at most {{modality}} in it"
+        )
+    return raw
+
+
+# The unit's patient-information page for each option, linked from the patient options sheet when a
+# modality of the knowledge base has no page of its own (`patient_page_url`). Empty: no link.
+NETCARE_PATIENT_INFO_URL = patient_info_url(env_str("NETCARE_PATIENT_INFO_URL", "").strip())
 
 # --- REST API ------------------------------------------------------------------------------------
 
@@ -342,6 +373,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "treatments.rules.vocabulary.CASE_STATUSES",
         "RuleSetStatusEnum": "treatments.rules.vocabulary.RULE_SET_STATUSES",
         "OutcomeEnum": "treatments.rules.engine.OUTCOMES",
+        "MdtRoleEnum": "treatments.rules.vocabulary.MDT_ROLES",
     },
     # The generated document is v2's; v1's is the saved file (treatments/api/openapi/v1.yaml).
     "PREPROCESSING_HOOKS": ["treatments.api.schema_hooks.only_v2"],

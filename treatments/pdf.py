@@ -154,3 +154,10 @@ def pdf_response(document: bytes, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     add_never_cache_headers(response)
     return response
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and parse the stylesheet now, e.g. before forking processes that lay out."""
+    import weasyprint  # noqa: F401
+
+    _stylesheet(*_stylesheet_source())

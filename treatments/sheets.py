@@ -18,8 +18,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import multiprocessing
 import re
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -80,14 +82,7 @@ def case_sheet(summary: dict[str, Any]) -> Sheet:
     if found is not None:
         return Sheet(bytes(found[0]), found[1], cached=True)
     document, pages = pdf.html_to_pdf(html, SHEET_TEMPLATE)
-    evaluation = summary.get("evaluation")
-    try:
-        with transaction.atomic():  # a savepoint: another process may have stored the same key
-            CaseSheet.objects.create(
-                key=key, case=summary["case"], evaluation=evaluation, pages=pages, pdf=document
-            )
-    except IntegrityError:
-        pass  # the same HTML, so the same sheet: theirs is as good as ours
+    _keep(key, summary, document, pages)
     return Sheet(document, pages, cached=False)
 
 
@@ -123,22 +118,104 @@ COVER_ROWS_PER_PAGE = 16
 
 
 def meeting_pack(
-    meeting: Meeting, user: User | None, *, appendix: bool = False, progress: Progress | None = None
+    meeting: Meeting,
+    user: User | None,
+    *,
+    appendix: bool = False,
+    progress: Progress | None = None,
+    processes: int = 1,
 ) -> bytes:
     """The lean meeting pack: a cover listing the cases in order (with the page each starts on), then
-    each case's sheet. `progress` is told after each sheet how many are done."""
+    each case's sheet. `progress` is told how many sheets are done as they are made. The sheets not
+    in the cache are laid out on `processes` processes (the task worker passes
+    NETCARE_PACK_PROCESSES; a web request lays out its few sheets itself)."""
     from .views.context import summary_context  # views import this module
 
     rows = selectors.meeting_worklist(meeting)
-    sheets: list[Sheet] = []
-    for done, row in enumerate(rows, start=1):
-        summary = summary_context(row.case, outcome=row.outcome, meeting=meeting, appendix=appendix)
-        sheets.append(case_sheet(summary))
-        if progress is not None:
-            progress(done)
+    summaries = [
+        summary_context(row.case, outcome=row.outcome, meeting=meeting, appendix=appendix) for row in rows
+    ]
+    sheets = case_sheets(summaries, progress=progress, processes=processes)
     cover = _cover(meeting, user, rows, sheets, appendix)
     references = [row.case.hospital_reference for row in rows]
     return _joined(meeting, cover, list(zip(references, sheets, strict=True)))
+
+
+def case_sheets(
+    summaries: list[dict[str, Any]], *, progress: Progress | None = None, processes: int = 1
+) -> list[Sheet]:
+    """The sheets of `summaries`, in order: the cached ones in one query, the others laid out (on
+    several processes when asked and worth it) and kept. `progress` hears the count done."""
+    htmls = [sheet_html(summary) for summary in summaries]
+    keys = [sheet_key(html) for html in htmls]
+    stored = CaseSheet.objects.filter(key__in=set(keys)).values_list("key", "pdf", "pages")
+    found = {key: Sheet(bytes(document), pages, cached=True) for key, document, pages in stored}
+    sheets = {index: found[key] for index, key in enumerate(keys) if key in found}
+    done = len(sheets)
+    if progress is not None:
+        progress(done)
+    missing = [index for index, key in enumerate(keys) if key not in found]
+    for index, (document, count) in _laid_out([htmls[index] for index in missing], processes):
+        position = missing[index]
+        _keep(keys[position], summaries[position], document, count)
+        sheets[position] = Sheet(document, count, cached=False)
+        done += 1
+        if progress is not None:
+            progress(done)
+    return [sheets[index] for index in range(len(summaries))]
+
+
+def _keep(key: str, summary: dict[str, Any], document: bytes, pages: int) -> None:
+    """Store a sheet just laid out; another process storing the same key first is no error."""
+    try:
+        with transaction.atomic():  # a savepoint: another process may have stored the same key
+            CaseSheet.objects.create(
+                key=key, case=summary["case"], evaluation=summary.get("evaluation"), pages=pages, pdf=document
+            )
+    except IntegrityError:
+        pass  # the same HTML, so the same sheet: theirs is as good as ours
+
+
+# Below this many sheets to lay out, starting processes costs more than it saves.
+PARALLEL_FROM = 4
+
+
+def _laid_out(htmls: list[str], processes: int) -> Iterator[tuple[int, tuple[bytes, int]]]:
+    """(index, (PDF, pages)) for each HTML as it is laid out, in no set order when in parallel.
+
+    The processes are forked from this one after WeasyPrint and the parsed stylesheet are loaded, so
+    each starts warm; they only lay out HTML (no database: they never touch the inherited
+    connections, and a forked pool worker leaves by os._exit, closing none of them)."""
+    if processes <= 1 or len(htmls) < PARALLEL_FROM:
+        for index, html in enumerate(htmls):
+            yield index, pdf.html_to_pdf(html, SHEET_TEMPLATE)
+        return
+    pdf.warm_up()
+    pool = multiprocessing.get_context("fork").Pool(min(processes, len(htmls)), initializer=_in_child)
+    finished = False
+    try:
+        yield from pool.imap_unordered(_lay_out, enumerate(htmls))
+        finished = True
+    finally:
+        # Done: let the processes leave on their own. Failed or abandoned: stop them now.
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
+
+
+def _in_child() -> None:
+    """A layout process takes the default signal handlers: the task worker's own (inherited by the
+    fork) only note a shutdown request, so a SIGTERM from Pool.terminate() would not end it."""
+    for name in ("SIGTERM", "SIGINT", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _lay_out(item: tuple[int, str]) -> tuple[int, tuple[bytes, int]]:
+    index, html = item
+    return index, pdf.html_to_pdf(html, SHEET_TEMPLATE)
 
 
 def _cover(

@@ -6,6 +6,9 @@ each case sheet not yet cached): the page asks for it (`pack_prepare`), a worker
 that progress, until it is ready. With TASK_BACKEND=immediate (development, tests) the task runs
 inside the request.
 
+`prepare_case_sheets` lays out a case's sheets for its coming meetings when it is evaluated or added
+to one (NETCARE_SHEETS_AHEAD), so that the pack, when asked for, finds them cached.
+
 The task is given ids only, never patient data: its arguments are stored in the task table and may
 be logged by the worker.
 """
@@ -24,7 +27,7 @@ from django_tasks import task
 from netcare.logging import request_id as current_request_id
 
 from . import sheets
-from .models import Meeting, MeetingPack
+from .models import Case, Meeting, MeetingPack
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +74,11 @@ def _build(pack_id: int) -> str:
     MeetingPack.objects.filter(pk=pack_id).update(status=MeetingPack.Status.RUNNING)
     try:
         document = sheets.meeting_pack(
-            pack.meeting, pack.requested_by, appendix=pack.appendix, progress=_progress(pack_id)
+            pack.meeting,
+            pack.requested_by,
+            appendix=pack.appendix,
+            progress=_progress(pack_id),
+            processes=settings.NETCARE_PACK_PROCESSES,
         )
     except Exception as exc:  # any failure must reach the page as "failed", never a pack left running
         logger.error("meeting pack %s failed", pack_id, exc_info=exc)
@@ -80,6 +87,40 @@ def _build(pack_id: int) -> str:
     _finish(pack_id, status=MeetingPack.Status.READY, pdf=document)
     logger.info("meeting pack %s ready: %s cases, %s bytes", pack_id, pack.cases, len(document))
     return str(MeetingPack.Status.READY)
+
+
+def sheets_ahead(case: Case) -> None:
+    """After this transaction commits, have a worker lay out the case's sheets for its coming
+    meetings (when NETCARE_SHEETS_AHEAD), so that the meeting's pack finds them in the cache.
+
+    Called by every service that changes what a sheet shows before the meeting: an evaluation, an
+    edit of the case, a review, a fact marked (or no longer) not needed, the case added to a list."""
+    if settings.NETCARE_SHEETS_AHEAD:
+        case_id = case.pk
+        transaction.on_commit(lambda: prepare_case_sheets.enqueue(case_id))
+
+
+@task()
+def prepare_case_sheets(case_id: int) -> int:
+    """Lay out (or find cached) the case's sheet for each meeting of today or later that lists it,
+    exactly as that meeting's pack will ask for it (without the appendix); returns how many were
+    laid out. Stale by the time of the pack (a review, an outcome, a new evaluation since)? The
+    pack's key differs and the pack lays that sheet out itself: never a wrong sheet, only a slower
+    pack."""
+    from .views.context import summary_context  # views import the tasks
+
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        return 0
+    entries = case.meeting_entries.filter(meeting__date__gte=timezone.localdate()).select_related(
+        "meeting", "outcome"
+    )
+    made = 0
+    for entry in entries:
+        outcome = getattr(entry, "outcome", None)
+        summary = summary_context(case, outcome=outcome, meeting=entry.meeting, appendix=False)
+        made += not sheets.case_sheet(summary).cached
+    return made
 
 
 def _progress(pack_id: int) -> sheets.Progress:

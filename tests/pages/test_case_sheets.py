@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from tests.pages.conftest import logged_in
 from tests.pages.mdt import create_meeting, decided_at_a_meeting, evaluated_case
 from treatments import selectors, services, sheets
-from treatments.inputs import CaseChange, ReviewInput
+from treatments.inputs import CaseChange, ReviewInput, WaiverInput
 from treatments.models import Case, CaseSheet, Meeting, MeetingPack
 from treatments.views.context import summary_context
 
@@ -207,6 +207,93 @@ def test_preparing_a_pack_deletes_sheets_past_the_keep_hours(case: Case, clinici
 
     assert not CaseSheet.objects.filter(pk=old.pk).exists()
     assert CaseSheet.objects.count() == 1  # the pack's own, made just now
+
+
+# --- speed without another result: several processes, sheets made ahead ------------------------
+
+
+def test_a_pack_laid_out_on_several_processes_is_the_pack_laid_out_in_one(demo: Meeting) -> None:
+    coordinator = User.objects.get(username="coordinator")
+    seen: list[int] = []
+
+    parallel = sheets.meeting_pack(demo, coordinator, processes=2, progress=seen.append)
+    assert CaseSheet.objects.count() == 5 and seen[0] == 0 and seen[-1] == 5
+    assert sorted(seen) == seen
+    CaseSheet.objects.all().delete()
+    single = sheets.meeting_pack(demo, coordinator, processes=1)
+
+    assert pdftotext(parallel)[1:] == pdftotext(single)[1:]  # the cover says when it was made
+    outline = [item.title for item in PdfReader(io.BytesIO(parallel)).outline if not isinstance(item, list)]
+    references = demo.entries.order_by("position").values_list("case__hospital_reference", flat=True)
+    cases = [f"{number}. Case {reference}" for number, reference in enumerate(references, start=1)]
+    assert outline == ["Cover: the cases in order", *cases]
+
+
+def test_a_sheet_that_fails_in_a_layout_process_fails_the_pack_and_leaves_no_process(
+    demo: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    from treatments import pdf
+
+    def broken(html: str, name: str) -> tuple[bytes, int]:
+        raise pdf.MissingStaticFile("PDF not made: could not read /static/css/pdf.css")
+
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)  # inherited by the forked layout processes
+
+    with pytest.raises(pdf.MissingStaticFile):
+        sheets.meeting_pack(demo, User.objects.get(username="coordinator"), processes=2)
+    assert multiprocessing.active_children() == []
+    assert not CaseSheet.objects.exists()
+
+
+def test_a_case_added_to_a_meeting_has_its_sheet_made_ahead_for_the_pack(
+    settings: Any, case: Case, clinician: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.NETCARE_SHEETS_AHEAD = True
+    meeting = create_meeting(clinician)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the immediate backend runs the task
+        services.meeting_add_case(actor=clinician, meeting=meeting, case=case)
+
+    made = CaseSheet.objects.get()
+    assert made.case == case and made.pages <= 2
+    seen: list[int] = []
+    sheets.meeting_pack(meeting, clinician, progress=seen.append)
+    assert seen == [1], "the pack found its only sheet in the cache"
+    assert CaseSheet.objects.get() == made
+
+
+def test_a_new_evaluation_of_a_case_on_a_coming_meeting_has_its_sheet_made_ahead(
+    settings: Any, case: Case, clinician: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    meeting = create_meeting(clinician)
+    services.meeting_add_case(actor=clinician, meeting=meeting, case=case)
+    assert not CaseSheet.objects.exists(), "off by default with the immediate backend"
+    settings.NETCARE_SHEETS_AHEAD = True
+    facts = case.facts.model_copy(update={"egfr_ml_min": 70})
+    services.case_update(actor=clinician, case=case, data=CaseChange(version=case.version, profile=facts))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation = services.case_evaluate(actor=clinician, case=Case.objects.get(pk=case.pk))
+
+    assert CaseSheet.objects.get().evaluation == evaluation
+
+
+def test_a_fact_marked_not_needed_has_the_new_sheet_made_ahead(
+    settings: Any, case: Case, clinician: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    meeting = create_meeting(clinician)
+    services.meeting_add_case(actor=clinician, meeting=meeting, case=case)
+    settings.NETCARE_SHEETS_AHEAD = True
+    fact = selectors.meeting_worklist(meeting)[0].to_obtain[0].fact
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.waiver_record(actor=clinician, case=case, data=WaiverInput(fact=fact, reason="Not relevant"))
+
+    seen: list[int] = []
+    sheets.meeting_pack(meeting, clinician, progress=seen.append)
+    assert seen == [1] and CaseSheet.objects.count() == 1
 
 
 # --- progress on the meeting page ---------------------------------------------------------------

@@ -145,3 +145,57 @@ def test_only_roles_that_export_summaries_may_make_it(
     for url in (f"/cases/{case.pk}/patient-sheet/", f"/cases/{case.pk}/patient-sheet.pdf"):
         assert author_client.get(url).status_code == 403
         assert client.get(url)["Location"].startswith("/login/")
+
+
+# --- the unit's patient-information page: NETCARE_PATIENT_INFO_URL --------------------------------
+
+
+def test_without_a_patient_page_the_sheet_shows_no_link(
+    settings: Any, clinician_client: Client, case: Case
+) -> None:
+    settings.NETCARE_PATIENT_INFO_URL = ""
+
+    html = clinician_client.get(f"/cases/{case.pk}/patient-sheet/?option=ssta").content.decode()
+
+    assert "More about it from our unit" not in html and 'class="patient-link"' not in html
+
+
+def test_the_setting_links_each_option_to_the_units_page_on_screen_and_in_the_pdf(
+    settings: Any, clinician_client: Client, case: Case
+) -> None:
+    settings.NETCARE_PATIENT_INFO_URL = "https://net.trust.example/patients/{modality}"
+    query = "option=ssta&option=prrt_lu177"
+
+    html = clinician_client.get(f"/cases/{case.pk}/patient-sheet/?{query}").content.decode()
+    document = clinician_client.get(f"/cases/{case.pk}/patient-sheet.pdf?{query}").content
+
+    for key in ("ssta", "prrt_lu177"):
+        url = f"https://net.trust.example/patients/{key}"
+        assert f'<a href="{url}">{url}</a>' in html
+        assert url in " ".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages)
+
+
+def test_the_knowledge_bases_own_page_for_an_option_comes_before_the_setting(settings: Any) -> None:
+    from treatments.views.context import patient_page
+
+    settings.NETCARE_PATIENT_INFO_URL = "https://net.trust.example/patients/{modality}"
+    own = Modality(key="ssta", patient_page_url="https://net.trust.example/leaflets/somatostatin-analogues")
+
+    assert patient_page(own) == "https://net.trust.example/leaflets/somatostatin-analogues"
+    assert patient_page(Modality(key="everolimus")) == "https://net.trust.example/patients/everolimus"
+    settings.NETCARE_PATIENT_INFO_URL = ""
+    assert patient_page(Modality(key="everolimus")) == ""
+
+
+@pytest.mark.parametrize(
+    "raw", ["http://net.trust.example/{modality}", "https://net.trust.example/{case}", "https://x/{", "a b"]
+)
+def test_a_patient_page_setting_that_is_not_https_with_only_the_option_is_refused(raw: str) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from netcare.settings import patient_info_url
+
+    with pytest.raises(ImproperlyConfigured, match="NETCARE_PATIENT_INFO_URL"):
+        patient_info_url(raw)
+    assert patient_info_url("https://net.trust.example/{modality}") == "https://net.trust.example/{modality}"
+    assert patient_info_url("") == ""

@@ -27,6 +27,7 @@ from treatments.rules.vocabulary import (
     MODALITY_KEYS,
     RULE_KINDS,
     VERIFICATIONS,
+    MdtRole,
     NextStep,
 )
 
@@ -361,6 +362,27 @@ class NotNeededOut(BaseModel):
     reason: str
     waived_by: str
     waived_at: datetime
+
+
+class NotNeededList(RootModel[list[NotNeededOut]]):
+    """The facts marked not needed for a case, with why (v2)."""
+
+
+class AttendeeOut(BaseModel):
+    id: int
+    name: str
+    role: MdtRole
+    recorded_by: str
+    recorded_at: datetime
+
+
+class AttendanceOut(BaseModel):
+    """Who is present at a meeting, and whether every core MDT role is (v2)."""
+
+    attendees: list[AttendeeOut]
+    quorate: bool = Field(description="Every core MDT role is present.")
+    core_roles_present: list[MdtRole]
+    core_roles_missing: list[MdtRole]
 
 
 class WorklistRowOut(BaseModel):

@@ -1,6 +1,18 @@
 from django.urls import URLPattern, URLResolver, path, re_path, register_converter
 
-from . import cases, catalogue, cds, eligibility, exports, fhir, governance, meetings, rule_editing, tokens
+from . import (
+    cases,
+    catalogue,
+    cds,
+    eligibility,
+    exports,
+    fhir,
+    governance,
+    meetings,
+    room,
+    rule_editing,
+    tokens,
+)
 from .exceptions import api_not_found
 from .versions import ApiVersion, deprecated
 
@@ -76,6 +88,7 @@ def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
         path("meetings/<id:meeting_id>/order/", meetings.MeetingOrderView.as_view(**v), name="meeting-order"),
         path("meetings/<id:meeting_id>/worklist/", meetings.WorklistView.as_view(**v), name="worklist"),
         *(governance_patterns(v) if version == "v2" else []),
+        *(room_patterns(v) if version == "v2" else []),
         *(
             [
                 path(
@@ -105,6 +118,20 @@ def patterns(version: ApiVersion) -> list[URLPattern | URLResolver]:
         ),
         # Anything else under the version's prefix answers in the API's error shape, whatever DEBUG says.
         re_path(r"^.*$", deprecated(api_not_found) if version == "v1" else api_not_found),
+    ]
+
+
+def room_patterns(v: dict[str, ApiVersion]) -> list[URLPattern | URLResolver]:
+    """Facts not needed, attendance and quoracy: /api/v2/ only (v1 is frozen, ADR 0007)."""
+    return [
+        path("cases/<id:case_id>/not-needed/", room.NotNeededListView.as_view(**v), name="not-needed-list"),
+        path("cases/<id:case_id>/not-needed/<str:fact>/", room.NotNeededView.as_view(**v), name="not-needed"),
+        path("meetings/<id:meeting_id>/attendance/", room.AttendanceView.as_view(**v), name="attendance"),
+        path(
+            "meetings/<id:meeting_id>/attendance/<id:attendee_id>/",
+            room.AttendeeView.as_view(**v),
+            name="attendee",
+        ),
     ]
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from .. import selectors
+from .. import selectors, tasks
 from ..inputs import CaseChange, CaseCreate, ReviewInput, WaiverInput
 from ..models import (
     Case,
@@ -80,6 +80,7 @@ def case_update(*, actor: User, case: Case, data: CaseChange) -> Case:
         name: {"from": before[name], "to": after[name]} for name in after if before[name] != after[name]
     }
     audit_record(actor=actor, action="case.update", obj=current, payload={"changed": changed})
+    tasks.sheets_ahead(current)
     return current
 
 
@@ -216,6 +217,7 @@ def case_evaluate_once(*, actor: User, case: Case) -> tuple[Evaluation, bool]:
         obj=evaluation,
         payload={"case": case.hospital_reference, "ruleset": rule_set.version, "statuses": statuses},
     )
+    tasks.sheets_ahead(case)
     return evaluation, True
 
 
@@ -273,6 +275,7 @@ def option_review(*, actor: User, evaluation: Evaluation, modality: str, data: R
         obj=review,
         payload={"modality": modality, "evaluation": evaluation.pk, "before": before, "after": fields},
     )
+    tasks.sheets_ahead(evaluation.case)
     return review
 
 
@@ -300,6 +303,7 @@ def waiver_record(*, actor: User, case: Case, data: WaiverInput) -> DataWaiver:
         obj=case,
         payload={"fact": data.fact, "reason": data.reason, "new": created},
     )
+    tasks.sheets_ahead(case)
     return waiver
 
 
@@ -314,3 +318,4 @@ def waiver_remove(*, actor: User, case: Case, fact: str) -> None:
     reason = waiver.reason
     waiver.delete()
     audit_record(actor=actor, action="data.unwaive", obj=case, payload={"fact": fact, "reason": reason})
+    tasks.sheets_ahead(case)

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import models, transaction
 
-from .. import selectors
+from .. import selectors, tasks
 from ..inputs import AttendeeInput, MeetingChange, MeetingInput, OutcomeInput
 from ..models import (
     Attendee,
@@ -82,6 +82,7 @@ def meeting_add_case(*, actor: User, meeting: Meeting, case: Case) -> MeetingCas
     audit_record(
         actor=actor, action="meeting.add_case", obj=meeting, payload={"case": case.hospital_reference}
     )
+    tasks.sheets_ahead(case)
     return entry
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from django.conf import settings
+
 from .. import selectors
 from ..forms import (
     OutcomeForm,
@@ -19,7 +21,7 @@ from ..forms import (
     profile_initial,
     profile_query,
 )
-from ..models import Case, DataWaiver, Evaluation, Meeting, Outcome, Review
+from ..models import Case, DataWaiver, Evaluation, Meeting, Modality, Outcome, Review
 from ..rules import explain
 from ..rules.engine import EvaluationResult, Verdict
 from ..rules.profile import PatientProfile
@@ -349,14 +351,26 @@ def patient_sheet_context(case: Case, query: Any) -> tuple[dict[str, Any], bool]
             keys = [key for key, _, status in evaluation.options() if status in DISCUSSED_STATUSES]
         form = PatientSheetForm(initial={"option": keys}, modalities=choices)
         valid = True
+    options = [modality for modality in modalities if modality.key in keys]
+    for option in options:
+        option.patient_link = patient_page(option)  # type: ignore[attr-defined]
     context = {
         "case": case,
         "form": form,
         "outcome": outcome,
-        "options": [modality for modality in modalities if modality.key in keys],
+        "options": options,
         "ruleset_version": modalities[0].rule_set.version if modalities else "",
     }
     return context, valid
+
+
+def patient_page(modality: Modality) -> str:
+    """The unit's patient-information page about an option: the knowledge base's own address for
+    it, else NETCARE_PATIENT_INFO_URL with the option's key, else "" (the sheet shows no link)."""
+    if modality.patient_page_url:
+        return modality.patient_page_url
+    template = settings.NETCARE_PATIENT_INFO_URL
+    return template.format(modality=modality.key) if template else ""
 
 
 def present_options(row: selectors.WorklistRow, *, may_review: bool) -> dict[str, Any]:
