@@ -129,18 +129,8 @@ def _reached_from(edge: str) -> dict[str, list[str]]:
     return chains
 
 
-# The MDT case sheet is one document for pages and API alike (the same HTML makes the cached PDF,
-# docs/pdfs.md), so the module that renders it may use the pages' presentation; the API reaches the
-# pages only through it.
-SHARED_DOCUMENTS = frozenset({"treatments.sheets"})
-
-
 @pytest.mark.parametrize(("edge", "other"), [(HTML_EDGE, API_EDGE), (API_EDGE, HTML_EDGE)])
 def test_an_edge_does_not_import_the_other(edge: str, other: str) -> None:
     assert any(_in(module, edge) for module in MODULES), f"no module named {edge}*: update this test"
-    crossings = [
-        " -> ".join(chain)
-        for module, chain in _reached_from(edge).items()
-        if _in(module, other) and not any(hop in SHARED_DOCUMENTS for hop in chain)
-    ]
+    crossings = [" -> ".join(chain) for module, chain in _reached_from(edge).items() if _in(module, other)]
     assert not crossings, f"{edge} imports {other}:\n" + "\n".join(crossings)

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from . import pdf, selectors
 from .models import Case, CaseSheet, Meeting
+from .sheet_context import summary_context
 
 SHEET_TEMPLATE = "treatments/pdf/case_summary.html"
 COVER_TEMPLATE = "treatments/pdf/meeting_pack.html"
@@ -74,7 +75,7 @@ def sheet_key(html: str) -> str:
 
 
 def case_sheet(summary: dict[str, Any]) -> Sheet:
-    """The case sheet of `summary` (views.context.summary_context) as a PDF, from the cache if the
+    """The case sheet of `summary` (sheet_context.summary_context) as a PDF, from the cache if the
     same sheet was made before, else rendered and kept."""
     html = sheet_html(summary)
     key = sheet_key(html)
@@ -88,7 +89,6 @@ def case_sheet(summary: dict[str, Any]) -> Sheet:
 
 def case_sheet_of(case: Case, *, appendix: bool = False) -> Sheet:
     """A case's own sheet (not in a meeting's pack): its latest evaluation and latest outcome."""
-    from .views.context import summary_context  # views import this module
 
     outcome = selectors.case_outcomes(case).first()
     return case_sheet(summary_context(case, outcome=outcome, appendix=appendix))
@@ -129,7 +129,6 @@ def meeting_pack(
     each case's sheet. `progress` is told how many sheets are done as they are made. The sheets not
     in the cache are laid out on `processes` processes (the task worker passes
     NETCARE_PACK_PROCESSES; a web request lays out its few sheets itself)."""
-    from .views.context import summary_context  # views import this module
 
     rows = selectors.meeting_worklist(meeting)
     summaries = [

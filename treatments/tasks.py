@@ -28,6 +28,7 @@ from netcare.logging import request_id as current_request_id
 
 from . import sheets
 from .models import Case, Meeting, MeetingPack
+from .sheet_context import summary_context
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,6 @@ def prepare_case_sheets(case_id: int) -> int:
     laid out. Stale by the time of the pack (a review, an outcome, a new evaluation since)? The
     pack's key differs and the pack lays that sheet out itself: never a wrong sheet, only a slower
     pack."""
-    from .views.context import summary_context  # views import the tasks
-
     case = Case.objects.filter(pk=case_id).first()
     if case is None:
         return 0

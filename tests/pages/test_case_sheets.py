@@ -20,7 +20,7 @@ from tests.pages.mdt import create_meeting, decided_at_a_meeting, evaluated_case
 from treatments import selectors, services, sheets
 from treatments.inputs import CaseChange, ReviewInput, WaiverInput
 from treatments.models import Case, CaseSheet, Meeting, MeetingPack
-from treatments.views.context import summary_context
+from treatments.sheet_context import summary_context
 
 pytestmark = pytest.mark.django_db
 

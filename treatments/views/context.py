@@ -21,12 +21,12 @@ from ..forms import (
     profile_initial,
     profile_query,
 )
-from ..models import Case, DataWaiver, Evaluation, Meeting, Modality, Outcome, Review
+from ..models import Case, DataWaiver, Evaluation, Modality, Outcome, Review
 from ..rules import explain
 from ..rules.engine import EvaluationResult, Verdict
 from ..rules.profile import PatientProfile
 from ..rules.vocabulary import NEXT_STEP_LABELS
-from ..selectors import governance
+from ..sheet_context import facts_context as facts_context  # the case pages show facts as the sheet does
 from .common import (
     field_for,
 )
@@ -111,25 +111,6 @@ def data_jobs(
     )
 
 
-def facts_context(profile: PatientProfile, sources: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The facts by group, with where each came from (`fact_sources`: the case's, or the
-    evaluation's as frozen with it) for the source and date shown next to each fact."""
-    facts = explain.facts_by_group(profile)
-    return {
-        "facts": facts,
-        "fact_sources": sources or {},
-        "known_count": len(profile.known_facts()),
-        "fact_count": sum(len(rows) for _, _, rows in facts),
-        # The case sheet lists the known facts by group and names the unknown ones in one line.
-        "known_facts": [
-            (key, label, known)
-            for key, label, rows in facts
-            if (known := [r for r in rows if r[1] is not None])
-        ],
-        "unknown_facts": [name for _, _, rows in facts for name, value in rows if value is None],
-    }
-
-
 HISTORY_PAGE_SIZE = 20
 
 
@@ -198,61 +179,6 @@ def blank_outcome_form(
     elif accepted:
         initial |= {"chosen_modalities": list(accepted), "next_steps": ["treatment"]}
     return OutcomeForm(prefix=f"case{case.pk}", initial=initial, options=outcome_options(evaluation))
-
-
-def summary_context(
-    case: Case, *, outcome: Outcome | None, meeting: Meeting | None = None, appendix: bool = False
-) -> dict[str, Any]:
-    """What a case sheet shows: the case, its latest evaluation (key facts, the options to consider
-    now, data to obtain, reviews), whether it is out of date, and the MDT outcome (or blank lines);
-    with `appendix`, every option with the rules that decided it."""
-    evaluation = selectors.latest_evaluation(case)
-    names = selectors.modality_names()
-    context: dict[str, Any] = {
-        "case": case,
-        "evaluation": evaluation,
-        "outcome": outcome,
-        "meeting": meeting,
-        "modality_names": names,
-        "appendix": appendix,
-    }
-    if evaluation is None:
-        context.update(facts_context(case.facts, case.fact_sources))
-        return context
-    result = selectors.evaluation_result(evaluation)
-    reviews = selectors.reviews_by_modality(evaluation)
-    statuses = result.statuses()
-    outcome_rows = []
-    if outcome is not None:
-        outcome_rows = [
-            (key, names.get(key, key), outcome.statuses.get(key, statuses.get(key, "")))
-            for key in outcome.chosen_modalities
-        ]
-    context.update(
-        {
-            "result": result,
-            "groups": [group for group in explain.group_by_status(result)],
-            "checklist": explain.data_to_obtain(result),
-            "stale": selectors.evaluation_staleness(evaluation, case)
-            + governance.impact_on_case(case.pk, evaluation, names),
-            "changed_facts": explain.changed_facts(result.profile, case.facts),
-            "reviews": [
-                (verdict, reviews[verdict.modality.key])
-                for verdict in result.verdicts
-                if verdict.modality.key in reviews
-            ],
-            "outcome_rows": outcome_rows,
-            # The sheet names a source only for facts from the record (FHIR): a line under every
-            # typed fact would double the facts' height and push the sheet past two pages.
-            **facts_context(result.profile, imported_sources(evaluation.fact_sources)),
-        }
-    )
-    return context
-
-
-def imported_sources(sources: dict[str, Any] | None) -> dict[str, Any]:
-    """The fact sources that came from the record, not typed in NETcare."""
-    return {fact: source for fact, source in (sources or {}).items() if source.get("level") != "manual"}
 
 
 def result_context(

@@ -13,15 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import pdf, selectors, services, sheets, tasks
 from ..models import Case, Meeting, MeetingPack, Outcome
 from ..roles import capability_required
+from ..sheet_context import summary_context
 from .common import (
     acting_user,
     case_or_404,
     meeting_or_404,
 )
-from .context import (
-    patient_sheet_context,
-    summary_context,
-)
+from .context import patient_sheet_context
 
 
 def _latest_outcome(case: Case) -> Outcome | None:
