@@ -10,7 +10,9 @@ call maps the prefetch, evaluates, stores a hook evaluation and its audit event,
 A prefetch a worker has validated before skips the FHIR R4 validation (about 25 ms for bundle 1):
 `--vary` sends a different one on every call, so that every call pays it (a chart opened for the
 first time).
-Prints p50, p95 and p99 latency, calls per second and errors.
+Prints p50, p95 and p99 latency, calls per second, errors, and the CPU time the gunicorn workers
+spent per call (user + system, from /proc): on a shared machine the wall-clock figures move with
+the load average, the CPU per call much less.
 Target (issue 13): p95 <= 200 ms under 16 concurrent clients, zero errors. The clients, gunicorn and
 the database share this machine's cores, so the figures are relative, not capacity.
 """
@@ -76,12 +78,15 @@ def main() -> None:
         tokens = [sign(key, iss=ISS, aud=url, kid=KID) for _ in range(args.calls + 4 * args.workers)]
         for token in tokens[: 4 * args.workers]:  # each worker maps, compiles and connects once
             _call(url, _body(patient_id, prefetch, 0), token)
+        cpu_before, client_cpu = _workers_cpu_seconds(server.pid), time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             results = list(
                 pool.map(lambda pair: _call(url, *pair), zip(bodies, tokens[4 * args.workers :], strict=True))
             )
         elapsed = time.perf_counter() - started
+        cpu_per_call = (_workers_cpu_seconds(server.pid) - cpu_before) * 1000 / args.calls
+        client_cpu_per_call = (time.process_time() - client_cpu) * 1000 / args.calls
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -97,6 +102,9 @@ def main() -> None:
         f"POST .../netcare-net-options  {len(results) / elapsed:>6.0f} calls/s   p50 {cut[49]:>6.1f} ms   "
         f"p95 {cut[94]:>6.1f} ms   p99 {cut[98]:>6.1f} ms   errors {errors}"
     )
+    print(f"server CPU per call {cpu_per_call:.1f} ms (workers' user + system time), "
+          f"the benchmark's own clients {client_cpu_per_call:.1f} ms on the same cores; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     met = cut[94] <= 200 and errors == 0
     print(f"p95 {cut[94]:.1f} ms (target <= 200 ms), errors {errors} (target 0): "
           f"{'targets met' if met else 'targets NOT met'}")  # fmt: skip
@@ -148,6 +156,22 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
     command = [gunicorn, "netcare.wsgi:application", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=ROOT)
+
+
+def _workers_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of gunicorn's workers so far (Linux /proc; 0 elsewhere)."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    ticks = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _call(url: str, body: bytes, token: str) -> tuple[int, float]:
