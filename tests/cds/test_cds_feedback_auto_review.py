@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from tests.cds.conftest import Ehr
-from tests.cds.test_cds_feedback import _accepted, _cards, _overridden, _prefers, case  # noqa: F401
+from tests.cds.test_cds_feedback import _accepted, _cards, _overridden, _prefers
 from treatments.models import AuditEvent, CardFeedback, Case, PractitionerLink, Review
 from treatments.services.cds import practitioner_link
 
@@ -87,11 +87,12 @@ def test_on_an_unlinked_call_or_an_override_without_reason_records_nothing(
 
 def test_the_command_links_an_ehr_user_to_a_netcare_user(ehr: Ehr, clinician: User) -> None:
     call_command(
-        "cds_client", "link", "--iss", ehr.client.iss, "--user-ref", EHR_USER, "--username", clinician.username
-    )
+        "cds_client", "link", "--iss", ehr.client.iss, "--user-ref", EHR_USER,
+        "--username", clinician.username,
+    )  # fmt: skip
 
     assert PractitionerLink.objects.get().user == clinician
-    assert AuditEvent.objects.filter(action="cds.practitioner_link").exists()
+    assert AuditEvent.objects.filter(action="cds.practitioner_link.create").exists()
 
 
 @pytest.mark.parametrize(
@@ -108,3 +109,25 @@ def test_the_link_command_refuses_bad_input_with_exit_2(
         )  # fmt: skip
     assert refused.value.returncode == 2
     assert not PractitionerLink.objects.exists()
+
+
+def test_an_administrator_links_an_ehr_user_in_the_admin_and_it_is_audited(
+    ehr: Ehr, clinician: User, admin_user: User
+) -> None:
+    page = Client()
+    page.force_login(admin_user)
+    form = {"client": ehr.client.pk, "user_ref": EHR_USER, "user": clinician.pk}
+
+    assert page.post("/admin/treatments/practitionerlink/add/", form).status_code == 302
+    link = PractitionerLink.objects.get()
+    assert (
+        page.post(f"/admin/treatments/practitionerlink/{link.pk}/delete/", {"post": "yes"}).status_code == 302
+    )
+
+    assert not PractitionerLink.objects.exists()
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="cds.practitioner_link").values_list("action", "actor")
+    )
+    assert sorted(actions) == [
+        ("cds.practitioner_link.create", admin_user.pk), ("cds.practitioner_link.delete", admin_user.pk)
+    ]  # fmt: skip

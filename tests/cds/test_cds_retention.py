@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from tests.cds.conftest import Ehr
-from tests.cds.test_cds_feedback import _cards, _overridden, _prefers, case  # noqa: F401  (fixture)
+from tests.cds.test_cds_feedback import _cards, _overridden, _prefers
 from treatments.models import AuditEvent, CardFeedback, Case, CdsJti, HookCard, HookEvaluation, ReadOnlyError
 from treatments.services.cds import cds_purge
 

@@ -70,9 +70,9 @@ def cds_endpoint(
                     return response
                 if not store_jti_in_view:
                     use_jti(jwt_use)
-                response = view(request, client, jwt_use)
+                answer = view(request, client, jwt_use)
                 use_jti(jwt_use)  # nothing if the view stored it
-                return response
+                return answer
             except CdsAuthFailed as exc:
                 logger.warning("cds: refused %s %s: %s", request.method, request.path, exc)
                 return operation_outcome(401, "Authentication failed.")

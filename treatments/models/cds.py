@@ -285,9 +285,7 @@ class PractitionerLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["client", "user_ref"], name="practitioner_link_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["client", "user_ref"], name="practitioner_link_once")]
 
     def __str__(self) -> str:
         return f"{self.user_ref} = {self.user_id}"

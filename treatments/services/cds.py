@@ -17,8 +17,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from ..inputs import ReviewInput
 from .. import roles, selectors
+from ..inputs import ReviewInput
 from ..models import (
     AuditEvent,
     CardFeedback,
@@ -353,13 +353,18 @@ def practitioner_link(*, actor: Actor, client: CdsClient, user_ref: str, user: U
         user_ref=user_ref,
         defaults={"user": user, "created_by": actor if isinstance(actor, User) else None},
     )
+    practitioner_link_audit(actor=actor, link=link, change="create" if created else "update")
+    return link
+
+
+def practitioner_link_audit(*, actor: Actor, link: PractitionerLink, change: str) -> None:
+    """Whose name EHR feedback may be recorded in changed (also for changes made in the admin)."""
     audit_record(
         actor=actor,
-        action="cds.practitioner_link",
+        action=f"cds.practitioner_link.{change}",
         obj=link,
-        payload={"client": client.iss, "user_ref": user_ref, "user": user.pk, "created": created},
+        payload={"client": link.client.iss, "user_ref": link.user_ref, "user": link.user_id},
     )
-    return link
 
 
 # --- retention ---------------------------------------------------------------------------------------
