@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from tests.cds.conftest import Ehr
@@ -92,6 +93,27 @@ def test_a_call_linked_to_a_case_cannot_be_deleted(ehr: Ehr, case: Case) -> None
     with pytest.raises(ReadOnlyError):
         HookEvaluation.objects.all().delete()
     assert HookEvaluation.objects.count() == 1
+
+
+def test_raw_sql_cannot_rewrite_a_call_nor_delete_a_linked_one(ehr: Ehr, case: Case) -> None:
+    _cards(ehr, linked=True)
+    _cards(ehr)
+    linked = HookEvaluation.objects.get(linked_case=case)
+    table = connection.ops.quote_name(HookEvaluation._meta.db_table)
+
+    def run(statement: str, *params: object) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, params)
+
+    with pytest.raises(DatabaseError, match="immutable"):
+        run(f"UPDATE {table} SET hook = 'x'")
+    if connection.vendor == "postgresql":  # SQLite refuses UPDATE only (migration 0008's reason)
+        with pytest.raises(DatabaseError, match="kept with the case"):
+            run(f"DELETE FROM {table} WHERE id = %s", linked.pk.hex)
+    run(f"DELETE FROM {connection.ops.quote_name(HookCard._meta.db_table)} WHERE hook_evaluation_id <> %s",
+        linked.pk.hex)  # fmt: skip
+    run(f"DELETE FROM {table} WHERE linked_case_id IS NULL")  # the purge's own delete
+    assert list(HookEvaluation.objects.all()) == [linked]
 
 
 def test_the_command_purges_with_the_days_given(ehr: Ehr, capsys: pytest.CaptureFixture[str]) -> None:
