@@ -101,7 +101,7 @@ def test_raw_sql_cannot_rewrite_a_call_nor_delete_a_linked_one(ehr: Ehr, case: C
     linked = HookEvaluation.objects.get(linked_case=case)
     table = connection.ops.quote_name(HookEvaluation._meta.db_table)
 
-    def run(statement: str, *params: object) -> None:
+    def run(statement: str, *params: str) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, params)
 
