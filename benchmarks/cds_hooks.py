@@ -1,6 +1,7 @@
 """Latency benchmark of the CDS Hooks `patient-view` service over real HTTP.
 
-    .venv/bin/python benchmarks/cds_hooks.py [--calls 800] [--concurrency 16] [--workers 2]
+    .venv/bin/python benchmarks/cds_hooks.py [--calls 800] [--concurrency 16] [--workers 2] [--vary]
+    .venv/bin/python benchmarks/cds_hooks.py --in-process [--calls 300] [--vary]
 
 Serves the app with gunicorn (2 sync workers; PostgreSQL when DATABASE_URL is set, else a fresh
 SQLite file), registers an EHR client with an ES384 key, and sends `patient-view` calls with the
@@ -10,7 +11,11 @@ call maps the prefetch, evaluates, stores a hook evaluation and its audit event,
 A prefetch a worker has validated before skips the FHIR R4 validation (about 25 ms for bundle 1):
 `--vary` sends a different one on every call, so that every call pays it (a chart opened for the
 first time).
-Prints p50, p95 and p99 latency, calls per second and errors.
+Prints p50, p95 and p99 latency, calls per second, errors, and the CPU time the gunicorn workers
+spent per call (user + system, from /proc): on a shared machine the wall-clock figures move with
+the load average, the CPU per call much less.
+`--in-process` calls the WSGI application in this one process instead, one call at a time (no HTTP, no
+queue), and prints the CPU time and the wall time per call: the cost of a call itself.
 Target (issue 13): p95 <= 200 ms under 16 concurrent clients, zero errors. The clients, gunicorn and
 the database share this machine's cores, so the figures are relative, not capacity.
 """
@@ -18,6 +23,7 @@ the database share this machine's cores, so the figures are relative, not capaci
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,6 +62,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument(
+        "--in-process", action="store_true", help="CPU per call through the WSGI app, no HTTP"
+    )
+    parser.add_argument(
         "--vary",
         action="store_true",
         help="a different prefetch on every call (new Bundle ids), so that none skips the FHIR validation",
@@ -70,18 +80,25 @@ def main() -> None:
     url = base + "/cds-services/netcare-net-options"
     patient_id, prefetch = prefetch_from_bundle(json.loads(BUNDLE.read_text()))
     bodies = [_body(patient_id, prefetch, index if args.vary else 0) for index in range(args.calls)]
+    if args.in_process:
+        _in_process(env, url, bodies, [sign(key, iss=ISS, aud=url, kid=KID) for _ in range(args.calls + 10)])
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
     server = _serve(env, args.port, args.workers)
     try:
         _wait(f"http://127.0.0.1:{args.port}/healthz")
         tokens = [sign(key, iss=ISS, aud=url, kid=KID) for _ in range(args.calls + 4 * args.workers)]
         for token in tokens[: 4 * args.workers]:  # each worker maps, compiles and connects once
             _call(url, _body(patient_id, prefetch, 0), token)
+        cpu_before, client_cpu = _workers_cpu_seconds(server.pid), time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             results = list(
                 pool.map(lambda pair: _call(url, *pair), zip(bodies, tokens[4 * args.workers :], strict=True))
             )
         elapsed = time.perf_counter() - started
+        cpu_per_call = (_workers_cpu_seconds(server.pid) - cpu_before) * 1000 / args.calls
+        client_cpu_per_call = (time.process_time() - client_cpu) * 1000 / args.calls
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -97,6 +114,9 @@ def main() -> None:
         f"POST .../netcare-net-options  {len(results) / elapsed:>6.0f} calls/s   p50 {cut[49]:>6.1f} ms   "
         f"p95 {cut[94]:>6.1f} ms   p99 {cut[98]:>6.1f} ms   errors {errors}"
     )
+    print(f"server CPU per call {cpu_per_call:.1f} ms (workers' user + system time), "
+          f"the benchmark's own clients {client_cpu_per_call:.1f} ms on the same cores; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     met = cut[94] <= 200 and errors == 0
     print(f"p95 {cut[94]:.1f} ms (target <= 200 ms), errors {errors} (target 0): "
           f"{'targets met' if met else 'targets NOT met'}")  # fmt: skip
@@ -148,6 +168,58 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
     command = [gunicorn, "netcare.wsgi:application", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=ROOT)
+
+
+def _in_process(env: dict[str, str], url: str, bodies: list[bytes], tokens: list[str]) -> None:
+    """Each call through the WSGI application in this process, one after the other."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from netcare.wsgi import application
+
+    path = urllib.parse.urlsplit(url).path
+
+    def call(body: bytes, token: str) -> str:
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "SERVER_PROTOCOL": "HTTP/1.1",
+            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+        }  # fmt: skip
+        status: list[str] = []
+        b"".join(application(environ, lambda line, headers, exc_info=None: status.append(line)))  # type: ignore[arg-type]
+        return status[0]
+
+    for token in tokens[:10]:  # compile the rules, validate the prefetch, connect
+        call(bodies[0], token)
+    cpu, wall = time.process_time(), time.perf_counter()
+    statuses = [call(body, token) for body, token in zip(bodies, tokens[10:], strict=True)]
+    cpu, wall = (
+        (time.process_time() - cpu) * 1000 / len(bodies),
+        (time.perf_counter() - wall) * 1000 / len(bodies),
+    )
+    errors = sum(1 for status in statuses if not status.startswith("200"))
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"in process, one call at a time, {len(bodies)} calls: CPU {cpu:.2f} ms per call, "
+          f"wall {wall:.2f} ms per call, errors {errors}; load average {load}")  # fmt: skip
+
+
+def _workers_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of gunicorn's workers so far (Linux /proc; 0 elsewhere)."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    ticks = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _call(url: str, body: bytes, token: str) -> tuple[int, float]:

@@ -409,6 +409,12 @@ CDS_HOOKS_FHIR_TIMEOUT_SECONDS = env_int("CDS_HOOKS_FHIR_TIMEOUT_MS", 1500, mini
 CDS_HOOKS_JWKS_TIMEOUT_SECONDS = 2.0
 # One card per candidate option besides the summary card (off: the summary card only).
 CDS_OPTION_CARDS = env_bool("CDS_OPTION_CARDS", True)
+# Days an EHR call not linked to a case is kept (interop spec B.9); `manage.py cds_purge` deletes older
+# ones. Calls linked to a case are kept with the case.
+CDS_RETENTION_DAYS = env_int("CDS_RETENTION_DAYS", 90, minimum=1)
+# On: feedback on an option card becomes the review of that option at once, when the call is linked to
+# a case and the EHR user is linked to a NETcare clinician (interop spec B.8). Off: a clinician records it.
+CDS_FEEDBACK_AUTO_REVIEW = env_bool("CDS_FEEDBACK_AUTO_REVIEW", False)
 
 # --- Logs (netcare/logging.py) ---------------------------------------------------------------------
 # One JSON object per line with the request id (production), or a readable line (development).

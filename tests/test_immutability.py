@@ -151,6 +151,7 @@ def test_the_triggers_are_in_place_after_migrating(db: None) -> None:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'netcare_%'")
         names = {row[0] for row in cursor.fetchall()}
     expected = {
-        f"netcare_{name}_immutable" for name in ("evaluation", "auditevent", "ruleset", "modality", "rule")
+        f"netcare_{name}_immutable"
+        for name in ("evaluation", "auditevent", "ruleset", "modality", "rule", "hookevaluation")
     }
     assert names == expected

@@ -28,10 +28,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from . import roles
-from .models import ApiToken, AuditEvent, CdsClient, Modality, Rule, RuleSet
+from .models import ApiToken, AuditEvent, CdsClient, Modality, PractitionerLink, Rule, RuleSet
 from .services import audit, tokens
 from .services.access import acting_as
-from .services.cds import cds_client_audit
+from .services.cds import cds_client_audit, practitioner_link_audit
 
 
 class KnowledgeReadOnly(admin.ModelAdmin):
@@ -229,6 +229,31 @@ class CdsClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # its calls refer to it: disable it instead
+
+
+@admin.register(PractitionerLink)
+class PractitionerLinkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Which NETcare user an EHR user is (only CDS_FEEDBACK_AUTO_REVIEW uses it); every change and
+    removal audited."""
+
+    list_display = ("user_ref", "client", "user", "created_at")
+    list_filter = ("client",)
+    search_fields = ("user_ref", "user__username")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        practitioner_link_audit(actor=request.user, link=obj, change="update" if change else "create")  # type: ignore[arg-type]
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        practitioner_link_audit(actor=request.user, link=obj, change="delete")  # type: ignore[arg-type]
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[PractitionerLink]) -> None:
+        for link in queryset:
+            self.delete_model(request, link)
 
 
 # --- users and groups: changes audited under the administrator who made them (F5) -----------------

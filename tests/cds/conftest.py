@@ -19,12 +19,13 @@ from typing import Any, TypeVar
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 
 from tools.cds_client import hook_request, new_key, prefetch_from_bundle, public_jwks, sign
 from treatments.cds.auth import forget_remote_keys
-from treatments.models import CdsClient
+from treatments.models import Case, CdsClient
 
 BUNDLES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "fhir"
 BASE = "http://testserver/cds-hooks"  # CDS_HOOKS_BASE_URL in netcare/settings_test.py
@@ -33,6 +34,7 @@ SERVICE = "/cds-hooks/cds-services/netcare-net-options"
 FEEDBACK = "/cds-hooks/cds-services/netcare-net-options/feedback"
 ISS = "https://ehr.example.nhs.uk/cds"
 KID = "ehr-key-1"
+NHS_NUMBER = "9434765919"  # valid check digit; the case fixture's, sent by calls made "linked"
 
 _KEY = new_key()
 
@@ -98,6 +100,20 @@ def register(iss: str = ISS, key: Any = _KEY, kid: str = KID, alg: str = "ES384"
 @pytest.fixture
 def ehr(published: Any) -> Ehr:
     return Ehr(register())
+
+
+@pytest.fixture
+def case(clinician: User) -> Case:
+    """An active case whose NHS number a linked call's Patient carries."""
+    return Case.objects.create(
+        hospital_reference="H-SI-1",
+        nhs_number=NHS_NUMBER,
+        referring_clinician="Dr Okafor",
+        question="Next line after lanreotide?",
+        profile={"primary_site": "small_intestine", "differentiation": "well"},
+        created_by=clinician,
+        updated_by=clinician,
+    )
 
 
 def other_key(curve: ec.EllipticCurve | None = None) -> Any:

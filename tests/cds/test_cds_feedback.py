@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.cds.conftest import FEEDBACK, SERVICE, Ehr, bundle_call, other_key, register
+from tests.cds.conftest import FEEDBACK, NHS_NUMBER, SERVICE, Ehr, bundle_call, other_key, register
 from tests.conftest import PASSWORD, make_user
 from treatments import roles
 from treatments.models import AuditEvent, CardFeedback, Case, HookEvaluation, Review
@@ -17,7 +17,6 @@ from treatments.services.cds import OVERRIDE_TO_REVIEW
 
 pytestmark = pytest.mark.django_db
 
-NHS_NUMBER = "9434765919"
 WHEN = "2026-11-20T10:15:00Z"
 NON_ADHERENCE = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
 
@@ -139,19 +138,6 @@ def test_feedback_needs_a_jwt_for_the_feedback_url(ehr: Ehr) -> None:
 
 
 # --- recorded as a review on the linked case ------------------------------------------------------
-
-
-@pytest.fixture
-def case(clinician: User) -> Case:
-    return Case.objects.create(
-        hospital_reference="H-SI-1",
-        nhs_number=NHS_NUMBER,
-        referring_clinician="Dr Okafor",
-        question="Next line after lanreotide?",
-        profile={"primary_site": "small_intestine", "differentiation": "well"},
-        created_by=clinician,
-        updated_by=clinician,
-    )
 
 
 def _logged_in(user: User) -> Client:

@@ -42,15 +42,34 @@ class CdsAuthFailed(Exception):
     """The call is refused (401); the message says why, for the log only."""
 
 
+@dataclass
+class JwtUse:
+    """A verified JWT's id, to be remembered in the replay store (use_jti) once."""
+
+    iss: str
+    jti: str
+    expires_at: datetime
+    recorded: bool = False
+
+
 def authenticate(authorization: str, *, audience: str) -> CdsClient:
     """The registered, enabled client whose valid, unreplayed JWT `authorization` carries, with
     `aud` = `audience` (CDS_HOOKS_BASE_URL + the path called)."""
+    client, jwt_use = authenticate_deferred(authorization, audience=audience)
+    use_jti(jwt_use)
+    return client
+
+
+def authenticate_deferred(authorization: str, *, audience: str) -> tuple[CdsClient, JwtUse]:
+    """As authenticate, but the JWT id is only checked against the replay store, not yet stored: the
+    caller stores it with use_jti, in the transaction that keeps the call's answer, so that a call
+    commits once. A replay that races the first use is refused by the store's unique constraint."""
     token = _bearer(authorization)
-    try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
+    try:  # header and claims in one pass; they are trusted only once the signature is verified
+        unverified_jwt = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
         raise CdsAuthFailed(f"malformed JWT ({type(exc).__name__})") from None
+    header, unverified = unverified_jwt["header"], unverified_jwt["payload"]
     alg, kid = _check_header(header)
     client = _client(unverified.get("iss"))
     if alg not in client.allowed_algs:
@@ -58,8 +77,10 @@ def authenticate(authorization: str, *, audience: str) -> CdsClient:
     key = signing_key(client, kid=kid, jku=header.get("jku"), alg=alg)
     claims = _verified_claims(token, key, alg=alg, audience=audience, iss=client.iss)
     _check_policy(claims, client)
-    _use_jti(client.iss, str(claims["jti"]), int(claims["exp"]))
-    return client
+    jwt_use = JwtUse(client.iss, str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC))
+    if CdsJti.objects.filter(iss=jwt_use.iss, jti=jwt_use.jti).exists():  # a cheap early refusal
+        raise CdsAuthFailed("jti replayed")
+    return client, jwt_use
 
 
 def _bearer(authorization: str) -> str:
@@ -119,15 +140,18 @@ def _check_policy(claims: dict[str, Any], client: CdsClient) -> None:
         raise CdsAuthFailed("tenant not allowed")
 
 
-def _use_jti(iss: str, jti: str, exp: int) -> None:
-    """Remember the JWT id; a second use is a replay. Rows a day past their expiry are purged."""
+def use_jti(jwt_use: JwtUse) -> None:
+    """Remember the JWT id; a second use is a replay. Rows a day past their expiry are purged (here
+    now and then, and by manage.py cds_purge)."""
+    if jwt_use.recorded:
+        return
     now = datetime.now(UTC)
-    expires = datetime.fromtimestamp(exp, UTC)
     try:
         with transaction.atomic():
-            CdsJti.objects.create(iss=iss, jti=jti, expires_at=expires)
+            CdsJti.objects.create(iss=jwt_use.iss, jti=jwt_use.jti, expires_at=jwt_use.expires_at)
     except IntegrityError:
         raise CdsAuthFailed("jti replayed") from None
+    jwt_use.recorded = True
     if random.random() < PURGE_SHARE:  # about one call in a hundred tidies up
         CdsJti.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
 
@@ -143,10 +167,31 @@ def signing_key(client: CdsClient, *, kid: str, jku: Any, alg: str) -> Any:
             raise CdsAuthFailed(f"jku {jku!r} is not on the allowlist of {client.iss}")
         key = _remote_keys.key(jku, kid)
     else:
-        key = _key_in(client.jwks, kid)
+        key = _registered_key(client, kid)
     if key is None:
         raise CdsAuthFailed(f"unknown kid {kid!r}")
     _check_key_type(key, alg)
+    return key
+
+
+_parsed_keys: dict[tuple[int, Any, str], Any] = {}
+_parsed_keys_lock = threading.Lock()
+MAX_PARSED_KEYS = 256
+
+
+def _registered_key(client: CdsClient, kid: str) -> Any:
+    """The client's registered key `kid`, parsed once per process: reading a JWK into a key object
+    took a fifth of the authentication's time. The cache is keyed on the client's updated_at, which
+    every change of its registration (new keys included) moves, so a rotation applies at once."""
+    cache_key = (client.pk, client.updated_at, kid)
+    key = _parsed_keys.get(cache_key)
+    if key is None:
+        key = _key_in(client.jwks, kid)
+        if key is not None:
+            with _parsed_keys_lock:
+                if len(_parsed_keys) >= MAX_PARSED_KEYS:
+                    _parsed_keys.clear()
+                _parsed_keys[cache_key] = key
     return key
 
 
@@ -220,5 +265,8 @@ _remote_keys = _RemoteKeys()
 
 
 def forget_remote_keys() -> None:
-    """Drop the downloaded JWK Sets (between tests, or after a client's keys were rotated)."""
+    """Drop the downloaded JWK Sets and the parsed registered keys (between tests, or after a
+    client's keys were rotated)."""
     _remote_keys.forget()
+    with _parsed_keys_lock:
+        _parsed_keys.clear()

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.db import transaction
 from pydantic import ValidationError
 
 from .. import selectors
@@ -27,6 +28,7 @@ from ..models import Case, CdsClient, nhs_number_is_valid
 from ..rules.profile import PatientProfile, error_list
 from ..services.cds import hook_evaluation_record
 from . import prefetch
+from .auth import JwtUse, use_jti
 from .cards import build_cards
 from .schemas import HookRequest
 
@@ -45,10 +47,11 @@ def no_cards() -> dict[str, Any]:
 
 
 def patient_view(
-    call: HookRequest, client: CdsClient, *, received_at: datetime, started: float
+    call: HookRequest, client: CdsClient, jwt_use: JwtUse, *, received_at: datetime, started: float
 ) -> dict[str, Any]:
     """The answer to one call. Raises NoPublishedRuleSet (503), prefetch.PrefetchMissing (412)
-    and FhirInputError (400); everything else is an answer."""
+    and FhirInputError (400); everything else is an answer. A stored answer and the call's JWT id
+    are committed together (CdsAuthFailed if the id was used meanwhile)."""
     compiled = selectors.published_ruleset()
     if not call.context.userId.startswith(CLINICIAN_USERS):
         return no_cards()
@@ -71,23 +74,25 @@ def patient_view(
         issues=issues,
         option_cards=settings.CDS_OPTION_CARDS,
     )
-    hook_evaluation_record(
-        evaluation_id=evaluation_id,
-        client=client,
-        hook=call.hook,
-        hook_instance=call.hookInstance,
-        context=call.context.model_dump(exclude_none=True),
-        fhir_server=call.fhirServer or "",
-        received_at=received_at,
-        mapping_version=mapping.mapping_version,
-        result=result,
-        fact_sources=mapping.provenance,
-        issues=issues,
-        cards=cards,
-        card_owners=owners,
-        linked_case=linked_case,
-        duration_ms=round((time.perf_counter() - started) * 1000),
-    )
+    with transaction.atomic():  # one commit: the answer kept and the JWT id used
+        use_jti(jwt_use)
+        hook_evaluation_record(
+            evaluation_id=evaluation_id,
+            client=client,
+            hook=call.hook,
+            hook_instance=call.hookInstance,
+            context=call.context.model_dump(exclude_none=True),
+            fhir_server=call.fhirServer or "",
+            received_at=received_at,
+            mapping_version=mapping.mapping_version,
+            result=result,
+            fact_sources=mapping.provenance,
+            issues=issues,
+            cards=cards,
+            card_owners=owners,
+            linked_case=linked_case,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+        )
     return {"cards": cards}
 
 

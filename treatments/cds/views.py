@@ -28,18 +28,24 @@ from ..models import CdsClient
 from ..rules.profile import error_list
 from ..services.cds import card_feedback_record
 from . import hooks, prefetch
-from .auth import CdsAuthFailed, authenticate
+from .auth import CdsAuthFailed, JwtUse, authenticate_deferred, use_jti
 from .outcomes import operation_outcome
 from .schemas import FeedbackRequest, HookRequest
 
 logger = logging.getLogger("netcare.cds")
 
-CdsView = Callable[[HttpRequest, CdsClient], HttpResponse]
+CdsView = Callable[[HttpRequest, CdsClient, JwtUse], HttpResponse]
 
 
-def cds_endpoint(*methods: str) -> Callable[[CdsView], Callable[[HttpRequest], HttpResponse]]:
+def cds_endpoint(
+    *methods: str, store_jti_in_view: bool = False
+) -> Callable[[CdsView], Callable[[HttpRequest], HttpResponse]]:
     """Checks every call makes before the view: configured, method, JWT (aud = the public URL of
-    this path, never the Host header), rate per client; database outages answer 503."""
+    this path, never the Host header), rate per client; database outages answer 503.
+
+    The JWT id is stored (replay store) before the view, or with `store_jti_in_view` by the view in
+    the transaction that keeps its answer (one commit per call instead of two), and after the view
+    if it did not: a replay is refused either way."""
 
     def decorator(view: CdsView) -> Callable[[HttpRequest], HttpResponse]:
         @csrf_exempt
@@ -54,13 +60,19 @@ def cds_endpoint(*methods: str) -> Callable[[CdsView], Callable[[HttpRequest], H
                 return response
             audience = settings.CDS_HOOKS_BASE_URL + request.path.removeprefix("/cds-hooks")
             try:
-                client = authenticate(request.headers.get("Authorization", ""), audience=audience)
+                client, jwt_use = authenticate_deferred(
+                    request.headers.get("Authorization", ""), audience=audience
+                )
                 allowed, wait = rate_take(f"cds_throttle_{client.pk}", settings.CDS_HOOKS_THROTTLE)
                 if not allowed:
                     response = operation_outcome(429, "Too many calls from this client; try again shortly.")
                     response["Retry-After"] = str(max(1, round(wait)))
                     return response
-                return view(request, client)
+                if not store_jti_in_view:
+                    use_jti(jwt_use)
+                answer = view(request, client, jwt_use)
+                use_jti(jwt_use)  # nothing if the view stored it
+                return answer
             except CdsAuthFailed as exc:
                 logger.warning("cds: refused %s %s: %s", request.method, request.path, exc)
                 return operation_outcome(401, "Authentication failed.")
@@ -109,12 +121,12 @@ def _json(body: dict[str, Any]) -> HttpResponse:
 
 
 @cds_endpoint("GET")
-def discovery(request: HttpRequest, client: CdsClient) -> HttpResponse:
+def discovery(request: HttpRequest, client: CdsClient, jwt_use: JwtUse) -> HttpResponse:
     return _json({"services": [hooks.service_definition()]})
 
 
-@cds_endpoint("POST")
-def service(request: HttpRequest, client: CdsClient) -> HttpResponse:
+@cds_endpoint("POST", store_jti_in_view=True)
+def service(request: HttpRequest, client: CdsClient, jwt_use: JwtUse) -> HttpResponse:
     started = time.perf_counter()
     received_at = datetime.now(UTC)
     try:
@@ -123,8 +135,10 @@ def service(request: HttpRequest, client: CdsClient) -> HttpResponse:
         return bad.response
     if call.hook != hooks.HOOK:
         return operation_outcome(400, f"This service answers the {hooks.HOOK} hook.", expressions=[["hook"]])
+    if call.fhirAuthorization is not None:
+        use_jti(jwt_use)  # before NETcare may query the EHR's FHIR server with the call's token
     try:
-        answer = hooks.patient_view(call, client, received_at=received_at, started=started)
+        answer = hooks.patient_view(call, client, jwt_use, received_at=received_at, started=started)
     except selectors.NoPublishedRuleSet:
         return operation_outcome(503, "No rule set is published in NETcare yet.")
     except prefetch.PrefetchMissing as exc:
@@ -137,7 +151,7 @@ def service(request: HttpRequest, client: CdsClient) -> HttpResponse:
 
 
 @cds_endpoint("POST")
-def feedback(request: HttpRequest, client: CdsClient) -> HttpResponse:
+def feedback(request: HttpRequest, client: CdsClient, jwt_use: JwtUse) -> HttpResponse:
     try:
         body = _body(request, FeedbackRequest)
     except BadBody as bad:

@@ -15,6 +15,7 @@ from .cds import (
     HookCard,
     HookEvaluation,
     HookEvaluationQuerySet,
+    PractitionerLink,
 )
 from .governance import GoldenRun, ImpactReport, RuleSetReview
 from .knowledge import Modality, ModalityQuerySet, Rule, RuleQuerySet, RuleSet, RuleSetQuerySet
@@ -49,6 +50,7 @@ __all__ = [
     "HookCard",
     "HookEvaluation",
     "HookEvaluationQuerySet",
+    "PractitionerLink",
     "SUPPORTED_ALGS",
     "Case",
     "CaseQuerySet",

@@ -152,6 +152,13 @@ class HookEvaluationQuerySet(models.QuerySet["HookEvaluation"]):
     def update(self, **kwargs: Any) -> int:
         raise ReadOnlyError("hook evaluations are immutable")
 
+    def delete(self) -> tuple[int, dict[str, int]]:
+        # Only the retention purge deletes (services.cds.hook_evaluations_purge): what an EHR was told
+        # about a patient with a NETcare case is kept with the case.
+        if self.filter(linked_case__isnull=False).exists():
+            raise ReadOnlyError("a hook evaluation linked to a case is kept with the case")
+        return super().delete()
+
 
 class HookEvaluation(models.Model):
     """One CDS Hooks call answered: who asked about whom, the facts NETcare made of the EHR's data
@@ -201,6 +208,11 @@ class HookEvaluation(models.Model):
         if not self._state.adding:
             raise ReadOnlyError("hook evaluations are immutable")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.linked_case_id is not None:
+            raise ReadOnlyError("a hook evaluation linked to a case is kept with the case")
+        return super().delete(*args, **kwargs)
 
 
 class HookCard(models.Model):
@@ -257,3 +269,23 @@ class CardFeedback(models.Model):
         if not self._state.adding and kwargs.get("update_fields") != ["recorded_review"]:
             raise ReadOnlyError("card feedback is append-only")
         super().save(*args, **kwargs)
+
+
+class PractitionerLink(models.Model):
+    """An EHR user (the call's context.userId, e.g. Practitioner/123) who is this NETcare user. Only
+    with such a link, made by an administrator, may CDS_FEEDBACK_AUTO_REVIEW record that user's
+    feedback as their review: the feedback itself names nobody."""
+
+    client = models.ForeignKey(CdsClient, on_delete=models.PROTECT, related_name="practitioner_links")
+    user_ref = models.CharField(max_length=255, help_text="As the EHR sends it, e.g. Practitioner/123.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "user_ref"], name="practitioner_link_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_ref} = {self.user_id}"

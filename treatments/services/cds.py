@@ -9,14 +9,28 @@ is the table of docs/cds-hooks.md ("Feedback").
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from .. import roles, selectors
 from ..inputs import ReviewInput
-from ..models import CardFeedback, Case, CdsClient, HookCard, HookEvaluation, Review, RuleSet
+from ..models import (
+    AuditEvent,
+    CardFeedback,
+    Case,
+    CdsClient,
+    CdsJti,
+    HookCard,
+    HookEvaluation,
+    PractitionerLink,
+    Review,
+    RuleSet,
+)
 from ..models.cds import DEFAULT_ALGS
 from ..rules.engine import EvaluationResult
 from ..rules.serialize import result_to_dict, ruleset_to_dict
@@ -235,7 +249,31 @@ def _feedback_once(client: CdsClient, item: Any) -> CardFeedback | None:
             "override_code": fields["override_code"],
         },
     )
+    if settings.CDS_FEEDBACK_AUTO_REVIEW:
+        _auto_review(feedback)
     return feedback
+
+
+def _auto_review(feedback: CardFeedback) -> None:
+    """With CDS_FEEDBACK_AUTO_REVIEW on, record the feedback as the review of the NETcare clinician
+    the EHR user is linked to (PractitionerLink), when the call is linked to a case and the feedback
+    says enough (review_for). Anything short of that leaves it pending on the case page, as with the
+    setting off; a refusal by the workflow (closed case …) too."""
+    evaluation = feedback.hook_evaluation
+    if evaluation.linked_case_id is None or review_for(feedback) is None:
+        return
+    link = (
+        PractitionerLink.objects.select_related("user")
+        .filter(client_id=feedback.client_id, user_ref=evaluation.user_ref, user__is_active=True)
+        .first()
+    )
+    if link is None or not roles.can(link.user, "review_options"):
+        return
+    try:
+        with transaction.atomic():
+            cds_feedback_review(actor=link.user, feedback=feedback, automatic=True)
+    except (WorkflowError, selectors.NoPublishedRuleSet) as exc:
+        logger.info("cds feedback %s left pending: %s", feedback.pk, exc)
 
 
 def review_for(feedback: CardFeedback) -> tuple[str, str] | None:
@@ -265,9 +303,10 @@ def feedback_note(feedback: CardFeedback) -> str:
 
 
 @transaction.atomic
-def cds_feedback_review(*, actor: User, feedback: CardFeedback) -> Review:
+def cds_feedback_review(*, actor: User, feedback: CardFeedback, automatic: bool = False) -> Review:
     """Record the EHR's feedback on an option card as the clinician's review of that option, on the
-    case's evaluation with the rules in force (made now if the case's latest is out of date)."""
+    case's evaluation with the rules in force (made now if the case's latest is out of date).
+    `automatic`: recorded by CDS_FEEDBACK_AUTO_REVIEW for the linked clinician, not by a click."""
     current = CardFeedback.objects.select_for_update().select_related("hook_evaluation").get(pk=feedback.pk)
     case = current.hook_evaluation.linked_case
     if current.recorded_review_id is not None:
@@ -292,6 +331,100 @@ def cds_feedback_review(*, actor: User, feedback: CardFeedback) -> Review:
         actor=actor,
         action="cds.feedback_review",
         obj=current,
-        payload={"review": review.pk, "evaluation": evaluation.pk, "card": str(current.card_uuid)},
+        payload={
+            "review": review.pk,
+            "evaluation": evaluation.pk,
+            "card": str(current.card_uuid),
+            "automatic": automatic,
+        },
     )
     return review
+
+
+# --- EHR users who are NETcare clinicians ----------------------------------------------------------
+
+
+@transaction.atomic
+def practitioner_link(*, actor: Actor, client: CdsClient, user_ref: str, user: User) -> PractitionerLink:
+    """Say that the EHR user `user_ref` of `client` is the NETcare user `user` (replacing any earlier
+    link of that EHR user), audited."""
+    link, created = PractitionerLink.objects.update_or_create(
+        client=client,
+        user_ref=user_ref,
+        defaults={"user": user, "created_by": actor if isinstance(actor, User) else None},
+    )
+    practitioner_link_audit(actor=actor, link=link, change="create" if created else "update")
+    return link
+
+
+def practitioner_link_audit(*, actor: Actor, link: PractitionerLink, change: str) -> None:
+    """Whose name EHR feedback may be recorded in changed (also for changes made in the admin)."""
+    audit_record(
+        actor=actor,
+        action=f"cds.practitioner_link.{change}",
+        obj=link,
+        payload={"client": link.client.iss, "user_ref": link.user_ref, "user": link.user_id},
+    )
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+PURGE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    hook_evaluations: int = 0
+    cards: int = 0
+    feedback: int = 0
+    jtis: int = 0
+
+
+def cds_purge(*, actor: Actor, days: int, now: datetime, dry_run: bool = False) -> PurgeCounts:
+    """Delete the EHR calls older than `days` that are not linked to a case (with their cards and
+    feedback: the call is what the feedback is about), and the JWT ids a day past their expiry.
+    Calls linked to a case are kept with the case (the querysets refuse to delete those). Running it
+    again deletes nothing more. Each run that is not a dry run is one audit event with the counts."""
+    cutoff = now - timedelta(days=days)
+    expired = CdsJti.objects.filter(expires_at__lt=now - timedelta(days=1))
+    old = HookEvaluation.objects.filter(linked_case__isnull=True, received_at__lt=cutoff)
+    if dry_run:
+        ids = old.values("pk")
+        return PurgeCounts(
+            hook_evaluations=old.count(),
+            cards=HookCard.objects.filter(hook_evaluation__in=ids).count(),
+            feedback=CardFeedback.objects.filter(hook_evaluation__in=ids).count(),
+            jtis=expired.count(),
+        )
+    counts = PurgeCounts(jtis=expired.delete()[0])
+    while batch := list(old.values_list("pk", flat=True)[:PURGE_BATCH]):
+        counts = _purge_batch(batch, counts)
+    AuditEvent.objects.create(  # about no one row: audit_record needs an object
+        actor=actor if isinstance(actor, User) else None,
+        actor_name=actor.get_username() if isinstance(actor, User) else "system",
+        action="cds.retention_purge",
+        object_type="hookevaluation",
+        object_id="",
+        object_repr=f"EHR calls before {cutoff:%Y-%m-%d %H:%M} not linked to a case",
+        payload={"days": days, "cutoff": cutoff.isoformat(), **asdict(counts)},
+    )
+    return counts
+
+
+@transaction.atomic
+def _purge_batch(ids: list[Any], counts: PurgeCounts) -> PurgeCounts:
+    # A recorded review needs a linked case, so no feedback of these calls is a review; checked
+    # again here because a review's source must never vanish.
+    feedback = CardFeedback.objects.filter(hook_evaluation__in=ids)
+    if feedback.filter(recorded_review__isnull=False).exists():
+        raise WorkflowError("feedback recorded as a review belongs to an unlinked call")
+    removed_feedback = feedback.delete()[0]
+    removed_cards = HookCard.objects.filter(hook_evaluation__in=ids).delete()[0]
+    removed = HookEvaluation.objects.filter(pk__in=ids, linked_case__isnull=True).delete()[0]
+    return PurgeCounts(
+        hook_evaluations=counts.hook_evaluations + removed,
+        cards=counts.cards + removed_cards,
+        feedback=counts.feedback + removed_feedback,
+        jtis=counts.jtis,
+    )

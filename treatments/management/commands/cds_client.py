@@ -4,10 +4,12 @@
                              [--jku URL] [--tenant T] [--fhir-server URL]
     manage.py cds_client list
     manage.py cds_client disable --iss https://ehr.example.org
+    manage.py cds_client link --iss https://ehr.example.org --user-ref Practitioner/123 --username alice
 
 `add` registers a client, or replaces the registration of the same iss (and enables it). Bad input
 (an unreadable JWK Set, a private key, an unknown algorithm) is named, nothing is saved, exit code 2.
-Each change is recorded in the audit trail.
+Each change is recorded in the audit trail. `link` says which NETcare user an EHR user is (only
+used by CDS_FEEDBACK_AUTO_REVIEW).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from treatments.models import SUPPORTED_ALGS, CdsClient
-from treatments.services.cds import cds_client_audit, cds_client_register
+from treatments.services.cds import cds_client_audit, cds_client_register, practitioner_link
 
 
 class Command(BaseCommand):
@@ -44,6 +47,10 @@ class Command(BaseCommand):
         actions.add_parser("list", help="the registered clients")
         disable = actions.add_parser("disable", help="refuse every call from a client from now on")
         disable.add_argument("--iss", required=True)
+        link = actions.add_parser("link", help="say which NETcare user an EHR user is")
+        link.add_argument("--iss", required=True)
+        link.add_argument("--user-ref", required=True, help="the EHR's context.userId, e.g. Practitioner/123")
+        link.add_argument("--username", required=True, help="the NETcare user")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -85,3 +92,15 @@ class Command(BaseCommand):
         client.save(update_fields=["enabled", "updated_at"])
         cds_client_audit(actor=None, client=client, change="disable")
         self.stdout.write(f"disabled {client}")
+
+    def _link(self, options: dict[str, Any]) -> None:
+        client = CdsClient.objects.filter(iss=options["iss"]).first()
+        if client is None:
+            raise CommandError(f"no client with iss {options['iss']!r}", returncode=2)
+        if not options["user_ref"].startswith(("Practitioner/", "PractitionerRole/")):
+            raise CommandError("--user-ref must be Practitioner/<id> or PractitionerRole/<id>", returncode=2)
+        user = get_user_model().objects.filter(username=options["username"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {options['username']!r}", returncode=2)
+        practitioner_link(actor=None, client=client, user_ref=options["user_ref"], user=user)
+        self.stdout.write(f"linked {options['user_ref']} of {client.iss} to {user.get_username()}")
