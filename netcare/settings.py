@@ -286,6 +286,28 @@ NETCARE_FHIR_NEW_DIAGNOSIS_DAYS = env_int("FHIR_NEW_DIAGNOSIS_DAYS", 90, minimum
 NETCARE_FHIR_OLD_PATHOLOGY_YEARS = env_int("FHIR_OLD_PATHOLOGY_YEARS", 3, minimum=1)
 
 
+def _procedure_codes(items: list[str]) -> dict[str, str]:
+    """FHIR_PROCEDURE_CODES: the unit's local procedure value set (docs/fhir.md 3.3), as
+    "system|code=modality" items, e.g. "http://snomed.info/sct|123456789=liver_embolisation": a
+    completed Procedure with that code gives that prior therapy."""
+    from treatments.rules.vocabulary import MODALITY_KEYS  # pure data, no Django models
+
+    codes: dict[str, str] = {}
+    for item in items:
+        coding, _, modality = (part.strip() for part in item.rpartition("="))
+        system, bar, code = coding.partition("|")
+        if not (system and bar and code.strip()) or modality not in MODALITY_KEYS:
+            raise ImproperlyConfigured(
+                f"FHIR_PROCEDURE_CODES item {item!r} is not system|code=modality with a modality key "
+                "of the contract (e.g. http://snomed.info/sct|123456789=liver_embolisation)"
+            )
+        codes[f"{system.strip()}|{code.strip()}"] = modality
+    return codes
+
+
+NETCARE_FHIR_PROCEDURE_CODES = _procedure_codes(env_list("FHIR_PROCEDURE_CODES", []))
+
+
 def _rate(name: str, default: str) -> str:
     value = env_str(name, default)
     if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):

@@ -167,6 +167,16 @@ def test_settings_use_postgresql_when_a_database_url_is_given() -> None:
             "soon",
             "NETCARE_RULESET_RECHECK_SECONDS='soon' is not a whole number",
         ),
+        (
+            "FHIR_PROCEDURE_CODES",
+            "http://snomed.info/sct|123=tace",
+            "FHIR_PROCEDURE_CODES item 'http://snomed.info/sct|123=tace' is not system|code=modality",
+        ),
+        (
+            "FHIR_PROCEDURE_CODES",
+            "123=liver_embolisation",
+            "FHIR_PROCEDURE_CODES item '123=liver_embolisation' is not system|code=modality",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_a_message_naming_the_variable(
@@ -175,6 +185,20 @@ def test_a_bad_setting_stops_start_up_with_a_message_naming_the_variable(
     result = import_settings(SECRET_KEY="k" * 50, **{variable: raw})
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_the_units_procedure_codes_are_read_as_system_code_and_modality() -> None:
+    result = import_settings(
+        "'\\n'.join(f'{k} {v}' for k, v in s.NETCARE_FHIR_PROCEDURE_CODES.items())",
+        SECRET_KEY="k" * 50,
+        FHIR_PROCEDURE_CODES="http://trust.example/proc|TACE-01=liver_embolisation, http://snomed.info/sct|9=thermal_ablation",
+    )
+    assert result.returncode == 0, result.stderr
+    codes = dict(line.split(" ") for line in result.stdout.split("\n") if line)
+    assert codes == {
+        "http://trust.example/proc|TACE-01": "liver_embolisation",
+        "http://snomed.info/sct|9": "thermal_ablation",
+    }
 
 
 # --- demo users -----------------------------------------------------------------------------------

@@ -108,6 +108,26 @@ def test_another_patients_resources_are_ignored_with_an_issue(api: ApiClient) ->
     ).items()
 
 
+def test_the_units_own_procedure_codes_give_prior_therapies(api: ApiClient, settings: Any) -> None:
+    local = "http://trust.example/procedures|TACE-01"
+    settings.NETCARE_FHIR_PROCEDURE_CODES = {local: "liver_embolisation"}
+    data = bundle()
+    tace = {
+        "resourceType": "Procedure",
+        "id": "tace-1",
+        "status": "completed",
+        "code": {"coding": [{"system": "http://trust.example/procedures", "code": "TACE-01"}]},
+        "subject": {"reference": "Patient/pt-si-g2"},
+        "performedDateTime": "2025-03-01",
+    }
+    data["entry"].append({"fullUrl": "https://ehr.example.nhs.uk/fhir/Procedure/tace-1", "resource": tace})
+
+    answer = api.post_json(PROFILE, data)
+
+    assert answer.status_code == 200, answer.content
+    assert "liver_embolisation" in answer.json()["profile"]["prior_therapies"]
+
+
 def test_a_bundle_over_the_size_limit_is_a_413(api: ApiClient, settings: Any) -> None:
     settings.NETCARE_FHIR_MAX_BYTES = 4096
     answer = api.post_json(PROFILE, bundle())

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from treatments.fhir import codes as C
+from treatments.fhir.mapping import MappingOptions
 from treatments.fhir.units import UCUM_FACTORS, UNIT_TEXT_SYNONYMS
 
 from .builders import SUBJECT, concept, condition, mapped, medication, observation, quantity
@@ -537,3 +538,20 @@ def test_a_completed_procedure_gives_its_prior_therapy(code: str, modality: str)
 def test_a_procedure_not_completed_gives_no_prior_therapy(status: str) -> None:
     code = next(iter(C.MODALITY_BY_PROCEDURE))
     assert "prior_therapies" not in mapped(procedure(code, status=status)).profile
+
+
+# The unit's own procedure codes (FHIR_PROCEDURE_CODES): TACE or ablation as the trust codes them.
+LOCAL_TACE = "http://trust.example/procedures|TACE-01"
+
+
+def test_a_local_procedure_code_gives_the_prior_therapy_the_unit_set() -> None:
+    options = MappingOptions(procedure_codes={LOCAL_TACE: "liver_embolisation"})
+
+    result = mapped(procedure(LOCAL_TACE), options=options)
+
+    assert result.profile["prior_therapies"] == ["liver_embolisation"]
+    assert result.provenance["prior_therapies"]["sources"][0]["code"] == LOCAL_TACE
+
+
+def test_a_local_procedure_code_means_nothing_without_the_setting() -> None:
+    assert "prior_therapies" not in mapped(procedure(LOCAL_TACE)).profile

@@ -105,6 +105,9 @@ class MappingOptions:
     ki67_band_limits: tuple[float, ...] = (3.0, 20.0)
     # Validate every resource with the FHIR R4B models (structure, datatypes, cardinalities).
     validate: bool = True
+    # The unit's local procedure value set ("system|code" -> modality key), beside the codes the
+    # mapping knows (codes.MODALITY_BY_PROCEDURE): TACE, ablation ... as the unit codes them.
+    procedure_codes: Mapping[str, str] = field(default_factory=dict)
 
     def max_age(self, key: str) -> int | None:
         return self.max_age_days.get(key)
@@ -1342,7 +1345,8 @@ def _procedure(ctx: _Context, resource: dict[str, Any], url: str | None) -> None
     when = _date(resource.get("performedDateTime")) or _date(
         (resource.get("performedPeriod") or {}).get("end")
     )
-    modality = _first(C.MODALITY_BY_PROCEDURE, _codings(resource.get("code")))
+    known = {**C.MODALITY_BY_PROCEDURE, **ctx.options.procedure_codes}
+    modality = _first(known, _codings(resource.get("code")))
     if modality is not None:
         ctx.cancer_treatment_seen = True
         source = _source(resource, url, when, modality[0], {"procedure": modality[1]})

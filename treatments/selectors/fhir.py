@@ -27,6 +27,7 @@ def fhir_options() -> MappingOptions:
         combination_window_days=settings.NETCARE_FHIR_COMBINATION_WINDOW_DAYS,
         new_diagnosis_days=settings.NETCARE_FHIR_NEW_DIAGNOSIS_DAYS,
         ki67_band_limits=tuple(settings.NETCARE_FHIR_KI67_BAND_LIMITS),
+        procedure_codes=settings.NETCARE_FHIR_PROCEDURE_CODES,
     )
 
 
