@@ -1,29 +1,34 @@
 """Rule governance end to end in a real browser (issue 10): an author clones 1.2.1, raises the PRRT
 platelet threshold in the rule editor, adds a golden case from a check, runs the golden cases, sees
 the diff and the impact list; a second user (reviewer) approves; the clinical safety officer
-publishes; the case page of an affected case shows it is out of date; the safety officer rolls back
+publishes; the case page of an affected demo case shows it is out of date (DEMO-001 of `seed_demo`,
+after a new blood count: platelets 88, between 1.2.1's floor of 75 and the draft's 100; no seeded
+case sits near a PRRT threshold as seeded); the safety officer rolls back
 from the page of the retired version, and that restores the old behaviour. axe-core checks each
 page; no page may log a console error.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 
 from tests.browser.conftest import audit
 from tests.browser.test_clinician_journey import fill_profile, log_in
 from tests.conftest import KB_VERSION, make_user
-from tests.pages.mdt import create_case
 from tests.personas import SI_NET
 from treatments import roles, selectors, services
+from treatments.inputs import CaseChange
 from treatments.models import Case, RuleSet
+from treatments.rules.profile import PatientProfile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# A fictional, demo-style case whose platelets (88) pass 1.2.1's threshold (75) but not 100.
+# Platelets of 88 pass 1.2.1's threshold (75) but not 100.
 LOW_PLATELETS = {**SI_NET, "platelets_10e9_l": 88}
 NEW = "2.0.0"  # candidate -> not suitable for a stored case: a major step (version gate)
 
@@ -35,12 +40,24 @@ def prrt_status(case: Case) -> str:
     return next(v.status for v in result.verdicts if v.modality.key == "prrt_lu177")
 
 
+def demo_case_with_a_new_blood_count(clinician: User, settings: Any) -> Case:
+    """The demo data as `make run` seeds it; DEMO-001's clinician then records platelets of 88."""
+    settings.DEBUG = True  # seed_demo runs only in development
+    call_command("seed_demo", stdout=io.StringIO())
+    settings.DEBUG = False
+    case = Case.objects.get(hospital_reference="DEMO-001")
+    profile = {**case.profile, "platelets_10e9_l": 88}
+    change = CaseChange(version=case.version, profile=PatientProfile.model_validate(profile))
+    case = services.case_update(actor=clinician, case=case, data=change)
+    services.case_evaluate(actor=clinician, case=case)
+    return case
+
+
 @pytest.fixture
-def team(published: RuleSet, rule_author: User, clinician: User) -> dict[str, Any]:
+def team(published: RuleSet, rule_author: User, clinician: User, settings: Any) -> dict[str, Any]:
     reviewer = make_user("dr_reviewer", roles.RULE_REVIEWER, first_name="Rhea", last_name="Ward")
     officer = make_user("cso_stone", roles.CLINICAL_SAFETY_OFFICER, first_name="Sam", last_name="Stone")
-    case = create_case(clinician, "DEMO-T01", LOW_PLATELETS, question="Progressive SI-NET: PRRT?")
-    services.case_evaluate(actor=clinician, case=case)
+    case = demo_case_with_a_new_blood_count(clinician, settings)
     assert prrt_status(case) == "candidate"
     return {
         "author": rule_author,
@@ -133,7 +150,7 @@ def test_draft_review_publish_and_rollback(new_page: Any, team: dict[str, Any]) 
     author.get_by_role("button", name="Make an impact report").click()
     author.wait_for_selector("text=Cases that would change", timeout=60_000)
     impact = author.locator("#impact-title").locator("..").inner_text()
-    assert "candidate → not_suitable" in impact and "DEMO-T01" not in impact  # authors see pseudonyms
+    assert "candidate → not_suitable" in impact and "DEMO-001" not in impact  # authors see pseudonyms
     audit(author, "impact tab")
 
     # --- a second person approves; the clinical safety officer publishes ---------------------------
