@@ -275,10 +275,28 @@ NETCARE_FHIR_MAX_ENTRIES = env_int("FHIR_MAX_ENTRIES", 5000, minimum=1)
 # Freshness windows in days, by fact (or "m0_negatives", "assessment"); what is not listed keeps the
 # mapping's default (treatments/fhir/mapping.py DEFAULT_MAX_AGE_DAYS). Clinical lead to confirm.
 # FHIR_MAX_AGE_DAYS="platelets_10e9_l=14,ecog=60" overrides some; "=none" removes a limit.
-NETCARE_FHIR_MAX_AGE_DAYS: dict[str, int | None] = {
-    name.strip(): None if days.strip().lower() == "none" else int(days)
-    for name, _, days in (item.partition("=") for item in env_list("FHIR_MAX_AGE_DAYS", []))
-}
+
+
+def _max_age_days(items: list[str]) -> dict[str, int | None]:
+    """FHIR_MAX_AGE_DAYS items "fact=days" ("=none": no limit); a typo would silently keep the
+    default window, so a name that is no fact of the contract (nor m0_negatives, assessment) stops
+    start-up, as does a number of days that is not a whole number from 0."""
+    from treatments.rules.profile import FACT_NAMES  # pure data and pydantic, no Django models
+
+    windows: dict[str, int | None] = {}
+    for item in items:
+        name, equals, days = (part.strip() for part in item.partition("="))
+        known = name in FACT_NAMES or name in ("m0_negatives", "assessment")
+        if not (known and equals and (days.lower() == "none" or (days.isascii() and days.isdigit()))):
+            raise ImproperlyConfigured(
+                f"FHIR_MAX_AGE_DAYS item {item!r} is not fact=days (a whole number of days, or none) "
+                "with a fact of the contract, m0_negatives or assessment"
+            )
+        windows[name] = None if days.lower() == "none" else int(days)
+    return windows
+
+
+NETCARE_FHIR_MAX_AGE_DAYS = _max_age_days(env_list("FHIR_MAX_AGE_DAYS", []))
 # Conflict rules: Ki-67 values in different bands (WHO 2019: < 3, 3-20, > 20 %) are a conflict.
 NETCARE_FHIR_KI67_BAND_LIMITS = (3.0, 20.0)
 NETCARE_FHIR_COMBINATION_WINDOW_DAYS = env_int("FHIR_COMBINATION_WINDOW_DAYS", 28, minimum=0)

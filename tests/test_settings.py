@@ -168,6 +168,16 @@ def test_settings_use_postgresql_when_a_database_url_is_given() -> None:
             "NETCARE_RULESET_RECHECK_SECONDS='soon' is not a whole number",
         ),
         (
+            "FHIR_MAX_AGE_DAYS",
+            "platelets_10e9_l=soon",
+            "FHIR_MAX_AGE_DAYS item 'platelets_10e9_l=soon' is not fact=days",
+        ),
+        (
+            "FHIR_MAX_AGE_DAYS",
+            "platelets=14",
+            "FHIR_MAX_AGE_DAYS item 'platelets=14' is not fact=days",
+        ),
+        (
             "FHIR_PROCEDURE_CODES",
             "http://snomed.info/sct|123=tace",
             "FHIR_PROCEDURE_CODES item 'http://snomed.info/sct|123=tace' is not system|code=modality",
@@ -185,6 +195,16 @@ def test_a_bad_setting_stops_start_up_with_a_message_naming_the_variable(
     result = import_settings(SECRET_KEY="k" * 50, **{variable: raw})
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_freshness_windows_are_read_by_fact_with_none_for_no_limit() -> None:
+    result = import_settings(
+        "sorted(s.NETCARE_FHIR_MAX_AGE_DAYS.items(), key=str)",
+        SECRET_KEY="k" * 50,
+        FHIR_MAX_AGE_DAYS="platelets_10e9_l=14, assessment=none",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[('assessment', None), ('platelets_10e9_l', 14)]"
 
 
 def test_the_units_procedure_codes_are_read_as_system_code_and_modality() -> None:

@@ -287,3 +287,24 @@ def test_a_changed_set_member_is_named_with_its_rules_by_the_api_page_and_comman
     for modality, rule_id in users:
         assert f"used by {modality} {rule_id}" in out.getvalue()
         assert f"<strong>{modality}</strong> <code>{rule_id}</code>" in html
+
+
+def test_the_latest_golden_run_says_whether_it_ran_on_the_drafts_current_content(
+    published: RuleSet, author: User
+) -> None:
+    client = client_for(author)
+    upload(client, published, "1.2.2", reword)
+    assert client.get_json(f"{V2}/1.2.2/golden-runs/latest/").status_code == 404  # none run yet
+    client.post_json(f"{V2}/1.2.2/golden-runs/", {})
+
+    fresh = client.get_json(f"{V2}/1.2.2/golden-runs/latest/").json()
+    draft = RuleSet.objects.get(version="1.2.2")
+    ran_on = draft.checksum
+    content = copy.deepcopy(draft.content)
+    raise_marrow(content)
+    services.ruleset_draft_set_content(draft=draft, content=content, actor=author)
+    stale = client.get_json(f"{V2}/1.2.2/golden-runs/latest/").json()
+
+    assert RuleSet.objects.get(version="1.2.2").checksum != ran_on
+    assert (fresh["checksum"], fresh["current"], fresh["passed"]) == (ran_on, True, True)
+    assert (stale["checksum"], stale["current"]) == (ran_on, False)  # the run it shows predates the edit

@@ -412,10 +412,7 @@ def evaluation_changes(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "treatments/evaluation_changes.html", context)
 
 
-# --- meetings -------------------------------------------------------------------------------------
-
-
-# --- summaries: HTML and PDF ----------------------------------------------------------------------
+# --- data not needed ----------------------------------------------------------------------------------
 
 
 @capability_required("waive_data")
